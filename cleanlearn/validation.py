@@ -1,0 +1,350 @@
+"""Input checks shared by every public function of cleanlearn.
+
+Each check raises ``ValueError`` for a bad value and ``TypeError`` for a bad type, and its
+message names the argument, what was expected and what was given. The checks are cheap: a
+few vectorised passes, never a per-example Python loop and never a copy of ``pred_probs``
+that the caller did not ask for.
+
+Parameter rules are declared once per function as a dict of constraints and checked with
+:func:`validate_params` (the pattern of scikit-learn's private ``_param_validation``)::
+
+    validate_params(
+        {"filter_by": filter_by, "frac_noise": frac_noise},
+        {"filter_by": [Options(FILTERS)], "frac_noise": [Interval(Real, 0, 1, closed="right")]},
+        caller="find_label_issues",
+    )
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable
+from dataclasses import dataclass
+from numbers import Integral
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "Interval",
+    "Options",
+    "check_callable_methods",
+    "check_labels",
+    "check_labels_and_pred_probs",
+    "check_n_jobs",
+    "check_noise_matrix",
+    "check_pred_probs",
+    "check_square_matrix",
+    "check_thresholds",
+    "validate_params",
+]
+
+# Rows of pred_probs must sum to 1 within this tolerance: loose enough for float32 softmax
+# outputs of a deep net, tight enough to catch logits or unnormalised scores.
+ROW_SUM_ATOL = 1e-3
+
+
+# ---------------------------------------------------------------------------------------
+# Declarative parameter constraints
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A number of type ``kind`` (``Integral`` or ``Real``) between ``low`` and ``high``.
+
+    ``closed`` is one of "both", "left", "right", "neither"; ``None`` bounds are open-ended.
+    """
+
+    kind: type
+    low: float | None
+    high: float | None
+    closed: str = "both"
+
+    def is_satisfied_by(self, value: Any) -> bool:
+        if isinstance(value, bool) or not isinstance(value, self.kind):
+            return False
+        if isinstance(value, numbers.Real) and np.isnan(value):
+            return False
+        left_ok = self.low is None or (
+            value >= self.low if self.closed in ("both", "left") else value > self.low
+        )
+        right_ok = self.high is None or (
+            value <= self.high if self.closed in ("both", "right") else value < self.high
+        )
+        return left_ok and right_ok
+
+    def __str__(self) -> str:
+        kind = "an int" if self.kind is Integral else "a float"
+        left = "[" if self.closed in ("both", "left") else "("
+        right = "]" if self.closed in ("both", "right") else ")"
+        low = "-inf" if self.low is None else self.low
+        high = "inf" if self.high is None else self.high
+        return f"{kind} in the range {left}{low}, {high}{right}"
+
+
+@dataclass(frozen=True)
+class Options:
+    """One of a fixed set of values (typically strings)."""
+
+    options: frozenset
+
+    def __init__(self, options: Iterable) -> None:
+        object.__setattr__(self, "options", frozenset(options))
+
+    def is_satisfied_by(self, value: Any) -> bool:
+        try:
+            return value in self.options
+        except TypeError:  # unhashable value
+            return False
+
+    def __str__(self) -> str:
+        return "one of " + ", ".join(repr(o) for o in sorted(self.options, key=str))
+
+
+def _constraint_str(constraint: Any) -> str:
+    if constraint is None:
+        return "None"
+    if constraint == "boolean":
+        return "a bool"
+    if constraint is callable:
+        return "a callable"
+    if isinstance(constraint, type):
+        return f"an instance of {constraint.__name__!r}"
+    return str(constraint)
+
+
+def _is_satisfied(constraint: Any, value: Any) -> bool:
+    if constraint is None:
+        return value is None
+    if constraint == "boolean":
+        return isinstance(value, (bool, np.bool_))
+    if constraint is callable:
+        return callable(value)
+    if isinstance(constraint, type):
+        return isinstance(value, constraint)
+    return constraint.is_satisfied_by(value)
+
+
+def validate_params(params: dict, constraints: dict, *, caller: str) -> None:
+    """Check each ``params[name]`` against ``constraints[name]`` (a list: any one may hold).
+
+    Constraints are ``None`` (the value None), ``"boolean"``, ``callable``, a type
+    (``isinstance``), an :class:`Interval` or an :class:`Options`. A value that fits none
+    raises ``ValueError`` naming the parameter, the caller, the allowed values and the value
+    given (``TypeError`` when no constraint of the list even has the right type).
+    """
+    for name, value in params.items():
+        allowed = constraints[name]
+        if any(_is_satisfied(c, value) for c in allowed):
+            continue
+        descriptions = [_constraint_str(c) for c in allowed]
+        if len(descriptions) > 1:
+            allowed_str = ", ".join(descriptions[:-1]) + " or " + descriptions[-1]
+        else:
+            allowed_str = descriptions[0]
+        message = f"The {name!r} parameter of {caller} must be {allowed_str}. Got {value!r} instead."
+        # A number out of range or an unknown option is a bad value; anything else a bad type.
+        value_like = any(
+            (isinstance(c, Interval) and isinstance(value, numbers.Number) and not isinstance(value, bool))
+            or (isinstance(c, Options) and isinstance(value, (str, numbers.Number)))
+            for c in allowed
+        )
+        raise (ValueError if value_like else TypeError)(message)
+
+
+# ---------------------------------------------------------------------------------------
+# Array checks
+# ---------------------------------------------------------------------------------------
+
+
+def check_labels(labels: Any, *, n_classes: int | None = None, name: str = "labels") -> np.ndarray:
+    """Return ``labels`` as a 1-D int64 array of class indices 0..n_classes-1.
+
+    The functional API (count, filter, rank) takes integer class indices only. Labels of any
+    other type (strings, non-contiguous ids) belong in ``CleanLearning``, which encodes them.
+    """
+    if labels is None:
+        raise TypeError(f"{name} is required; got None.")
+    if hasattr(labels, "to_numpy"):  # pandas Series / Index
+        labels = labels.to_numpy()
+    array = np.asarray(labels)
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array of class indices; got an array of shape {array.shape}.")
+    if array.size == 0:
+        raise ValueError(f"{name} is empty; at least one example is needed.")
+    if array.dtype.kind == "b":
+        array = array.astype(np.int64)
+    elif array.dtype.kind == "f":
+        if not np.all(np.isfinite(array)) or np.any(array != np.round(array)):
+            raise ValueError(
+                f"{name} must hold integer class indices 0..K-1; got non-integer values "
+                f"such as {array[~np.isfinite(array) | (array != np.round(array))][0]!r}."
+            )
+        array = array.astype(np.int64)
+    elif array.dtype.kind in "iu":
+        array = array.astype(np.int64, copy=False)
+    else:
+        raise TypeError(
+            f"{name} must hold integer class indices 0..K-1; got dtype {array.dtype} "
+            f"(e.g. {array.flat[0]!r}). Encode them first (sklearn.preprocessing.LabelEncoder), "
+            "or use cleanlearn.CleanLearning, which accepts labels of any type."
+        )
+    low = array.min()
+    if low < 0:
+        raise ValueError(f"{name} must be class indices 0..K-1; got a negative label {low}.")
+    if n_classes is not None:
+        high = array.max()
+        if high >= n_classes:
+            raise ValueError(
+                f"{name} must be class indices 0..{n_classes - 1} (K={n_classes} classes); "
+                f"got label {high}."
+            )
+    return array
+
+
+def check_pred_probs(
+    pred_probs: Any,
+    *,
+    n_examples: int | None = None,
+    name: str = "pred_probs",
+    min_classes: int = 2,
+) -> np.ndarray:
+    """Return ``pred_probs`` as a 2-D float array (no copy when it already is one).
+
+    Checks: 2-D, at least ``min_classes`` columns, ``n_examples`` rows when given, finite,
+    non-negative, rows summing to 1 (within ``ROW_SUM_ATOL``).
+    """
+    if pred_probs is None:
+        raise TypeError(f"{name} is required; got None.")
+    if hasattr(pred_probs, "to_numpy"):
+        pred_probs = pred_probs.to_numpy()
+    if not isinstance(pred_probs, np.ndarray):
+        pred_probs = np.asarray(pred_probs)
+    if pred_probs.dtype.kind not in "fiub":
+        raise TypeError(f"{name} must be a numeric array; got dtype {pred_probs.dtype}.")
+    if pred_probs.dtype.kind != "f":
+        pred_probs = pred_probs.astype(np.float64)
+    if pred_probs.ndim != 2:
+        raise ValueError(
+            f"{name} must be a 2-D array of shape (n_examples, n_classes); got shape {pred_probs.shape}."
+        )
+    n_rows, n_cols = pred_probs.shape
+    if n_rows == 0:
+        raise ValueError(f"{name} is empty; at least one example is needed.")
+    if n_examples is not None and n_rows != n_examples:
+        raise ValueError(f"{name} has {n_rows} rows but labels has {n_examples} entries; they must match.")
+    if n_cols < min_classes:
+        raise ValueError(f"{name} must have at least {min_classes} columns (classes); got {n_cols}.")
+    # One pass for the row sums doubles as the finiteness check: a NaN or inf anywhere in a
+    # row makes its sum non-finite, without allocating an (N, K) boolean mask.
+    row_sums = pred_probs.sum(axis=1)
+    if not np.all(np.isfinite(row_sums)):
+        bad_row = int(np.flatnonzero(~np.isfinite(row_sums))[0])
+        raise ValueError(f"{name} must be finite; row {bad_row} contains NaN or inf.")
+    lowest = pred_probs.min()
+    if lowest < 0:
+        raise ValueError(f"{name} must be probabilities in [0, 1]; got a negative value {lowest!r}.")
+    off = np.abs(row_sums - 1.0)
+    if off.max() > ROW_SUM_ATOL:
+        bad_row = int(off.argmax())
+        raise ValueError(
+            f"{name} rows must sum to 1 (probabilities over classes); row {bad_row} sums to "
+            f"{row_sums[bad_row]!r}. Pass probabilities (e.g. softmax outputs), not logits or scores."
+        )
+    return pred_probs
+
+
+def check_labels_and_pred_probs(labels: Any, pred_probs: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Check ``labels`` and ``pred_probs`` together: same length, labels < n_classes."""
+    labels = check_labels(labels)
+    pred_probs = check_pred_probs(pred_probs)
+    if pred_probs.shape[0] != labels.shape[0]:
+        raise ValueError(
+            f"labels has {labels.shape[0]} entries but pred_probs has {pred_probs.shape[0]} rows; "
+            "they must match."
+        )
+    n_classes = pred_probs.shape[1]
+    high = labels.max()
+    if high >= n_classes:
+        raise ValueError(
+            f"labels must be class indices 0..{n_classes - 1} because pred_probs has {n_classes} "
+            f"columns; got label {high}. pred_probs has too few columns for these labels."
+        )
+    return labels, pred_probs
+
+
+def check_square_matrix(matrix: Any, *, n_classes: int | None, name: str) -> np.ndarray:
+    """Return ``matrix`` as a finite, non-negative (K, K) float array."""
+    if matrix is None:
+        raise TypeError(f"{name} is required; got None.")
+    array = np.asarray(matrix)
+    if array.dtype.kind not in "fiub":
+        raise TypeError(f"{name} must be a numeric array; got dtype {array.dtype}.")
+    array = array.astype(np.float64, copy=False)
+    if array.ndim != 2 or array.shape[0] != array.shape[1]:
+        raise ValueError(f"{name} must be a square (K, K) matrix; got shape {array.shape}.")
+    if n_classes is not None and array.shape[0] != n_classes:
+        raise ValueError(
+            f"{name} must have shape ({n_classes}, {n_classes}) for {n_classes} classes; "
+            f"got shape {array.shape}."
+        )
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must be finite; it contains NaN or inf.")
+    if np.any(array < 0):
+        raise ValueError(f"{name} must be non-negative; got a value {array.min()!r}.")
+    return array
+
+
+def check_noise_matrix(
+    matrix: Any, *, n_classes: int | None, name: str = "noise_matrix", require_trace_above_one: bool = True
+) -> np.ndarray:
+    """Return a column-stochastic (K, K) noise matrix, checking its trace exceeds 1.
+
+    A noise matrix with trace <= 1 means labels carry no information about the true class;
+    confident learning's estimates are undefined there.
+    """
+    array = check_square_matrix(matrix, n_classes=n_classes, name=name)
+    if np.any(array > 1):
+        raise ValueError(f"{name} entries are probabilities and must be <= 1; got {array.max()!r}.")
+    column_sums = array.sum(axis=0)
+    if not np.allclose(column_sums, 1.0, atol=1e-6):
+        bad = int(np.abs(column_sums - 1).argmax())
+        raise ValueError(f"{name} columns must each sum to 1; column {bad} sums to {column_sums[bad]!r}.")
+    if require_trace_above_one and np.trace(array) <= 1:
+        raise ValueError(f"{name} must have trace > 1 (labels informative about the true class); "
+                         f"got trace {np.trace(array)!r}.")
+    return array
+
+
+def check_thresholds(thresholds: Any, *, n_classes: int, name: str = "thresholds") -> np.ndarray:
+    """Return per-class thresholds as a finite (K,) float array; (K, 1) is accepted too."""
+    array = np.asarray(thresholds, dtype=np.float64)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.shape != (n_classes,):
+        raise ValueError(f"{name} must have shape ({n_classes},) or ({n_classes}, 1); got {np.shape(thresholds)}.")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must be finite; got {array!r}.")
+    return array
+
+
+def check_n_jobs(n_jobs: Any, *, name: str = "n_jobs") -> int | None:
+    """Accept None, -1 (all cores) or an int >= 1; return it unchanged."""
+    if n_jobs is None:
+        return None
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, Integral):
+        raise TypeError(f"{name} must be None, -1 or an int >= 1; got {n_jobs!r}.")
+    if n_jobs == -1 or n_jobs >= 1:
+        return int(n_jobs)
+    raise ValueError(f"{name} must be None, -1 (all cores) or an int >= 1; got {n_jobs!r}.")
+
+
+def check_callable_methods(obj: Any, methods: Iterable[str], *, name: str) -> None:
+    """Raise TypeError unless ``obj`` has every method in ``methods``."""
+    missing = [m for m in methods if not callable(getattr(obj, m, None))]
+    if missing:
+        raise TypeError(
+            f"{name} must implement {', '.join(methods)}; {type(obj).__name__} lacks {', '.join(missing)}."
+        )
+

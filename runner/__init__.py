@@ -1,0 +1,1 @@
+"""Hydra experiment runner for cleanlearn: ``python -m runner [overrides]``."""
