@@ -146,7 +146,7 @@ def validate_params(params: dict, constraints: dict, *, caller: str) -> None:
         message = f"The {name!r} parameter of {caller} must be {allowed_str}. Got {value!r} instead."
         # A number out of range or an unknown option is a bad value; anything else a bad type.
         value_like = any(
-            (isinstance(c, Interval) and isinstance(value, numbers.Number) and not isinstance(value, bool))
+            (isinstance(c, Interval) and isinstance(value, c.kind) and not isinstance(value, bool))
             or (isinstance(c, Options) and isinstance(value, (str, numbers.Number)))
             for c in allowed
         )
@@ -179,7 +179,7 @@ def check_labels(labels: Any, *, n_classes: int | None = None, name: str = "labe
         if not np.all(np.isfinite(array)) or np.any(array != np.round(array)):
             raise ValueError(
                 f"{name} must hold integer class indices 0..K-1; got non-integer values "
-                f"such as {array[~np.isfinite(array) | (array != np.round(array))][0]!r}."
+                f"such as {array[~np.isfinite(array) | (array != np.round(array))][0].item()!r}."
             )
         array = array.astype(np.int64)
     elif array.dtype.kind in "iu":
@@ -187,7 +187,7 @@ def check_labels(labels: Any, *, n_classes: int | None = None, name: str = "labe
     else:
         raise TypeError(
             f"{name} must hold integer class indices 0..K-1; got dtype {array.dtype} "
-            f"(e.g. {array.flat[0]!r}). Encode them first (sklearn.preprocessing.LabelEncoder), "
+            f"(e.g. {np.asarray(array.flat[0]).item()!r}). Encode them first (sklearn.preprocessing.LabelEncoder), "
             "or use cleanlearn.CleanLearning, which accepts labels of any type."
         )
     low = array.min()
@@ -244,13 +244,13 @@ def check_pred_probs(
         raise ValueError(f"{name} must be finite; row {bad_row} contains NaN or inf.")
     lowest = pred_probs.min()
     if lowest < 0:
-        raise ValueError(f"{name} must be probabilities in [0, 1]; got a negative value {lowest!r}.")
+        raise ValueError(f"{name} must be probabilities in [0, 1]; got a negative value {lowest.item()!r}.")
     off = np.abs(row_sums - 1.0)
     if off.max() > ROW_SUM_ATOL:
         bad_row = int(off.argmax())
         raise ValueError(
             f"{name} rows must sum to 1 (probabilities over classes); row {bad_row} sums to "
-            f"{row_sums[bad_row]!r}. Pass probabilities (e.g. softmax outputs), not logits or scores."
+            f"{row_sums[bad_row].item()!r}. Pass probabilities (e.g. softmax outputs), not logits or scores."
         )
     return pred_probs
 
@@ -292,7 +292,7 @@ def check_square_matrix(matrix: Any, *, n_classes: int | None, name: str) -> np.
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} must be finite; it contains NaN or inf.")
     if np.any(array < 0):
-        raise ValueError(f"{name} must be non-negative; got a value {array.min()!r}.")
+        raise ValueError(f"{name} must be non-negative; got a value {array.min().item()!r}.")
     return array
 
 
@@ -306,14 +306,14 @@ def check_noise_matrix(
     """
     array = check_square_matrix(matrix, n_classes=n_classes, name=name)
     if np.any(array > 1):
-        raise ValueError(f"{name} entries are probabilities and must be <= 1; got {array.max()!r}.")
+        raise ValueError(f"{name} entries are probabilities and must be <= 1; got {array.max().item()!r}.")
     column_sums = array.sum(axis=0)
     if not np.allclose(column_sums, 1.0, atol=1e-6):
         bad = int(np.abs(column_sums - 1).argmax())
-        raise ValueError(f"{name} columns must each sum to 1; column {bad} sums to {column_sums[bad]!r}.")
+        raise ValueError(f"{name} columns must each sum to 1; column {bad} sums to {column_sums[bad].item()!r}.")
     if require_trace_above_one and np.trace(array) <= 1:
         raise ValueError(f"{name} must have trace > 1 (labels informative about the true class); "
-                         f"got trace {np.trace(array)!r}.")
+                         f"got trace {np.trace(array).item()!r}.")
     return array
 
 
