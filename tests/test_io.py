@@ -7,7 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from runner.io import atomic_path, atomic_save_npy, atomic_write_csv, atomic_write_json, atomic_write_text
+from runner.io import (
+    atomic_path,
+    atomic_save_npy,
+    atomic_write_csv,
+    atomic_write_json,
+    atomic_write_text,
+)
 
 
 def test_failed_write_leaves_old_file_and_no_temporary(tmp_path):
