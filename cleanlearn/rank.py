@@ -1,0 +1,203 @@
+"""Label quality scores: how likely each given label is correct (low score = likely an issue).
+
+A drop-in for the single-label part of ``cleanlab.rank`` (2.9.0): same function names,
+parameters, defaults and scores (bit-identical, so orderings with ties match too). The scores
+are computed in a few passes over ``pred_probs`` without (N, K) copies, except where the
+adjusted probabilities themselves have to be built (``adjust_pred_probs=True``).
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+from scipy.special import xlogy
+
+from cleanlearn.count import CLIPPING_LOWER_BOUND, _confident_thresholds, _row_chunks
+from cleanlearn.validation import Interval, Options, check_labels_and_pred_probs, validate_params
+
+__all__ = [
+    "find_top_issues",
+    "get_confidence_weighted_entropy_for_each_label",
+    "get_label_quality_scores",
+    "get_normalized_margin_for_each_label",
+    "get_self_confidence_for_each_label",
+    "order_label_issues",
+]
+
+
+def get_self_confidence_for_each_label(labels, pred_probs) -> np.ndarray:
+    """Self-confidence ``pred_probs[i, labels[i]]`` of each example (in pred_probs' dtype)."""
+    labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs)
+    return _self_confidence(labels, pred_probs)
+
+
+def _self_confidence(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
+    return pred_probs[np.arange(labels.shape[0]), labels]
+
+
+def get_normalized_margin_for_each_label(labels, pred_probs) -> np.ndarray:
+    """Normalized margin ``(p_y - max_{k != y} p_k + 1) / 2`` of each example, in [0, 1]."""
+    labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs)
+    return _normalized_margin(labels, pred_probs)
+
+
+def _max_excluding_label(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
+    """``max_{k != labels[i]} pred_probs[i, k]`` for each row, one cache-sized block at a time.
+
+    Each block is copied (small), its label entries set to -inf, and reduced with max, so
+    the values are exactly the reference's max over the row with the label column deleted.
+    """
+    n_samples, n_classes = pred_probs.shape
+    result = np.empty(n_samples, dtype=pred_probs.dtype)
+    for rows in _row_chunks(n_samples, n_classes):
+        block = pred_probs[rows].copy()
+        block[np.arange(block.shape[0]), labels[rows]] = -np.inf
+        result[rows] = block.max(axis=1)
+    return result
+
+
+def _normalized_margin(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
+    self_confidence = _self_confidence(labels, pred_probs)
+    max_other = _max_excluding_label(labels, pred_probs)
+    return (self_confidence - max_other + 1) / 2
+
+
+def _normalized_entropy(pred_probs: np.ndarray) -> np.ndarray:
+    """Entropy of each row divided by log(K), in [0, 1] (row sums done block by block)."""
+    n_samples, n_classes = pred_probs.shape
+    row_sums = np.empty(n_samples, dtype=np.result_type(pred_probs.dtype, np.float16))
+    for rows in _row_chunks(n_samples, n_classes):
+        row_sums[rows] = np.sum(xlogy(pred_probs[rows], pred_probs[rows]), axis=1)
+    # The same expression as the reference (dividing by log(K) changes the log's base).
+    return -row_sums / np.log(n_classes)
+
+
+def get_confidence_weighted_entropy_for_each_label(labels, pred_probs) -> np.ndarray:
+    """Score ``log(s + 1) / max(s, 1e-6)`` with ``s = entropy(p) / log(K) / max(p_y, 1e-6)``."""
+    labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs)
+    return _confidence_weighted_entropy(labels, pred_probs)
+
+
+def _confidence_weighted_entropy(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
+    self_confidence = np.clip(_self_confidence(labels, pred_probs), a_min=CLIPPING_LOWER_BOUND, a_max=None)
+    scores = _normalized_entropy(pred_probs) / self_confidence
+    clipped_scores = np.clip(scores, a_min=CLIPPING_LOWER_BOUND, a_max=None)
+    return np.log(scores + 1) / clipped_scores
+
+
+_SCORERS = {
+    "self_confidence": _self_confidence,
+    "normalized_margin": _normalized_margin,
+    "confidence_weighted_entropy": _confidence_weighted_entropy,
+}
+
+
+def _adjusted_pred_probs(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
+    """``pred_probs - t + max(t)`` with t the per-class thresholds, rows renormalised.
+
+    Subtracting each class's mean self-confidence corrects for class imbalance; shifting by
+    max(t) keeps the entries non-negative.
+    """
+    thresholds = _confident_thresholds(labels, pred_probs)
+    adjusted = pred_probs - thresholds
+    adjusted += thresholds.max()
+    adjusted /= adjusted.sum(axis=1, keepdims=True)
+    return adjusted
+
+
+def get_label_quality_scores(
+    labels,
+    pred_probs,
+    *,
+    method: str = "self_confidence",
+    adjust_pred_probs: bool = False,
+) -> np.ndarray:
+    """Label quality score of each example, in [0, 1]; lower means more likely mislabelled.
+
+    ``method``: "self_confidence" (``p_y``), "normalized_margin" (``(p_y - max_{k!=y} p_k +
+    1) / 2``) or "confidence_weighted_entropy". ``adjust_pred_probs`` first subtracts the
+    per-class thresholds (not available with "confidence_weighted_entropy").
+    """
+    validate_params(
+        {"method": method, "adjust_pred_probs": adjust_pred_probs},
+        {"method": [Options(_SCORERS)], "adjust_pred_probs": ["boolean"]},
+        caller="get_label_quality_scores",
+    )
+    if adjust_pred_probs and method == "confidence_weighted_entropy":
+        raise ValueError(f"adjust_pred_probs=True is not supported with method={method!r}.")
+    labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs)
+    return _label_quality_scores(labels, pred_probs, method=method, adjust_pred_probs=adjust_pred_probs)
+
+
+def _label_quality_scores(
+    labels: np.ndarray, pred_probs: np.ndarray, *, method: str = "self_confidence", adjust_pred_probs: bool = False
+) -> np.ndarray:
+    """:func:`get_label_quality_scores` on already validated inputs (for sibling modules)."""
+    if adjust_pred_probs:
+        pred_probs = _adjusted_pred_probs(labels, pred_probs)
+    return _SCORERS[method](labels, pred_probs)
+
+
+def order_label_issues(
+    label_issues_mask,
+    labels,
+    pred_probs,
+    *,
+    rank_by: str = "self_confidence",
+    rank_by_kwargs: dict | None = None,
+) -> np.ndarray:
+    """Indices of the flagged examples, sorted by ascending label quality score.
+
+    Ties are ordered as the reference orders them (``np.argsort``'s default kind on the
+    same, bit-identical scores).
+    """
+    if rank_by_kwargs is None:
+        rank_by_kwargs = {}
+    elif not isinstance(rank_by_kwargs, dict):
+        raise TypeError(f"rank_by_kwargs must be a dict or None; got {type(rank_by_kwargs).__name__}.")
+    unknown = set(rank_by_kwargs) - {"adjust_pred_probs"}
+    if unknown:
+        raise TypeError(f"rank_by_kwargs has unknown keys {sorted(unknown)}; the only option is 'adjust_pred_probs'.")
+    adjust_pred_probs = rank_by_kwargs.get("adjust_pred_probs", False)
+    validate_params(
+        {"rank_by": rank_by, "adjust_pred_probs": adjust_pred_probs},
+        {"rank_by": [Options(_SCORERS)], "adjust_pred_probs": ["boolean"]},
+        caller="order_label_issues",
+    )
+    if adjust_pred_probs and rank_by == "confidence_weighted_entropy":
+        raise ValueError(f"adjust_pred_probs=True is not supported with rank_by={rank_by!r}.")
+    labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs)
+    label_issues_mask = np.asarray(label_issues_mask)
+    if label_issues_mask.dtype != bool or label_issues_mask.shape != labels.shape:
+        raise ValueError(
+            f"label_issues_mask must be a boolean array of shape {labels.shape}; got dtype "
+            f"{label_issues_mask.dtype} and shape {label_issues_mask.shape}."
+        )
+    return _order_label_issues(label_issues_mask, labels, pred_probs, rank_by=rank_by, adjust_pred_probs=adjust_pred_probs)
+
+
+def _order_label_issues(
+    label_issues_mask: np.ndarray,
+    labels: np.ndarray,
+    pred_probs: np.ndarray,
+    *,
+    rank_by: str = "self_confidence",
+    adjust_pred_probs: bool = False,
+) -> np.ndarray:
+    """:func:`order_label_issues` on already validated inputs (for sibling modules)."""
+    issue_indices = np.flatnonzero(label_issues_mask)
+    scores = _label_quality_scores(labels, pred_probs, method=rank_by, adjust_pred_probs=adjust_pred_probs)
+    return issue_indices[np.argsort(scores[label_issues_mask])]
+
+
+def find_top_issues(quality_scores, *, top: int = 10) -> np.ndarray:
+    """Indices of the ``top`` lowest quality scores, lowest first (all of them if ``top`` is
+    None or larger than their number)."""
+    validate_params({"top": top}, {"top": [None, Interval(Integral, 0, None)]}, caller="find_top_issues")
+    quality_scores = np.asarray(quality_scores)
+    if quality_scores.ndim != 1:
+        raise ValueError(f"quality_scores must be a 1-D array; got shape {quality_scores.shape}.")
+    if top is None or top > len(quality_scores):
+        top = len(quality_scores)
+    return quality_scores.argsort()[:top]
