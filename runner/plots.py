@@ -1,0 +1,52 @@
+"""Figures of one run: the confident joint and the noise matrices as annotated heatmaps."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, never a window; safe in jobs without a display
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+__all__ = ["plot_matrices"]
+
+# Numbers in the cells stay readable up to this many classes.
+MAX_ANNOTATED_CLASSES = 15
+
+
+def plot_matrices(matrices: dict[str, pd.DataFrame]) -> Figure:
+    """One heatmap per matrix (title -> square DataFrame with class values as index/columns).
+
+    Rows are the given label, columns the true label (as in the CSVs); integer-valued
+    matrices (counts) are annotated as integers, the others with two decimals.
+    """
+    n_panels = len(matrices)
+    fig, axes = plt.subplots(1, n_panels, figsize=(4.6 * n_panels, 4.4), squeeze=False)
+    for axis, (title, frame) in zip(axes[0], matrices.items(), strict=True):
+        values = frame.to_numpy(dtype=float)
+        image = axis.imshow(values, cmap="viridis", interpolation="nearest")
+        n_classes = values.shape[0]
+        ticks = range(n_classes)
+        axis.set_xticks(ticks, [str(c) for c in frame.columns], rotation=90 if n_classes > 5 else 0)
+        axis.set_yticks(ticks, [str(c) for c in frame.index])
+        axis.set_xlabel(frame.columns.name or "true label")
+        axis.set_ylabel(frame.index.name or "given label")
+        axis.set_title(title)
+        if n_classes <= MAX_ANNOTATED_CLASSES:
+            _annotate(axis, values)
+        fig.colorbar(image, ax=axis, fraction=0.046, pad=0.04)
+    fig.tight_layout()
+    return fig
+
+
+def _annotate(axis, values) -> None:
+    is_count = (values == values.round()).all()
+    threshold = (values.max() + values.min()) / 2  # light text on dark cells
+    font_size = 8 if values.shape[0] <= 10 else 6
+    for row, col in ((r, c) for r in range(values.shape[0]) for c in range(values.shape[1])):
+        value = values[row, col]
+        text = f"{value:.0f}" if is_count else f"{value:.2f}"
+        color = "white" if value < threshold else "black"
+        axis.text(col, row, text, ha="center", va="center", color=color, fontsize=font_size)
