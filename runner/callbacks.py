@@ -1,0 +1,54 @@
+"""Hydra callbacks of the runner (registered in conf/config.yaml under hydra.callbacks)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from hydra.core.utils import JobReturn
+from hydra.experimental.callback import Callback
+from hydra.types import RunMode
+from omegaconf import DictConfig
+
+from runner.summarize import summarize
+
+__all__ = ["SweepSummaryCallback", "sweep_dir_of"]
+
+logger = logging.getLogger(__name__)
+
+
+class SweepSummaryCallback(Callback):
+    """Keep summary.csv/.md/.png of a sweep up to date.
+
+    Written after every job (on_job_end, in the job's own process, so also with the joblib
+    and submitit launchers) and once more at the end of the sweep. Hydra skips
+    on_multirun_end when a job failed, which is why the per-job rewrite matters: the one
+    after the last job to finish already lists every job. summarize() reads the job dirs
+    from disk under a lock, so concurrent rewrites are safe and the last one is complete.
+    """
+
+    def on_job_end(self, config: DictConfig, job_return: JobReturn, **kwargs: Any) -> None:
+        if config.hydra.mode == RunMode.MULTIRUN:
+            self._write(config)
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        self._write(config)
+
+    @staticmethod
+    def _write(config: DictConfig) -> None:
+        # A broken summary must never fail a job or the sweep: the job results are on disk
+        # and `python -m runner.summarize SWEEP_DIR` rebuilds it.
+        try:
+            summarize(sweep_dir_of(config))
+        except Exception as error:  # noqa: BLE001 - reported, not raised
+            logger.warning("could not write the sweep summary: %s", error)
+
+
+def sweep_dir_of(config: DictConfig) -> Path:
+    """hydra.sweep.dir as an absolute path (relative ones are relative to the launch dir)."""
+    sweep_dir = Path(str(config.hydra.sweep.dir))
+    if sweep_dir.is_absolute():
+        return sweep_dir
+    return Path(str(config.hydra.runtime.cwd or os.getcwd())) / sweep_dir
