@@ -1,0 +1,317 @@
+"""Synthetic label noise: noise matrices with a given trace, and noisy labels drawn from them.
+
+A drop-in for ``cleanlab.benchmarking.noise_generation`` (same function names, parameters and
+defaults) with one difference: every random draw goes through a ``numpy.random.Generator``
+built from ``seed`` (an int, ``None`` or a Generator). The reference seeds and consumes numpy's
+global random state; these functions never touch it. Bit-for-bit equal outputs are therefore
+impossible, but the constructions are the same: the same trace, the same count of flipped
+labels per (true class, noisy class) pair, the same validity rule.
+
+Notation: ``noise_matrix[j, k] = P(label = j | true_label = k)``, so each column sums to 1;
+``py[k] = P(true_label = k)``.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+
+from cleanlearn.validation import (
+    Interval,
+    check_labels,
+    check_noise_matrix,
+    check_square_matrix,
+    validate_params,
+)
+
+__all__ = [
+    "generate_n_rand_probabilities_that_sum_to_m",
+    "generate_noise_matrix_from_trace",
+    "generate_noisy_labels",
+    "noise_matrix_is_valid",
+    "randomly_distribute_N_balls_into_K_bins",
+]
+
+logger = logging.getLogger(__name__)
+
+# Tolerance of the reference (cleanlab.internal.constants.FLOATING_POINT_COMPARISON).
+FLOATING_POINT_COMPARISON = 1e-6
+
+_SEED_CONSTRAINT = [None, Integral, np.random.Generator]
+
+
+def _rng(seed) -> np.random.Generator:
+    """A Generator for ``seed`` (None, an int >= 0 or a Generator, which is used as is)."""
+    validate_params({"seed": seed}, {"seed": _SEED_CONSTRAINT}, caller="cleanlearn.noise")
+    if isinstance(seed, Integral) and not isinstance(seed, bool) and seed < 0:
+        raise ValueError(f"seed must be None, a Generator or an int >= 0; got {seed!r}.")
+    return np.random.default_rng(seed)
+
+
+def _check_class_prior(py, *, n_classes: int) -> np.ndarray:
+    """``py`` as a (K,) float array of non-negative probabilities summing to 1."""
+    class_prior = np.asarray(py, dtype=np.float64).ravel()
+    if class_prior.shape != (n_classes,):
+        raise ValueError(f"py must have shape ({n_classes},) for K={n_classes}; got shape {np.shape(py)}.")
+    if not np.all(np.isfinite(class_prior)) or np.any(class_prior < 0):
+        raise ValueError(f"py must hold finite, non-negative probabilities; got {class_prior!r}.")
+    if abs(class_prior.sum() - 1.0) > 1e-6:
+        raise ValueError(f"py must sum to 1; it sums to {class_prior.sum()!r}.")
+    return class_prior
+
+
+# ---------------------------------------------------------------------------------------
+# Validity of a noise matrix
+# ---------------------------------------------------------------------------------------
+
+
+def noise_matrix_is_valid(noise_matrix, py, *, verbose=False) -> bool:
+    """Whether learning with ``noise_matrix`` is possible under the true-class prior ``py``.
+
+    Valid means the joint ``P(label, true_label) = noise_matrix * py`` sums to 1 and, for every
+    class k, ``P(label=k) * P(true_label=k) < P(label=k, true_label=k)``: a given label k is
+    more likely than chance to be a true k. ``verbose`` logs the per-class comparison at INFO
+    level (the reference prints it).
+    """
+    class_prior = np.asarray(py, dtype=np.float64).ravel()
+    noise_matrix = check_square_matrix(noise_matrix, n_classes=class_prior.shape[0], name="noise_matrix")
+    validate_params({"verbose": verbose}, {"verbose": ["boolean"]}, caller="noise_matrix_is_valid")
+
+    noisy_prior = noise_matrix @ class_prior  # P(label = k), shape (K,)
+    joint = noise_matrix * class_prior  # P(label = j, true_label = k), column k scaled by py[k]
+    if not abs(joint.sum() - 1.0) < FLOATING_POINT_COMPARISON:
+        if verbose:
+            logger.info("noise_matrix * py sums to %r, not 1: not a valid joint distribution.", joint.sum())
+        return False
+    chance = noisy_prior * class_prior  # P(label=k) P(true_label=k): independence
+    agreement = np.diagonal(joint)  # P(label=k, true_label=k)
+    if verbose:
+        for k in range(class_prior.shape[0]):
+            logger.info("class %d: P(label=k)P(true=k) = %.6f < P(label=k, true=k) = %.6f: %s",
+                        k, chance[k], agreement[k], bool(chance[k] < agreement[k]))
+    return bool(np.all(chance < agreement))
+
+
+# ---------------------------------------------------------------------------------------
+# Random building blocks
+# ---------------------------------------------------------------------------------------
+
+
+def _rand_probabilities_summing_to(
+    rng: np.random.Generator, n: int, total: float, *, max_prob: float = 1.0, min_prob: float = 0.0
+) -> np.ndarray:
+    """``n`` random values in [min_prob, max_prob] that sum to ``total`` (the reference's method).
+
+    A uniform draw on the simplex (Dirichlet(1, ..., 1)) scaled to ``total``, then the largest
+    value is pulled down to ``max_prob`` (and the smallest up to ``min_prob``) one pair at a
+    time, moving the excess to the other end by a random share. n is a number of classes, so
+    the loops are short.
+    """
+    if n == 0:
+        return np.array([])
+    if max_prob + FLOATING_POINT_COMPARISON < total / n:
+        raise ValueError(
+            f"max_prob must be >= m / n so that n values can sum to m; got max_prob={max_prob}, "
+            f"m={total}, n={n} (m / n = {total / n})."
+        )
+    if min_prob > (total + FLOATING_POINT_COMPARISON) / n:
+        raise ValueError(
+            f"min_prob must be <= m / n so that n values can sum to m; got min_prob={min_prob}, "
+            f"m={total}, n={n} (m / n = {total / n})."
+        )
+    result = rng.dirichlet(np.ones(n)) * total
+    while result.max() > max_prob + FLOATING_POINT_COMPARISON:
+        # 1) the largest value gives its excess over max_prob to the smallest, 2) a random
+        # share of the remaining room is moved back, keeping the sum.
+        low, high = result.min(), result.max()
+        new_low = low + (high - max_prob)
+        adjustment = (max_prob - new_low) * rng.random()
+        result[np.argmin(result)] = new_low + adjustment
+        result[np.argmax(result)] = max_prob - adjustment
+    while result.min() < min_prob - FLOATING_POINT_COMPARISON:
+        low, high = result.min(), result.max()
+        new_high = high - (min_prob - low)
+        adjustment = (new_high - min_prob) * rng.random()
+        result[np.argmax(result)] = new_high - adjustment
+        result[np.argmin(result)] = min_prob + adjustment
+    return result
+
+
+def generate_n_rand_probabilities_that_sum_to_m(n, m, *, max_prob=1.0, min_prob=0.0, seed=None) -> np.ndarray:
+    """``n`` random probabilities in [min_prob, max_prob] summing to ``m``; seeded by ``seed``."""
+    validate_params(
+        {"n": n, "m": m, "max_prob": max_prob, "min_prob": min_prob},
+        {"n": [Interval(Integral, 0, None)], "m": [Interval(Real, 0, None)],
+         "max_prob": [Interval(Real, 0, 1)], "min_prob": [Interval(Real, 0, 1)]},
+        caller="generate_n_rand_probabilities_that_sum_to_m",
+    )
+    return _rand_probabilities_summing_to(_rng(seed), int(n), float(m), max_prob=max_prob, min_prob=min_prob)
+
+
+def _distribute_balls(
+    rng: np.random.Generator, n_balls: int, n_bins: int, *, max_per_bin: int | None, min_per_bin: int | None
+) -> np.ndarray:
+    """Split ``n_balls`` into ``n_bins`` random integer counts within the per-bin bounds."""
+    if n_balls == 0:
+        return np.zeros(n_bins, dtype=int)
+    max_per_bin = n_balls if max_per_bin is None else min(max_per_bin, n_balls)
+    min_per_bin = 0 if min_per_bin is None else min(min_per_bin, n_balls / n_bins)
+    if n_balls / n_bins > max_per_bin:  # more balls than the bins can hold: fill them all
+        n_balls = max_per_bin * n_bins
+    shares = _rand_probabilities_summing_to(
+        rng, n_bins, 1.0, max_prob=max_per_bin / n_balls, min_prob=min_per_bin / n_balls
+    )
+    counts = np.round(shares * n_balls)
+    # Rounding can miss the total by a few balls: move them one at a time (n_bins is small).
+    while counts.sum() > n_balls:
+        counts[np.argmax(counts)] -= 1
+    while counts.sum() < n_balls:
+        counts[np.argmin(counts)] += 1
+    return counts.astype(int)
+
+
+def randomly_distribute_N_balls_into_K_bins(  # noqa: N802 - the reference's public name
+    N, K, *, max_balls_per_bin=None, min_balls_per_bin=None, seed=None  # noqa: N803
+) -> np.ndarray:
+    """Randomly split ``N`` balls into ``K`` bins, each holding between the given bounds."""
+    validate_params(
+        {"N": N, "K": K, "max_balls_per_bin": max_balls_per_bin, "min_balls_per_bin": min_balls_per_bin},
+        {"N": [Interval(Integral, 0, None)], "K": [Interval(Integral, 1, None)],
+         "max_balls_per_bin": [None, Interval(Integral, 0, None)],
+         "min_balls_per_bin": [None, Interval(Integral, 0, None)]},
+        caller="randomly_distribute_N_balls_into_K_bins",
+    )
+    return _distribute_balls(
+        _rng(seed), int(N), int(K), max_per_bin=max_balls_per_bin, min_per_bin=min_balls_per_bin
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Noise matrices and noisy labels
+# ---------------------------------------------------------------------------------------
+
+
+def generate_noise_matrix_from_trace(
+    K,  # noqa: N803 - the reference's public name
+    trace,
+    *,
+    max_trace_prob=1.0,
+    min_trace_prob=1e-5,
+    max_noise_rate=1 - 1e-5,
+    min_noise_rate=0.0,
+    valid_noise_matrix=True,
+    py=None,
+    frac_zero_noise_rates=0.0,
+    seed=0,
+    max_iter=10000,
+) -> np.ndarray | None:
+    """A random (K, K) noise matrix ``P(label=j | true_label=k)`` whose diagonal sums to ``trace``.
+
+    Columns sum to 1. The diagonal is drawn within [min_trace_prob, max_trace_prob], noise rates
+    within [min_noise_rate, max_noise_rate]; about ``frac_zero_noise_rates`` of the K(K-1)
+    off-diagonal entries are zero (more when a diagonal entry is 1). With
+    ``valid_noise_matrix=True`` (needs ``trace > 1`` and, for K > 2, the true-class prior
+    ``py``), draws repeat until :func:`noise_matrix_is_valid` holds, at most ``max_iter`` times;
+    ``None`` is returned (with a warning) when none was found. ``seed`` is an int, ``None`` or a
+    ``numpy.random.Generator``.
+    """
+    validate_params(
+        {"K": K, "trace": trace, "max_trace_prob": max_trace_prob, "min_trace_prob": min_trace_prob,
+         "max_noise_rate": max_noise_rate, "min_noise_rate": min_noise_rate,
+         "valid_noise_matrix": valid_noise_matrix, "frac_zero_noise_rates": frac_zero_noise_rates,
+         "max_iter": max_iter},
+        {"K": [Interval(Integral, 2, None)], "trace": [Interval(Real, 0, None)],
+         "max_trace_prob": [Interval(Real, 0, 1)], "min_trace_prob": [Interval(Real, 0, 1)],
+         "max_noise_rate": [Interval(Real, 0, 1)], "min_noise_rate": [Interval(Real, 0, 1)],
+         "valid_noise_matrix": ["boolean"], "frac_zero_noise_rates": [Interval(Real, 0, 1)],
+         "max_iter": [Interval(Integral, None, None)]},
+        caller="generate_noise_matrix_from_trace",
+    )
+    n_classes = int(K)
+    if trace > n_classes:
+        raise ValueError(f"trace must be <= K (each diagonal entry is at most 1); got trace={trace} for K={K}.")
+    if valid_noise_matrix and trace <= 1:
+        raise ValueError(
+            f"trace must be > 1 for a valid noise matrix (valid_noise_matrix=True); got trace={trace}."
+        )
+    if valid_noise_matrix and py is None and n_classes > 2:
+        raise ValueError("py (the true-class prior) is required when valid_noise_matrix=True and K > 2.")
+    class_prior = None if py is None else _check_class_prior(py, n_classes=n_classes)
+    rng = _rng(seed)
+    if max_iter < 1:
+        return None
+
+    if n_classes == 2:
+        # Any two-class matrix with trace > 1 is valid, so one draw suffices.
+        if frac_zero_noise_rates >= 0.5:  # one class is noise-free
+            noise_matrix = np.array([[1.0, 1 - (trace - 1.0)], [0.0, trace - 1.0]])
+            return noise_matrix if rng.random() > 0.5 else np.rot90(noise_matrix, k=2)
+        diagonal = _rand_probabilities_summing_to(rng, 2, trace, max_prob=max_trace_prob, min_prob=min_trace_prob)
+        return np.array([[diagonal[0], 1 - diagonal[1]], [1 - diagonal[0], diagonal[1]]])
+
+    off_diagonal_per_column = n_classes - 1
+    for _ in range(max_iter):
+        # 1) the diagonal: K probabilities summing to trace.
+        diagonal = _rand_probabilities_summing_to(
+            rng, n_classes, trace, max_prob=max_trace_prob, min_prob=min_trace_prob
+        )
+        noise_matrix = np.diag(diagonal)
+        noisy_columns = np.flatnonzero(diagonal != 1)  # a column with diagonal 1 has no noise
+        # 2) how many zero noise rates each noisy column gets (columns with diagonal 1 already
+        #    hold K-1 zeros); each keeps at least one non-zero rate.
+        n_zero_rates = int(n_classes * off_diagonal_per_column * frac_zero_noise_rates)
+        n_zero_rates -= (n_classes - noisy_columns.size) * off_diagonal_per_column
+        n_zero_rates = max(n_zero_rates, 0)
+        zeros_per_column = _distribute_balls(
+            rng, n_zero_rates, noisy_columns.size, max_per_bin=n_classes - 2, min_per_bin=0
+        )
+        # 3) each noisy column spreads 1 - diagonal over randomly chosen rows.
+        for column, n_zeros in zip(noisy_columns, zeros_per_column, strict=True):
+            n_noisy_rows = off_diagonal_per_column - int(n_zeros)
+            rates = _rand_probabilities_summing_to(
+                rng, n_noisy_rows, 1 - diagonal[column], max_prob=max_noise_rate, min_prob=min_noise_rate
+            )
+            other_rows = np.delete(np.arange(n_classes), column)
+            rows = rng.choice(other_rows, n_noisy_rows, replace=False)
+            noise_matrix[rows, column] = rates
+        if not valid_noise_matrix or noise_matrix_is_valid(noise_matrix, class_prior):
+            return noise_matrix
+    warnings.warn(
+        f"generate_noise_matrix_from_trace found no valid noise matrix in max_iter={max_iter} "
+        "draws; returning None. Raise trace or max_iter, or loosen the bounds.",
+        stacklevel=2,
+    )
+    return None
+
+
+def generate_noisy_labels(true_labels, noise_matrix, *, seed=None) -> np.ndarray:
+    """Noisy labels from ``true_labels`` that realise ``noise_matrix`` as closely as counts allow.
+
+    For each true class k with n_k examples, exactly ``int(noise_matrix[j, k] * n_k)`` of them
+    (truncated, as in the reference) are relabelled j, for every j != k; which examples is
+    random (seeded by ``seed``). ``true_labels`` are class indices 0..K-1 with
+    K = ``len(noise_matrix)``; classes absent from ``true_labels`` are allowed.
+    """
+    noise_matrix = check_noise_matrix(noise_matrix, n_classes=None, require_trace_above_one=False)
+    n_classes = noise_matrix.shape[0]
+    true_labels = check_labels(true_labels, n_classes=n_classes, name="true_labels")
+    rng = _rng(seed)
+    n_examples = true_labels.shape[0]
+
+    # count_joint[j, k] = number of true-k examples to relabel j. Computed as the reference
+    # does (noise_matrix * P(true_label) * N, truncated) so the counts agree exactly.
+    class_prior = np.bincount(true_labels, minlength=n_classes) / float(n_examples)
+    count_joint = (noise_matrix * class_prior * n_examples).astype(int)
+    np.fill_diagonal(count_joint, 0)
+
+    noisy_labels = true_labels.copy()
+    for true_class in range(n_classes):
+        new_labels = np.repeat(np.arange(n_classes), count_joint[:, true_class])
+        members = np.flatnonzero(true_labels == true_class)
+        if new_labels.size == 0 or members.size < new_labels.size:
+            continue
+        noisy_labels[rng.choice(members, new_labels.size, replace=False)] = new_labels
+    return noisy_labels
