@@ -85,8 +85,8 @@ def _reject_multi_label(multi_label: Any, caller: str) -> None:
     validate_params({"multi_label": multi_label}, {"multi_label": ["boolean"]}, caller=caller)
     if multi_label:
         raise ValueError(
-            f"multi_label=True is not supported by cleanlearn.count.{caller}; cleanlearn covers "
-            "single-label (multi-class) classification only."
+            f"multi-label classification (multi_label=True) is not supported by {caller}; "
+            "cleanlearn covers single-label (multi-class) classification only."
         )
 
 
@@ -184,10 +184,13 @@ def _compute_confident_joint(
         true_label_guess[rows] = np.where(n_confident > 1, block.argmax(axis=1), confident.argmax(axis=1))
 
     # 2) Count (given, guessed) pairs of the confident examples: confusion matrix via bincount.
+    # Built as the transpose of a (guessed, given) matrix, i.e. in Fortran order like the
+    # reference's confusion_matrix(...).T: the float sums in the calibration follow memory
+    # order, so the layout decides the last bits and hence ties in the rounding.
     given = labels[at_least_one_confident]
     guessed = true_label_guess[at_least_one_confident]
-    confident_joint = np.bincount(given * n_classes + guessed, minlength=n_classes * n_classes)
-    confident_joint = confident_joint.reshape(n_classes, n_classes).astype(np.int64, copy=False)
+    counts = np.bincount(guessed * n_classes + given, minlength=n_classes * n_classes)
+    confident_joint = counts.astype(np.int64, copy=False).reshape(n_classes, n_classes).T
 
     # 3) At least one correctly labelled example counted in every class.
     np.fill_diagonal(confident_joint, confident_joint.diagonal().clip(min=1))
