@@ -17,7 +17,8 @@ from __future__ import annotations
 import importlib
 import numbers
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import MISSING as MISSING_FACTORY
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -201,6 +202,7 @@ def validate_config(cfg: DictConfig) -> None:
     ``_target_`` imports and builds an object with the methods the run needs. Touches no data.
     """
     problems: list[str] = []
+    problems += _check_unknown_keys(cfg)
     problems += _check_seed(cfg)
     problems += _check_dataset(cfg.dataset)
     if cfg.dataset.name != "precomputed":  # a precomputed run trains nothing
@@ -209,6 +211,38 @@ def validate_config(cfg: DictConfig) -> None:
     problems += _check_cleanlearning(cfg.cleanlearning)
     if problems:
         raise ConfigError("\n".join(problems))
+
+
+_SCHEMAS = {
+    "dataset": {
+        **dict.fromkeys(SKLEARN_DATASETS, SklearnDatasetConfig),
+        "synthetic": SyntheticDatasetConfig,
+        "csv": CsvDatasetConfig,
+        "precomputed": PrecomputedDatasetConfig,
+    },
+    "noise": {"none": NoNoiseConfig, "uniform": UniformNoiseConfig, "asymmetric": AsymmetricNoiseConfig},
+}
+
+
+def _check_unknown_keys(cfg: DictConfig) -> list[str]:
+    """Keys added with ``+key=value`` bypass the schemas: refuse those the run would not use."""
+    nodes = [("cleanlearning", cfg.cleanlearning, CleanLearningConfig)]
+    for group, schemas in _SCHEMAS.items():
+        schema = schemas.get(_value(cfg[group], "name"))
+        if schema is not None:
+            nodes.append((group, cfg[group], schema))
+    problems = []
+    while nodes:
+        prefix, node, schema = nodes.pop(0)
+        known = {f.name: f for f in fields(schema)}
+        for key in node:
+            if key not in known:
+                problems.append(f"{prefix}.{key} is not a known key (known: {', '.join(known)}); got {key}="
+                                f"{_show(node[key]) if not OmegaConf.is_missing(node, key) else '???'}")
+            elif is_dataclass(known[key].default_factory if known[key].default_factory is not MISSING_FACTORY
+                              else None):
+                nodes.append((f"{prefix}.{key}", node[key], known[key].default_factory))
+    return problems
 
 
 def _value(node: DictConfig, key: str) -> Any:
