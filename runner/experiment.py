@@ -159,10 +159,11 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
     else:
         log.info("final fit: %d examples kept", n_train - int(label_issues["is_label_issue"].sum()))
 
-    return _write_and_score(
-        out_dir, clean_learning, label_issues, data.classes, noisy_labels, data.labels_train,
-        true_noise_matrix, index=data.index_train, metrics=metrics,
-    )
+    with _stopwatch(timings, "write_seconds"):
+        return _write_and_score(
+            out_dir, clean_learning, label_issues, data.classes, noisy_labels, data.labels_train,
+            true_noise_matrix, index=data.index_train, metrics=metrics,
+        )
 
 
 def _run_precomputed(cfg, data: PrecomputedData, seeds: Seeds, timings, out_dir: Path) -> dict[str, Any]:
@@ -175,10 +176,11 @@ def _run_precomputed(cfg, data: PrecomputedData, seeds: Seeds, timings, out_dir:
     true_noise_matrix = None
     if data.true_labels is not None:
         true_noise_matrix = _empirical_noise_matrix(data.labels, data.true_labels, data.n_classes)
-    return _write_and_score(
-        out_dir, clean_learning, label_issues, data.classes, data.labels, data.true_labels,
-        true_noise_matrix, index=np.arange(n_examples), metrics={},
-    )
+    with _stopwatch(timings, "write_seconds"):
+        return _write_and_score(
+            out_dir, clean_learning, label_issues, data.classes, data.labels, data.true_labels,
+            true_noise_matrix, index=np.arange(n_examples), metrics={},
+        )
 
 
 def _cross_validate(X, labels, clf, cv_n_folds: int, seed: int, n_jobs) -> np.ndarray:

@@ -24,7 +24,7 @@ def plot_matrices(matrices: dict[str, pd.DataFrame]) -> Figure:
     """
     n_panels = len(matrices)
     fig, axes = plt.subplots(1, n_panels, figsize=(4.6 * n_panels, 4.4), squeeze=False)
-    for axis, (title, frame) in zip(axes[0], matrices.items(), strict=True):
+    for panel, (axis, (title, frame)) in enumerate(zip(axes[0], matrices.items(), strict=True)):
         values = frame.to_numpy(dtype=float)
         image = axis.imshow(values, cmap="viridis", interpolation="nearest")
         n_classes = values.shape[0]
@@ -32,12 +32,18 @@ def plot_matrices(matrices: dict[str, pd.DataFrame]) -> Figure:
         axis.set_xticks(ticks, [str(c) for c in frame.columns], rotation=90 if n_classes > 5 else 0)
         axis.set_yticks(ticks, [str(c) for c in frame.index])
         axis.set_xlabel(frame.columns.name or "true label")
-        axis.set_ylabel(frame.index.name or "given label")
+        if panel == 0:  # the same for every panel; elsewhere it would crowd the colorbar
+            axis.set_ylabel(frame.index.name or "given label")
         axis.set_title(title)
         if n_classes <= MAX_ANNOTATED_CLASSES:
             _annotate(axis, values)
         fig.colorbar(image, ax=axis, fraction=0.046, pad=0.04)
-    fig.tight_layout()
+    # Fixed margins: tight_layout would cost a second full draw of every annotation.
+    # Room on the left for the longest class name (about 0.07 inch per character).
+    longest = max(len(str(c)) for frame in matrices.values() for c in frame.index)
+    left_inches = 0.45 + 0.07 * longest
+    fig.subplots_adjust(left=left_inches / fig.get_figwidth(), right=0.95, bottom=0.16, top=0.92,
+                        wspace=0.2 + left_inches / 4.6)
     return fig
 
 
