@@ -1,0 +1,553 @@
+"""Find the examples of a classification dataset whose given label is likely wrong.
+
+A drop-in for ``cleanlab.filter`` 2.9.0 (single-label classification): the same functions,
+parameters and defaults, and the same masks and ranked indices on the same inputs.
+
+How the reference's results are reproduced, fast:
+
+- The reference groups examples by given label with one boolean mask per class (K passes
+  over the data); here one stable sort of the labels gives every class's row indices, in
+  the original order, so each class's rows are gathered once.
+- The reference selects "the c smallest" with a full ``np.argsort`` per (class, class)
+  pair. Here ``np.partition`` finds the cutoff value and everything up to it is taken; only
+  when several examples tie at the cutoff (so that which of them ``argsort`` would take
+  depends on its internal order) is ``np.argsort`` run, on exactly the array the
+  reference sorts, so the same examples are taken. See :func:`_take_smallest`.
+- The post-filter (unflag examples whose prediction is within 1e-6 of the given label) is
+  evaluated on flagged examples only, with no copy of ``pred_probs``.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+
+# The underscored functions are count's and rank's cores on already validated inputs:
+# find_label_issues validates labels and pred_probs once, not once per helper call (each
+# validation is a few full passes over pred_probs).
+from cleanlearn.count import (
+    _calibrate_confident_joint,
+    _compute_confident_joint,
+    _reduce_issues,
+    round_preserving_row_totals,
+)
+from cleanlearn.rank import _label_quality_scores, order_label_issues
+from cleanlearn.validation import (
+    Interval,
+    Options,
+    check_labels_and_pred_probs,
+    check_n_jobs,
+    check_square_matrix,
+    validate_params,
+)
+
+__all__ = [
+    "find_label_issues",
+    "find_label_issues_using_argmax_confusion_matrix",
+    "find_predicted_neq_given",
+]
+
+logger = logging.getLogger(__name__)
+
+# The filters that prune a (calibrated) confident joint; frac_noise and
+# num_to_remove_per_class apply to these only.
+PRUNING_FILTERS = ("prune_by_noise_rate", "prune_by_class", "both")
+OTHER_FILTERS = (
+    "confident_learning",
+    "predicted_neq_given",
+    "low_normalized_margin",
+    "low_self_confidence",
+)
+FILTERS = PRUNING_FILTERS + OTHER_FILTERS
+RANKINGS = ("self_confidence", "normalized_margin", "confidence_weighted_entropy")
+
+# In prune_by_noise_rate, rows asking for at most this many examples share one vectorised
+# partition per class; rows asking for more are partitioned one by one.
+_BATCH_SELECT_MAX = 256
+# The post-filter gathers flagged rows in blocks of about this many entries (8 MB in float64).
+_POST_FILTER_BLOCK_ENTRIES = 1 << 20
+
+
+# ---------------------------------------------------------------------------------------
+# Public API
+# ---------------------------------------------------------------------------------------
+
+
+def find_label_issues(
+    labels: Any,
+    pred_probs: Any,
+    *,
+    return_indices_ranked_by: str | None = None,
+    rank_by_kwargs: dict | None = None,
+    filter_by: str = "prune_by_noise_rate",
+    frac_noise: float = 1.0,
+    num_to_remove_per_class: Any = None,
+    min_examples_per_class: int = 1,
+    confident_joint: Any = None,
+    n_jobs: int | None = None,
+    verbose: bool = False,
+    multi_label: bool = False,
+) -> np.ndarray:
+    """Flag the examples whose given label is likely wrong (confident learning).
+
+    Parameters follow ``cleanlab.filter.find_label_issues`` 2.9.0 (see its documentation).
+
+    Parameters
+    ----------
+    labels : array-like of shape (n_samples,)
+        Given (possibly noisy) class indices 0..K-1.
+    pred_probs : array-like of shape (n_samples, n_classes)
+        Out-of-sample predicted class probabilities.
+    return_indices_ranked_by : {None, "self_confidence", "normalized_margin",
+        "confidence_weighted_entropy"}
+        None returns a boolean mask; otherwise the indices of flagged examples, ordered by
+        ascending label quality score.
+    rank_by_kwargs : dict, optional
+        Keyword arguments for the ranking score (e.g. ``{"adjust_pred_probs": True}``).
+    filter_by : str, default "prune_by_noise_rate"
+        One of "prune_by_noise_rate", "prune_by_class", "both", "confident_learning",
+        "predicted_neq_given", "low_normalized_margin", "low_self_confidence".
+    frac_noise : float in (0, 1], default 1.0
+        Keep only this fraction of the estimated noise (pruning filters only).
+    num_to_remove_per_class : array-like of K non-negative ints, optional
+        How many examples to flag per given class (pruning filters only).
+    min_examples_per_class : int >= 0, default 1
+        Never leave fewer than this many examples of a class unflagged.
+    confident_joint : array-like of shape (K, K), optional
+        A precomputed (calibrated) confident joint; computed when not given. Ignored by
+        "confident_learning", which always recomputes it (as the reference does).
+    n_jobs : None, -1 or int >= 1
+        Accepted for compatibility; the work is vectorised and runs in this thread, which is
+        faster than the reference's process pool on small machines.
+    verbose : bool
+        Log the number of issues found (logging level INFO).
+    multi_label : bool
+        Must be False: multi-label data is not supported.
+
+    Returns
+    -------
+    numpy.ndarray
+        A boolean mask of shape (n_samples,), or the ranked indices of flagged examples.
+    """
+    # 1) Check every argument before any work.
+    if multi_label:
+        raise ValueError(
+            "multi_label=True is not supported by cleanlearn.filter.find_label_issues; "
+            "only single-label classification is."
+        )
+    validate_params(
+        {
+            "filter_by": filter_by,
+            "return_indices_ranked_by": return_indices_ranked_by,
+            "rank_by_kwargs": rank_by_kwargs,
+            "frac_noise": frac_noise,
+            "min_examples_per_class": min_examples_per_class,
+            "verbose": verbose,
+        },
+        {
+            "filter_by": [Options(FILTERS)],
+            "return_indices_ranked_by": [None, Options(RANKINGS)],
+            "rank_by_kwargs": [None, dict],
+            "frac_noise": [Interval(Real, 0, 1, closed="right")],
+            "min_examples_per_class": [Interval(Integral, 0, None)],
+            "verbose": ["boolean"],
+        },
+        caller="find_label_issues",
+    )
+    check_n_jobs(n_jobs)
+    labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs)
+    n_samples, n_classes = pred_probs.shape
+    if num_to_remove_per_class is not None:
+        num_to_remove_per_class = _check_num_to_remove(num_to_remove_per_class, n_classes)
+    if confident_joint is not None:
+        confident_joint = check_square_matrix(
+            confident_joint, n_classes=n_classes, name="confident_joint"
+        )
+    if filter_by in OTHER_FILTERS and (frac_noise != 1.0 or num_to_remove_per_class is not None):
+        warnings.warn(
+            "frac_noise and num_to_remove_per_class apply only to filter_by "
+            f"{', '.join(map(repr, PRUNING_FILTERS))}; they are ignored by {filter_by!r}.",
+            stacklevel=2,
+        )
+    if filter_by in OTHER_FILTERS and num_to_remove_per_class is not None:
+        raise ValueError(
+            f"num_to_remove_per_class is not supported with filter_by={filter_by!r}; use one "
+            f"of {', '.join(map(repr, PRUNING_FILTERS))}."
+        )
+    if filter_by == "confident_learning" and confident_joint is not None:
+        warnings.warn(
+            "The supplied confident_joint is ignored when filter_by='confident_learning': the "
+            "confident joint is re-estimated from labels and pred_probs (as in cleanlab). "
+            "Use another filter_by to use your confident_joint.",
+            stacklevel=2,
+        )
+
+    # 2) Flag examples with the chosen method.
+    if filter_by in PRUNING_FILTERS:
+        if confident_joint is None:
+            confident_joint = _compute_confident_joint(labels, pred_probs)
+        label_counts = np.bincount(labels, minlength=n_classes)
+        prune_counts = _prune_counts(
+            confident_joint, min_examples_per_class=min_examples_per_class, frac_noise=frac_noise
+        )
+        if num_to_remove_per_class is not None:
+            prune_counts = _prune_counts_to_remove(prune_counts, label_counts, num_to_remove_per_class)
+        label_issues_mask = _prune(
+            labels,
+            pred_probs,
+            prune_counts,
+            label_counts,
+            by_class=filter_by in ("prune_by_class", "both"),
+            by_noise_rate=filter_by in ("prune_by_noise_rate", "both"),
+            min_examples_per_class=min_examples_per_class,
+        )
+    else:
+        label_issues_mask = _OTHER_FILTER_FUNCTIONS[filter_by](labels, pred_probs)
+
+    if verbose:
+        logger.info("Number of label issues found: %d", np.count_nonzero(label_issues_mask))
+
+    # 3) Rank the flagged examples, if asked.
+    if return_indices_ranked_by is not None:
+        return order_label_issues(
+            label_issues_mask=label_issues_mask,
+            labels=labels,
+            pred_probs=pred_probs,
+            rank_by=return_indices_ranked_by,
+            rank_by_kwargs=rank_by_kwargs or {},
+        )
+    return label_issues_mask
+
+
+def find_predicted_neq_given(labels: Any, pred_probs: Any, *, multi_label: bool = False) -> np.ndarray:
+    """Flag examples whose predicted class ``argmax(pred_probs)`` differs from the given label."""
+    if multi_label:
+        raise ValueError(
+            "multi_label=True is not supported by cleanlearn.filter.find_predicted_neq_given; "
+            "only single-label classification is."
+        )
+    labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs)
+    return pred_probs.argmax(axis=1) != labels
+
+
+def find_label_issues_using_argmax_confusion_matrix(
+    labels: Any,
+    pred_probs: Any,
+    *,
+    calibrate: bool = True,
+    filter_by: str = "prune_by_noise_rate",
+) -> np.ndarray:
+    """Baseline: :func:`find_label_issues` with the confusion matrix of ``argmax(pred_probs)``
+    vs the given labels as the confident joint (calibrated when ``calibrate``)."""
+    validate_params(
+        {"calibrate": calibrate, "filter_by": filter_by},
+        {"calibrate": ["boolean"], "filter_by": [Options(FILTERS)]},
+        caller="find_label_issues_using_argmax_confusion_matrix",
+    )
+    labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs)
+    n_classes = pred_probs.shape[1]
+    predicted = pred_probs.argmax(axis=1)
+    # confusion[predicted, given], transposed like the reference's
+    # confusion_matrix(predicted, labels).T (the memory layout decides float rounding later).
+    # Unlike sklearn's confusion_matrix, classes absent from both vectors keep their row and
+    # column, so the matrix is always (K, K).
+    confusion = np.bincount(predicted * n_classes + labels, minlength=n_classes * n_classes)
+    confident_joint = confusion.reshape(n_classes, n_classes).T
+    if calibrate:
+        confident_joint = _calibrate_confident_joint(
+            confident_joint, np.bincount(labels, minlength=n_classes)
+        )
+    return find_label_issues(
+        labels=labels,
+        pred_probs=pred_probs,
+        confident_joint=confident_joint,
+        filter_by=filter_by,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Filters that do not prune a confident joint
+# ---------------------------------------------------------------------------------------
+
+
+def _filter_confident_learning(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
+    """Examples counted off the diagonal of the (uncalibrated) confident joint."""
+    _, off_diagonal = _compute_confident_joint(
+        labels, pred_probs, calibrate=False, return_indices_of_off_diagonals=True
+    )
+    label_issues_mask = np.zeros(labels.shape[0], dtype=bool)
+    label_issues_mask[off_diagonal] = True
+    return _drop_near_given(label_issues_mask, labels, pred_probs)
+
+
+def _filter_predicted_neq_given(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
+    label_issues_mask = pred_probs.argmax(axis=1) != labels
+    return _drop_near_given(label_issues_mask, labels, pred_probs)
+
+
+def _filter_lowest_score(method: str):
+    """The num_label_issues() examples with the lowest (unadjusted) ``method`` score."""
+
+    def filter_lowest(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
+        scores = _label_quality_scores(labels, pred_probs, method=method, adjust_pred_probs=False)
+        # count.num_label_issues(labels, pred_probs) is by definition the number of
+        # confident_learning issues; counting them here skips its re-validation.
+        num_issues = int(np.count_nonzero(_filter_confident_learning(labels, pred_probs)))
+        return _take_smallest(scores, num_issues)
+
+    return filter_lowest
+
+
+_OTHER_FILTER_FUNCTIONS = {
+    "confident_learning": _filter_confident_learning,
+    "predicted_neq_given": _filter_predicted_neq_given,
+    "low_normalized_margin": _filter_lowest_score("normalized_margin"),
+    "low_self_confidence": _filter_lowest_score("self_confidence"),
+}
+
+
+def _drop_near_given(label_issues_mask: np.ndarray, labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
+    """Unflag examples whose given label is (within 1e-6) the predicted one.
+
+    Only flagged rows are looked at, a cache-sized block of them at a time, so the cost
+    scales with the number of issues and no large copy of pred_probs is made.
+    """
+    flagged = np.flatnonzero(label_issues_mask)
+    block_rows = max(1, _POST_FILTER_BLOCK_ENTRIES // pred_probs.shape[1])
+    for start in range(0, flagged.size, block_rows):
+        rows = flagged[start : start + block_rows]
+        near_given = _reduce_issues(pred_probs[rows], labels[rows])
+        label_issues_mask[rows[near_given]] = False
+    return label_issues_mask
+
+
+# ---------------------------------------------------------------------------------------
+# Prune counts: how many examples to flag in each (true class, given class) cell
+# ---------------------------------------------------------------------------------------
+
+
+def _prune_counts(confident_joint: np.ndarray, *, min_examples_per_class: int, frac_noise: float) -> np.ndarray:
+    """The reference's ``_keep_at_least_n_per_class``: an int (K, K) matrix whose column k
+    holds, for given label k, how many examples to flag per true class (row).
+
+    Each step repeats the reference's float operations on an array of the same memory
+    layout (``confident_joint.T`` is a transposed view), so sums round identically and the
+    final truncation to int gives the same counts.
+    """
+    prune_counts = confident_joint.T
+    diagonal = np.diagonal(prune_counts)
+    # 1) Raise the diagonal (kept examples) to at least min_examples_per_class ...
+    new_diagonal = np.maximum(diagonal, min_examples_per_class)
+    increase_per_column = new_diagonal - diagonal
+    # ... taking the increase evenly from the column's nonzero off-diagonal entries.
+    nonzero_off_diagonal_per_column = np.maximum(np.count_nonzero(prune_counts, axis=0) - 1.0, 1.0)
+    raised = prune_counts - increase_per_column / nonzero_off_diagonal_per_column
+    raised[raised < 0] = 0
+    np.fill_diagonal(raised, new_diagonal)
+    # 2) Keep frac_noise of each off-diagonal count, moving the rest to the diagonal so
+    # column totals are unchanged.
+    reduced = raised * frac_noise
+    np.fill_diagonal(reduced, raised.diagonal())
+    np.fill_diagonal(reduced, raised.diagonal() + np.sum(raised - reduced, axis=0))
+    # 3) Counts are ints: truncate (not round), as the reference does. Its final
+    # round_preserving_row_totals is a no-op on integers, and its result is C-ordered.
+    return np.ascontiguousarray(reduced.astype(int))
+
+
+def _prune_counts_to_remove(
+    prune_counts: np.ndarray, label_counts: np.ndarray, num_to_remove_per_class: np.ndarray
+) -> np.ndarray:
+    """Rescale the prune counts so that row k flags ``num_to_remove_per_class[k]`` examples
+    (the reference's ``num_to_remove_per_class`` branch, same float operations)."""
+    # Column j divided by row total j, exactly as the reference broadcasts it.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        joint = prune_counts / np.sum(prune_counts, axis=1)
+        noise_per_row = joint.sum(axis=1) - joint.diagonal()
+        rescaled = (joint.T * num_to_remove_per_class / noise_per_row).T
+    np.fill_diagonal(rescaled, label_counts - num_to_remove_per_class)
+    # A row without noise yields 0/0 off the diagonal. The reference rounds such a row
+    # entry-wise and casts NaN to a huge negative int, i.e. "prune nothing" there: use 0.
+    finite_rows = np.all(np.isfinite(rescaled), axis=1)
+    result = np.empty(rescaled.shape, dtype=int)
+    if finite_rows.any():
+        result[finite_rows] = round_preserving_row_totals(rescaled[finite_rows])
+    if not finite_rows.all():
+        bad_rows = rescaled[~finite_rows]
+        result[~finite_rows] = np.where(np.isfinite(bad_rows), np.round(bad_rows), 0).astype(int)
+    return result
+
+
+# ---------------------------------------------------------------------------------------
+# Pruning: flag examples class by class
+# ---------------------------------------------------------------------------------------
+
+
+def _prune(
+    labels: np.ndarray,
+    pred_probs: np.ndarray,
+    prune_counts: np.ndarray,
+    label_counts: np.ndarray,
+    *,
+    by_class: bool,
+    by_noise_rate: bool,
+    min_examples_per_class: int,
+) -> np.ndarray:
+    """prune_by_class, prune_by_noise_rate or both (AND), then the near-given post-filter.
+
+    For given class k with rows ``rows_k`` (in original order, as the reference's
+    ``pred_probs[labels == k]``):
+    - by class: flag the ``n_k - prune_counts[k, k]`` rows with the lowest ``p[:, k]``;
+    - by noise rate: for each j != k, flag the ``prune_counts[j, k]`` rows with the largest
+      margin ``p[:, j] - p[:, k]``; OR over j.
+    Classes with at most ``min_examples_per_class`` examples, or with one example, are
+    never flagged.
+    """
+    n_samples, n_classes = pred_probs.shape
+    label_issues_mask = np.zeros(n_samples, dtype=bool)
+
+    # Row indices of each class, in original order: one stable sort (radix sort on small
+    # integer types) instead of one boolean mask per class.
+    sort_dtype = np.uint8 if n_classes <= 256 else np.uint16 if n_classes <= 65536 else np.int64
+    rows_by_class = np.argsort(labels.astype(sort_dtype), kind="stable")
+    class_ends = np.cumsum(label_counts)
+    class_starts = class_ends - label_counts
+
+    too_few = label_counts <= min_examples_per_class
+    if too_few.any():
+        warnings.warn(
+            f"May not flag all label issues in classes {np.flatnonzero(too_few).tolist()}: "
+            "they have too few examples (see argument: min_examples_per_class).",
+            stacklevel=3,
+        )
+    # The reference writes a class's flags back only when the class has 2+ examples.
+    prunable = ~too_few & (label_counts > 1)
+
+    if by_class and not by_noise_rate:
+        # Only p[i, labels[i]] is needed: gather it once instead of whole rows.
+        self_confidence = pred_probs[np.arange(n_samples), labels]
+    for k in np.flatnonzero(prunable):
+        rows = rows_by_class[class_starts[k] : class_ends[k]]
+        if not by_noise_rate:
+            flags = _take_smallest(self_confidence[rows], label_counts[k] - prune_counts[k, k])
+            label_issues_mask[rows[flags]] = True
+            continue
+        class_probs = pred_probs[rows]  # (n_k, n_classes), the reference's pred_probs_by_class[k]
+        flags = _flag_by_noise_rate(class_probs, prune_counts[:, k], k)
+        if by_class:
+            flags &= _take_smallest(class_probs[:, k], label_counts[k] - prune_counts[k, k])
+        # Post-filter while this class's rows are at hand.
+        flagged = np.flatnonzero(flags)
+        near_given = _reduce_issues(class_probs[flagged], np.full(flagged.shape[0], k))
+        label_issues_mask[rows[flagged[~near_given]]] = True
+
+    if by_noise_rate:
+        return label_issues_mask
+    return _drop_near_given(label_issues_mask, labels, pred_probs)
+
+
+def _flag_by_noise_rate(class_probs: np.ndarray, counts_to_flag: np.ndarray, k: int) -> np.ndarray:
+    """OR over j != k of: the ``counts_to_flag[j]`` rows of ``class_probs`` (all given label
+    k) with the largest margin ``p[:, j] - p[:, k]``, taken as the reference's
+    ``np.argsort(-margin)[:count]`` takes them."""
+    n_rows, n_classes = class_probs.shape
+    flags = np.zeros(n_rows, dtype=bool)
+    counts = np.where(counts_to_flag > 0, counts_to_flag, 0)
+    counts[k] = 0  # the diagonal counts kept examples
+    active = np.flatnonzero(counts)
+    if active.size == 0:
+        return flags
+    if counts.max() >= n_rows:
+        flags[:] = True
+        return flags
+
+    # Negated margins p_k - p_j, one row per true class j: (n_true_classes, n_rows). This
+    # equals the reference's -(p_j - p_k) exactly (IEEE subtraction is sign-symmetric) up
+    # to the sign of zero, which no comparison sees. When most classes take part, all rows
+    # are computed (a plain transpose is cheaper than a gather); rows with a count of 0
+    # flag nothing.
+    if 2 * active.size > n_classes:
+        true_classes = np.arange(n_classes)
+        transposed = class_probs.T
+    else:
+        true_classes = active
+        transposed = class_probs[:, active].T
+    negated_margins = np.empty(transposed.shape, dtype=class_probs.dtype)  # C-ordered rows
+    np.subtract(class_probs[:, k], transposed, out=negated_margins)
+    counts = counts[true_classes]
+
+    # Cutoff value of each row: its counts[row]-th smallest negated margin.
+    cutoffs = np.full(true_classes.size, -np.inf, dtype=negated_margins.dtype)
+    batched = (counts > 0) & (counts <= _BATCH_SELECT_MAX)
+    if batched.any():
+        batch_rows = np.flatnonzero(batched)
+        batch_counts = counts[batch_rows]
+        largest_count = int(batch_counts.max())
+        # One partition of a copy (the original order is needed below) puts each row's
+        # largest_count smallest values first; sorting those few gives every row's cutoff.
+        smallest = negated_margins[batch_rows] if batch_rows.size < counts.size else negated_margins.copy()
+        smallest.partition(largest_count - 1, axis=1)
+        smallest = np.sort(smallest[:, :largest_count], axis=1)
+        cutoffs[batch_rows] = smallest[np.arange(batch_rows.size), batch_counts - 1]
+    for row in np.flatnonzero(counts > _BATCH_SELECT_MAX):
+        cutoffs[row] = np.partition(negated_margins[row], counts[row] - 1)[counts[row] - 1]
+
+    at_or_below = negated_margins <= cutoffs[:, None]
+    exact = np.count_nonzero(at_or_below, axis=1) == counts
+    flags |= (at_or_below if exact.all() else at_or_below[exact]).any(axis=0)
+    # Ties at the cutoff: take the examples the reference's argsort takes, sorting exactly
+    # the array it sorts.
+    for row in np.flatnonzero(~exact):
+        j = true_classes[row]
+        order = np.argsort(-(class_probs[:, j] - class_probs[:, k]))
+        flags[order[: counts[row]]] = True
+    return flags
+
+
+def _take_smallest(values: np.ndarray, count: int) -> np.ndarray:
+    """Boolean mask of the entries ``np.argsort(values)[:count]`` selects.
+
+    Everything strictly below the count-th smallest value is taken. If the values equal to
+    it do not all fit, which of them are taken depends on argsort's internal order (quicksort,
+    not stable), so argsort is run on ``values`` itself, which reproduces it exactly.
+    """
+    n_values = values.shape[0]
+    if count >= n_values:
+        return np.ones(n_values, dtype=bool)
+    mask = np.zeros(n_values, dtype=bool)
+    if count <= 0:
+        return mask
+    cutoff = np.partition(values, count - 1)[count - 1]
+    at_or_below = values <= cutoff
+    if np.count_nonzero(at_or_below) == count:
+        return at_or_below
+    mask[np.argsort(values)[:count]] = True
+    return mask
+
+
+# ---------------------------------------------------------------------------------------
+# Argument checks specific to this module
+# ---------------------------------------------------------------------------------------
+
+
+def _check_num_to_remove(num_to_remove_per_class: Any, n_classes: int) -> np.ndarray:
+    """Return num_to_remove_per_class as a (K,) int array of non-negative counts."""
+    array = np.asarray(num_to_remove_per_class)
+    if array.dtype.kind not in "iuf" or array.ndim != 1:
+        raise TypeError(
+            "num_to_remove_per_class must be a 1-D sequence of non-negative ints (one per "
+            f"class); got {num_to_remove_per_class!r}."
+        )
+    if array.shape[0] != n_classes:
+        raise ValueError(
+            f"num_to_remove_per_class must have one entry per class ({n_classes}); got "
+            f"{array.shape[0]} entries."
+        )
+    if array.dtype.kind == "f" and not np.all(np.isfinite(array) & (array == np.round(array))):
+        raise ValueError(f"num_to_remove_per_class must hold whole numbers; got {array.tolist()}.")
+    if np.any(array < 0):
+        raise ValueError(f"num_to_remove_per_class must be non-negative; got {array.tolist()}.")
+    return array.astype(np.int64)
