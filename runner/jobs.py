@@ -122,7 +122,7 @@ def run_job(cfg: DictConfig) -> dict:
     )
     atomic_write_json(
         out_dir / "provenance.json",
-        collect_provenance(hydra_cfg.overrides.task, hydra_cfg.overrides.hydra),
+        collect_provenance(_overrides(hydra_cfg, "task"), _overrides(hydra_cfg, "hydra")),
     )
     atomic_write_text(out_dir / DONE, "")
     logger.info("%s: result %s", job_name, _format_metrics(metrics))
@@ -251,10 +251,15 @@ def _with_thread_budget(cfg: DictConfig, thread_budget: int | None) -> DictConfi
 
 
 def _job_label(hydra_cfg) -> str:
-    overrides = " ".join(hydra_cfg.overrides.task) or "defaults"
+    overrides = " ".join(_overrides(hydra_cfg, "task")) or "defaults"
     if hydra_cfg.mode == RunMode.MULTIRUN:
         return f"job {hydra_cfg.job.num} ({overrides})"
     return f"run ({overrides})"
+
+
+def _overrides(hydra_cfg, kind: str) -> list[str]:
+    """The command-line overrides as typed: "seed=${x}" must stay text, not be resolved."""
+    return OmegaConf.to_container(hydra_cfg.overrides[kind], resolve=False)
 
 
 def _format_metrics(metrics: dict) -> str:

@@ -1,0 +1,246 @@
+"""`python -m runner` single runs end to end (subprocess, slow) and the job wrapper's helpers."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from omegaconf import OmegaConf
+
+from runner import jobs, provenance
+
+REPO = Path(__file__).resolve().parents[1]
+# About a second of work: iris, three folds, no cache shared with other tests.
+FAST = ("experiment=quick", "cache_dir=null")
+RESULT_NAMES = {
+    ".hydra",
+    "DONE",
+    "label_issues.csv",
+    "metrics.json",
+    "status.json",
+    "provenance.json",
+    "resolved_config.yaml",
+    "runner.log",
+}
+
+
+def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "runner", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def snapshot(directory: Path) -> dict[str, tuple[bytes, int]]:
+    """Bytes and mtime (ns) of every file below ``directory``."""
+    return {
+        str(path.relative_to(directory)): (path.read_bytes(), path.stat().st_mtime_ns)
+        for path in sorted(directory.rglob("*"))
+        if path.is_file()
+    }
+
+
+def without_timings(metrics: dict) -> dict:
+    return {key: value for key, value in metrics.items() if not key.endswith("_seconds")}
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("single") / "run"
+    result = run_cli(f"hydra.run.dir={run_dir}", *FAST)
+    assert result.returncode == 0, result.stderr
+    return run_dir
+
+
+# ---------------------------------------------------------------------------------------
+# single runs through the CLI
+
+
+@pytest.mark.slow
+def test_single_run_writes_every_file_with_done_last(finished_run):
+    names = {path.name for path in finished_run.iterdir()}
+    assert RESULT_NAMES <= names
+    assert not [name for name in names if name.endswith(".tmp")]
+
+    metrics = json.loads((finished_run / "metrics.json").read_text())
+    assert metrics["n_examples"] > 0 and 0.0 <= metrics["issue_f1"] <= 1.0
+    assert json.loads((finished_run / "status.json").read_text())["status"] == "ok"
+
+    record = json.loads((finished_run / "provenance.json").read_text())
+    assert record["packages"]["numpy"] == np.__version__
+    assert record["command"]["overrides"] == list(FAST)
+    assert set(record["git"] or {}) <= {"commit", "dirty"}
+
+    resolved = yaml.safe_load((finished_run / "resolved_config.yaml").read_text())
+    assert resolved["cleanlearning"]["cv_n_folds"] == 3 and resolved["cache_dir"] is None
+    assert yaml.safe_load((finished_run / ".hydra" / "overrides.yaml").read_text()) == list(FAST)
+
+    # DONE is written after every other result file (the log is appended to afterwards).
+    done_time = (finished_run / "DONE").stat().st_mtime_ns
+    for path in finished_run.iterdir():
+        if path.is_file() and path.name not in ("DONE", "runner.log"):
+            assert path.stat().st_mtime_ns <= done_time, path.name
+    log = (finished_run / "runner.log").read_text()
+    assert "running into" in log and log.rstrip().splitlines()[-1].split(" - ", 1)[1].startswith(
+        "run (experiment=quick cache_dir=null): result"
+    )
+
+
+@pytest.mark.slow
+def test_rerun_of_finished_run_skips_it_and_touches_nothing(finished_run):
+    before = snapshot(finished_run)
+    result = run_cli(f"hydra.run.dir={finished_run}", *FAST)
+    assert result.returncode == 0, result.stderr
+    assert "skipping finished job" in result.stdout
+    assert snapshot(finished_run) == before
+
+
+@pytest.mark.slow
+def test_same_config_and_seed_give_identical_results(finished_run, tmp_path):
+    result = run_cli(f"hydra.run.dir={tmp_path}", *FAST)
+    assert result.returncode == 0, result.stderr
+    for name in ("label_issues.csv", "resolved_config.yaml", ".hydra/config.yaml"):
+        assert (tmp_path / name).read_bytes() == (finished_run / name).read_bytes(), name
+    first = json.loads((finished_run / "metrics.json").read_text())
+    second = json.loads((tmp_path / "metrics.json").read_text())
+    assert without_timings(second) == without_timings(first)
+
+
+@pytest.mark.slow
+def test_rerun_from_a_run_dir_gives_the_same_bytes(finished_run, tmp_path):
+    # The README recipe: the frozen config of a run, independent of later conf/ edits.
+    result = run_cli(
+        "--config-path", str(finished_run / ".hydra"), "--config-name", "config",
+        f"hydra.run.dir={tmp_path}",
+    )
+    assert result.returncode == 0, result.stderr
+    for name in ("label_issues.csv", "resolved_config.yaml"):
+        assert (tmp_path / name).read_bytes() == (finished_run / name).read_bytes(), name
+
+
+# Each bad value must be named, with its key, in a short stderr and a non-zero exit.
+BAD_CONFIGS = {
+    "typo key": (["cleanlearning.cv_nfolds=3"], ["cleanlearning.cv_nfolds"]),
+    "wrong type": (["cleanlearning.cv_n_folds=abc"], ["cv_n_folds", "abc"]),
+    "out of range": (["cleanlearning.cv_n_folds=1"], ["cleanlearning.cv_n_folds", "1"]),
+    "missing csv": (
+        ["dataset=csv", "dataset.path=/nonexistent/data.csv", "dataset.label_column=y"],
+        ["dataset.path", "/nonexistent/data.csv"],
+    ),
+    "unknown _target_": (["classifier._target_=sklearn.nope.Classifier"], ["classifier._target_", "sklearn.nope.Classifier"]),
+    "unresolvable interpolation": (["seed=${nope}"], ["seed", "nope"]),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", list(BAD_CONFIGS))
+def test_bad_config_exits_non_zero_with_a_short_message(case, tmp_path):
+    overrides, expected = BAD_CONFIGS[case]
+    result = run_cli(f"hydra.run.dir={tmp_path}", *FAST, *overrides)
+    assert result.returncode != 0
+    stderr_lines = result.stderr.strip().splitlines()
+    assert 0 < len(stderr_lines) <= 20, result.stderr
+    assert "Traceback" not in result.stderr
+    for text in expected:
+        assert text in result.stderr, (text, result.stderr)
+    assert not (tmp_path / "DONE").exists()
+
+
+@pytest.mark.slow
+def test_config_error_is_recorded_and_full_error_env_shows_the_traceback(tmp_path):
+    result = run_cli(
+        f"hydra.run.dir={tmp_path}", *FAST, "cleanlearning.cv_n_folds=1",
+        env={"HYDRA_FULL_ERROR": "1"},
+    )
+    assert result.returncode != 0
+    assert "Traceback" in result.stderr and "ConfigError" in result.stderr
+    status = json.loads((tmp_path / "status.json").read_text())
+    assert status["status"] == "failed" and status["stage"] == "config"
+    assert "cleanlearning.cv_n_folds" in status["error"] and "ConfigError" in status["traceback"]
+
+
+@pytest.mark.slow
+def test_failing_single_run_records_traceback_and_exits_non_zero(tmp_path):
+    result = run_cli(f"hydra.run.dir={tmp_path}", *FAST, "classifier.C=-1")
+    assert result.returncode != 0
+    assert len(result.stderr.strip().splitlines()) <= 20, result.stderr
+    assert "job failed" in result.stderr and "status.json" in result.stderr
+    status = json.loads((tmp_path / "status.json").read_text())
+    assert status["status"] == "failed" and status["stage"] == "run"
+    assert "Traceback" in status["traceback"] and "C" in status["error"]
+    assert not (tmp_path / "DONE").exists() and not (tmp_path / "metrics.json").exists()
+
+
+@pytest.mark.slow
+def test_help_lists_every_config_group_and_examples():
+    result = run_cli("--help")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    for group_dir in sorted((REPO / "conf").iterdir()):
+        if not group_dir.is_dir() or group_dir.name == "hydra":
+            continue
+        line = next(line for line in lines if line.startswith(f"{group_dir.name}: "))
+        for option in group_dir.glob("*.yaml"):
+            assert option.stem in line, (option.stem, line)
+    assert sum(line.startswith("python -m runner") for line in lines) >= 2
+
+
+# ---------------------------------------------------------------------------------------
+# the wrapper's helpers (fast)
+
+
+def test_is_finished_needs_the_marker_the_same_config_and_readable_metrics(tmp_path):
+    config = "seed: 0\n"
+    (tmp_path / "resolved_config.yaml").write_text(config)
+    (tmp_path / "metrics.json").write_text('{"n_examples": 3}')
+    assert not jobs.is_finished(tmp_path, config)  # no DONE yet
+    (tmp_path / "DONE").write_text("")
+    assert jobs.is_finished(tmp_path, config)
+    assert not jobs.is_finished(tmp_path, "seed: 1\n")
+    (tmp_path / "metrics.json").write_text('{"n_exam')
+    assert not jobs.is_finished(tmp_path, config)
+
+
+@pytest.mark.parametrize(
+    ("launcher", "cpus", "expected"),
+    [
+        ({"_target_": "hydra._internal.core_plugins.basic_launcher.BasicLauncher"}, 8, None),
+        ({"_target_": "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher", "n_jobs": -1}, 8, 1),
+        ({"_target_": "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher", "n_jobs": 2}, 8, 4),
+        ({"_target_": "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher", "n_jobs": -2}, 8, 1),
+        ({"_target_": "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher", "n_jobs": 3}, 2, 1),
+        ({"_target_": "hydra_plugins.hydra_submitit_launcher.submitit_launcher.LocalLauncher", "cpus_per_task": None}, 8, 1),
+        ({"_target_": "hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher", "cpus_per_task": 4}, 8, 4),
+        ({"_target_": "some.other.RayLauncher"}, 8, 1),
+    ],
+)
+def test_parallel_thread_budget(launcher, cpus, expected):
+    assert jobs.parallel_thread_budget(OmegaConf.create(launcher), cpu_count=cpus) == expected
+
+
+def test_thread_budget_fills_only_an_unset_n_jobs():
+    unset = OmegaConf.create({"seed": 0, "cleanlearning": {"n_jobs": None}})
+    capped = jobs._with_thread_budget(unset, 2)
+    assert capped.cleanlearning.n_jobs == 2 and unset.cleanlearning.n_jobs is None
+    explicit = OmegaConf.create({"cleanlearning": {"n_jobs": 4}})
+    assert jobs._with_thread_budget(explicit, 2).cleanlearning.n_jobs == 4
+    assert jobs._with_thread_budget(unset, None) is unset
+
+
+def test_provenance_without_git_records_null(tmp_path):
+    assert provenance.git_state(tmp_path) is None  # not a repository
+    record = provenance.collect_provenance(["seed=1"], ["hydra.run.dir=x"])
+    assert record["packages"]["numpy"] == np.__version__
+    assert record["packages"]["cleanlearn"] is not None
+    assert record["command"]["overrides"] == ["seed=1"]
+    json.dumps(record)  # serialisable as is

@@ -1,0 +1,132 @@
+"""`python -m runner -m ...` sweeps end to end: summaries, failed jobs, resume, SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[1]
+FAST = ("experiment=quick", "cache_dir=null")
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def sweep_command(sweep_dir: Path, *overrides: str) -> list[str]:
+    return [sys.executable, "-m", "runner", "-m", f"hydra.sweep.dir={sweep_dir}", *FAST, *overrides]
+
+
+def run_sweep(sweep_dir: Path, *overrides: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        sweep_command(sweep_dir, *overrides), cwd=REPO, capture_output=True, text=True, timeout=600
+    )
+
+
+def snapshot(directory: Path) -> dict[str, tuple[bytes, int]]:
+    return {
+        str(path.relative_to(directory)): (path.read_bytes(), path.stat().st_mtime_ns)
+        for path in sorted(directory.rglob("*"))
+        if path.is_file()
+    }
+
+
+def test_two_by_two_sweep_writes_every_job_and_the_summary(tmp_path):
+    result = run_sweep(tmp_path, "seed=0,1", "noise.rate=0.1,0.3")
+    assert result.returncode == 0, result.stderr
+
+    for job in range(4):
+        assert (tmp_path / str(job) / "DONE").is_file()
+        json.loads((tmp_path / str(job) / "metrics.json").read_text())
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    assert len(summary) == 4
+    assert summary["job"].tolist() == [0, 1, 2, 3]
+    assert (summary["status"] == "ok").all()
+    assert sorted(zip(summary["seed"], summary["noise.rate"], strict=True)) == [
+        (0, 0.1), (0, 0.3), (1, 0.1), (1, 0.3)
+    ]
+    for metric in ("test_accuracy_baseline", "test_accuracy_cleanlearning", "issue_f1", "issue_auprc"):
+        assert summary[metric].between(0.0, 1.0).all(), metric
+    # Each job's metrics reach the summary unchanged.
+    job_metrics = json.loads((tmp_path / "2" / "metrics.json").read_text())
+    assert summary.loc[2, "n_label_issues"] == job_metrics["n_label_issues"]
+
+    markdown = (tmp_path / "summary.md").read_text().splitlines()
+    assert len(markdown) == 2 + 4 and markdown[0].startswith(
+        "| job | dir | experiment | cache_dir | seed | noise.rate | status |"
+    )
+    assert (tmp_path / "summary.png").read_bytes().startswith(PNG_MAGIC)
+
+
+def test_failed_job_is_recorded_others_complete_and_resume_reruns_only_it(tmp_path):
+    overrides = ("classifier.C=1,-1",)  # LogisticRegression(C=-1) fails inside fit
+    first = run_sweep(tmp_path, *overrides)
+    assert first.returncode != 0
+    assert "job failed" in first.stderr and len(first.stderr.strip().splitlines()) <= 20
+
+    assert (tmp_path / "0" / "DONE").is_file()
+    failed = json.loads((tmp_path / "1" / "status.json").read_text())
+    assert failed["status"] == "failed" and failed["stage"] == "run"
+    assert "Traceback" in failed["traceback"] and "C" in failed["error"]
+    assert not (tmp_path / "1" / "DONE").exists()
+
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    assert summary["status"].tolist() == ["ok", "failed"]
+    assert summary["classifier.C"].tolist() == [1, -1]
+    assert pd.isna(summary.loc[1, "issue_f1"]) and "C" in summary.loc[1, "error"]
+
+    # Same command again: the finished job is skipped byte for byte, the failed one reruns.
+    finished_before = snapshot(tmp_path / "0")
+    failed_status_before = (tmp_path / "1" / "status.json").stat().st_mtime_ns
+    second = run_sweep(tmp_path, *overrides)
+    assert second.returncode != 0
+    assert "skipping finished job" in second.stdout
+    assert snapshot(tmp_path / "0") == finished_before
+    assert (tmp_path / "1" / "status.json").stat().st_mtime_ns > failed_status_before
+    assert (tmp_path / "1" / "runner.log").read_text().count("running into") == 2
+    assert pd.read_csv(tmp_path / "summary.csv")["status"].tolist() == ["ok", "failed"]
+
+
+def test_sigkill_mid_sweep_leaves_no_truncated_file_and_rerun_completes(tmp_path):
+    overrides = ("seed=0,1,2,3",)
+    process = subprocess.Popen(
+        sweep_command(tmp_path, *overrides),
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while not (tmp_path / "0" / "DONE").exists():
+            assert process.poll() is None, "the sweep ended before it could be killed"
+            assert time.monotonic() < deadline, "job 0 never finished"
+            time.sleep(0.05)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+    for path in tmp_path.rglob("*.json"):
+        json.loads(path.read_text())  # every JSON written so far parses
+    for path in tmp_path.rglob("*.csv"):
+        pd.read_csv(path)
+    for job_dir in (p for p in tmp_path.iterdir() if p.is_dir() and p.name.isdigit()):
+        if (job_dir / "DONE").exists():
+            json.loads((job_dir / "metrics.json").read_text())
+    assert not all((tmp_path / str(job) / "DONE").exists() for job in range(4))
+
+    finished_before = snapshot(tmp_path / "0")
+    rerun = run_sweep(tmp_path, *overrides)
+    assert rerun.returncode == 0, rerun.stderr
+    assert all((tmp_path / str(job) / "DONE").exists() for job in range(4))
+    assert snapshot(tmp_path / "0") == finished_before
+    assert not list(tmp_path.rglob("*.tmp"))
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    assert summary["status"].tolist() == ["ok"] * 4
