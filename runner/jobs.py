@@ -42,7 +42,6 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from runner import config as runner_config
-from runner import experiment
 from runner.io import atomic_write_json, atomic_write_text
 from runner.provenance import collect_provenance
 
@@ -109,6 +108,8 @@ def run_job(cfg: DictConfig) -> dict:
     _start_fresh(out_dir, cfg, resolved_config)
     logger.info("%s: running into %s", job_name, out_dir)
     try:
+        from runner import experiment  # imported here: --help and config errors stay fast
+
         with _capped_threads(hydra_cfg.launcher) as thread_budget:
             metrics = experiment.run(_with_thread_budget(cfg, thread_budget), out_dir)
     except Exception as error:
