@@ -17,6 +17,15 @@ from typing import IO, Any
 
 import numpy as np
 
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
 __all__ = [
     "atomic_path",
     "atomic_write_bytes",
@@ -40,6 +49,7 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix + ".tmp")
     os.close(fd)
     tmp = Path(tmp_name)
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; results should be as readable as any file
     try:
         yield tmp
         with open(tmp, "rb+") as handle:

@@ -46,3 +46,10 @@ def test_text_overwrite_replaces_content(tmp_path):
     atomic_write_text(tmp_path / "t.txt", "old")
     atomic_write_text(tmp_path / "t.txt", "new")
     assert (tmp_path / "t.txt").read_text() == "new"
+
+
+def test_written_files_get_normal_permissions(tmp_path):
+    target = atomic_write_text(tmp_path / "p.txt", "x")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~mask
