@@ -194,7 +194,7 @@ def _clf_has(method: str):
 class _LabelEncoding:
     """Maps labels of any type to class indices 0..K-1 and back (``classes`` sorted)."""
 
-    def __init__(self, labels: np.ndarray, n_classes: int | None):
+    def __init__(self, labels: np.ndarray, n_classes: int | None, source: str = ""):
         classes, codes = np.unique(labels, return_inverse=True)
         if n_classes is not None and classes.size != n_classes:
             # pred_probs / a noise matrix fix K: integer labels 0..K-1 index columns directly
@@ -204,8 +204,8 @@ class _LabelEncoding:
             )
             if not integral or classes.min() < 0 or classes.max() >= n_classes:
                 raise ValueError(
-                    f"labels hold {classes.size} distinct classes but pred_probs / the noise "
-                    f"matrix describe {n_classes}; integer labels must lie in 0..{n_classes - 1}."
+                    f"labels hold {classes.size} distinct classes but {source} describes "
+                    f"{n_classes}; integer labels must lie in 0..{n_classes - 1}."
                 )
             classes = np.arange(n_classes).astype(labels.dtype)
             codes = labels.astype(np.int64)
@@ -370,16 +370,17 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 raise ValueError(f"X has {n_rows} rows but labels has {n_examples} entries; they must match.")
         if pred_probs is not None:
             pred_probs = check_pred_probs(pred_probs, n_examples=n_examples)
-        n_classes = None if pred_probs is None else pred_probs.shape[1]
+        # K comes from pred_probs, else a given matrix, else the labels (the reference's order).
+        n_classes, source = (None, "") if pred_probs is None else (pred_probs.shape[1], "pred_probs")
         if noise_matrix is not None:
             noise_matrix = check_noise_matrix(noise_matrix, n_classes=n_classes).copy()
-            n_classes = noise_matrix.shape[0]
+            n_classes, source = noise_matrix.shape[0], source or "noise_matrix"
         if inverse_noise_matrix is not None:
             inverse_noise_matrix = check_noise_matrix(
                 inverse_noise_matrix, n_classes=n_classes, name="inverse_noise_matrix"
             ).copy()
-            n_classes = inverse_noise_matrix.shape[0]
-        encoding = _LabelEncoding(labels, n_classes)
+            n_classes, source = inverse_noise_matrix.shape[0], source or "inverse_noise_matrix"
+        encoding = _LabelEncoding(labels, n_classes, source)
         if np.unique(encoding.codes).size < 2:
             raise ValueError(
                 f"CleanLearning needs labels from at least 2 classes; got only one class {encoding.classes[encoding.codes[0]]!r}."
