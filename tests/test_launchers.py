@@ -1,0 +1,55 @@
+"""Sweeps through the parallel launchers: joblib (worker processes) and submitit_local
+(one process per job, the code path of submitit_slurm)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[1]
+FAST = ("experiment=quick", "cache_dir=null")
+
+
+def run_sweep(sweep_dir: Path, *overrides: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "runner", "-m", f"hydra.sweep.dir={sweep_dir}", *FAST, *overrides],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_joblib_launcher_runs_jobs_in_parallel_and_summarises_a_failure(tmp_path):
+    result = run_sweep(tmp_path, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "classifier.C=1,-1")
+    assert result.returncode != 0  # one job failed
+    assert "Joblib.Parallel(n_jobs=2," in result.stdout
+
+    assert (tmp_path / "0" / "DONE").is_file()
+    assert json.loads((tmp_path / "1" / "status.json").read_text())["status"] == "failed"
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    assert summary["status"].tolist() == ["ok", "failed"]
+    # Two workers share the CPUs: each job is capped (the budget is in its log).
+    assert "parallel launcher: capping this job at" in (tmp_path / "0" / "runner.log").read_text()
+
+
+def test_submitit_local_launcher_runs_each_job_in_its_own_process(tmp_path):
+    result = run_sweep(tmp_path, "hydra/launcher=submitit_local", "seed=0,1")
+    assert result.returncode == 0, result.stderr
+
+    assert (tmp_path / ".submitit").is_dir()
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    assert summary["job"].tolist() == [0, 1] and (summary["status"] == "ok").all()
+    for job in (0, 1):
+        job_dir = tmp_path / str(job)
+        assert (job_dir / "DONE").is_file()
+        assert "capping this job at 1 thread" in (job_dir / "runner.log").read_text()
+    first = json.loads((tmp_path / "0" / "metrics.json").read_text())
+    assert first["n_examples"] > 0 and 0.0 <= first["issue_f1"] <= 1.0
