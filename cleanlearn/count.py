@@ -69,9 +69,10 @@ MAX_NOISE_RATE = 0.9999
 PY_METHODS = ("cnt", "eqn", "marginal", "marginal_ps")
 ESTIMATION_METHODS = ("off_diagonal", "off_diagonal_calibrated", "off_diagonal_custom")
 
-# Rows of pred_probs processed at once by the chunked passes: ~1M entries keeps every
-# temporary (bool mask, argmax) cache-sized whatever the number of classes.
-_CHUNK_ENTRIES = 1 << 20
+# Rows of pred_probs processed at once by the chunked passes: ~64k entries keep every
+# temporary (bool mask, block copy) cache-sized whatever the number of classes (measured:
+# 2**14..2**18 entries are all within 10%; 2**23 is ~40% slower).
+_CHUNK_ENTRIES = 1 << 16
 
 
 def _row_chunks(n_samples: int, n_classes: int):
@@ -79,6 +80,24 @@ def _row_chunks(n_samples: int, n_classes: int):
     step = max(1, _CHUNK_ENTRIES // max(n_classes, 1))
     for start in range(0, n_samples, step):
         yield slice(start, min(start + step, n_samples))
+
+
+# Up to this many classes, a row maximum runs column by column (K strided passes of length
+# N) rather than along rows: numpy's per-row overhead dominates short rows (measured at
+# N=1e6: 10x faster at K=3, 1.4x at K=10, 2x slower at K=16).
+_COLUMNWISE_MAX_CLASSES = 12
+
+
+def _row_max(pred_probs: np.ndarray) -> np.ndarray:
+    """Maximum of each row (exact), without an (N, K) temporary."""
+    n_samples, n_classes = pred_probs.shape
+    if n_classes <= _COLUMNWISE_MAX_CLASSES:
+        result = pred_probs[:, 0].copy()
+        for column in range(1, n_classes):
+            np.maximum(result, pred_probs[:, column], out=result)
+        return result
+    # argmax then gather beats max(axis=1) along rows (numpy's argmax loop is vectorised)
+    return pred_probs[np.arange(n_samples), pred_probs.argmax(axis=1)]
 
 
 def _reject_multi_label(multi_label: Any, caller: str) -> None:
@@ -111,7 +130,8 @@ def _confident_thresholds(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndar
     # Self-confidences grouped by class, each group in ascending example order: the values
     # (and their order) the reference averages with np.mean, so the float sums are identical.
     self_confidence = pred_probs[np.arange(labels.shape[0]), labels]
-    order = np.argsort(labels, kind="stable")
+    # (a stable sort of small ints is a radix sort: O(n))
+    order = np.argsort(labels.astype(np.uint16) if n_classes <= 1 << 16 else labels, kind="stable")
     grouped = self_confidence[order]
     bounds = np.concatenate(([0], np.cumsum(np.bincount(labels, minlength=n_classes))))
     thresholds = [
@@ -175,10 +195,11 @@ def _compute_confident_joint(
     # 1) Guess the true label of each example, one cache-sized block of rows at a time.
     true_label_guess = np.empty(n_samples, dtype=np.intp)
     at_least_one_confident = np.empty(n_samples, dtype=bool)
+    count_dtype = np.uint8 if n_classes < 256 else np.int64  # bool counts summed as bytes: fast
     for rows in _row_chunks(n_samples, n_classes):
         block = pred_probs[rows]
         confident = block >= cutoffs  # (rows, n_classes) bool
-        n_confident = confident.sum(axis=1)
+        n_confident = confident.view(np.uint8).sum(axis=1, dtype=count_dtype)
         at_least_one_confident[rows] = n_confident > 0
         # one confident class -> that class; several -> argmax over all classes
         true_label_guess[rows] = np.where(n_confident > 1, block.argmax(axis=1), confident.argmax(axis=1))
@@ -269,7 +290,7 @@ def _reduce_issues(pred_probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """
     n_samples = labels.shape[0]
     boosted = pred_probs[np.arange(n_samples), labels] + FLOATING_POINT_COMPARISON
-    row_max = pred_probs.max(axis=1)
+    row_max = _row_max(pred_probs)
     mask = boosted > row_max
     tied = np.flatnonzero(boosted == row_max)
     if tied.size:
