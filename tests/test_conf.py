@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import itertools
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import ConfigCompositionException
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
+from threadpoolctl import threadpool_limits
 
 from runner.config import FILTERS, ConfigError, register_configs, validate_config
 
@@ -76,6 +78,12 @@ def test_every_classifier_instantiates_with_the_seed(name):
     params = estimator.get_params()
     if "random_state" in params:
         assert params["random_state"] == 7
+    # Built without deprecated options (e.g. SVC(probability=True) in scikit-learn 1.9).
+    # One thread: OpenMP estimators crawl when the shared cores are busy with other tests.
+    with warnings.catch_warnings(), threadpool_limits(1):
+        warnings.simplefilter("error", FutureWarning)
+        warnings.simplefilter("error", DeprecationWarning)
+        estimator.fit(np.arange(40.0).reshape(20, 2) % 7, np.arange(20) % 2)
 
 
 def test_any_importable_estimator_can_be_the_classifier():
@@ -231,7 +239,8 @@ def test_wrong_type_fails_at_composition(override):
         (["classifier._target_=sklearn.linear_model.NoSuchModel"], "classifier._target_", "NoSuchModel"),
         (["classifier._target_=sklearn.svm.LinearSVC", "~classifier.max_iter", "~classifier.random_state"],
          "classifier._target_", "predict_proba"),
-        (["classifier=svc", "classifier.probability=false"], "classifier._target_", "predict_proba"),
+        (["classifier=svc", "classifier._target_=sklearn.svm.SVC", "~classifier.method", "~classifier.ensemble",
+          "~classifier.estimator"], "classifier._target_", "predict_proba"),
         (["+classifier.not_a_parameter=1"], "classifier", "not_a_parameter"),
         (["+cleanlearning.typo=1"], "cleanlearning.typo", "1"),
         (["+cleanlearning.find_label_issues_kwargs.filterby=both"],
@@ -264,3 +273,28 @@ def test_resolved_config_round_trips_through_yaml():
     text = OmegaConf.to_yaml(cfg, resolve=True)
     assert OmegaConf.create(text) == OmegaConf.create(OmegaConf.to_container(cfg, resolve=True))
     assert OmegaConf.create(text).classifier.hidden_layer_sizes == [100]
+
+
+@pytest.mark.slow
+def test_compare_filters_preset_runs_as_a_multirun(tmp_path):
+    """`python -m runner -m experiment=compare_filters`: one job per filter, CV computed once."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    sweep_dir = tmp_path / "sweep"
+    command = [sys.executable, "-m", "runner", "-m", "experiment=compare_filters", "dataset=iris",
+               "cleanlearning.cv_n_folds=3", f"hydra.sweep.dir={sweep_dir}", f"cache_dir={tmp_path / 'cache'}"]
+    result = subprocess.run(command, cwd=CONF_DIR.parent, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    job_dirs = sorted(p for p in sweep_dir.iterdir() if p.is_dir() and (p / ".hydra").is_dir())
+    assert len(job_dirs) == len(FILTERS)
+    seen = set()
+    for job_dir in job_dirs:
+        overrides = yaml.safe_load((job_dir / ".hydra" / "overrides.yaml").read_text())
+        seen.update(o.split("=", 1)[1] for o in overrides if o.startswith("cleanlearning.find_label_issues_kwargs"))
+        assert (job_dir / "label_issues.csv").is_file()
+    assert seen == set(FILTERS)
+    # Out-of-sample pred_probs are shared: one cache entry for the seven jobs.
+    assert len(list((tmp_path / "cache" / "cv_pred_probs").iterdir())) == 1
