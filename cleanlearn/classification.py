@@ -27,6 +27,7 @@ from __future__ import annotations
 import inspect
 import logging
 import warnings
+from collections.abc import Mapping
 from numbers import Integral
 
 import numpy as np
@@ -255,8 +256,8 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         "cv_n_folds": [Interval(Integral, 2, None)],
         "converge_latent_estimates": ["boolean"],
         "pulearning": [None, Options({0, 1})],
-        "find_label_issues_kwargs": [None, dict],
-        "label_quality_scores_kwargs": [None, dict],
+        "find_label_issues_kwargs": [None, Mapping],
+        "label_quality_scores_kwargs": [None, Mapping],
         "verbose": ["boolean"],
         "low_memory": ["boolean"],
     }
@@ -311,7 +312,7 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     def _find_label_issues_options(self) -> dict:
         """The kwargs for filter.find_label_issues: defaults, then the user's (a new dict)."""
-        user = self.find_label_issues_kwargs or {}
+        user = dict(self.find_label_issues_kwargs or {})
         unsupported = [key for key in UNSUPPORTED_FIND_LABEL_ISSUES_KWARGS if key in user]
         if unsupported:
             raise ValueError(
@@ -327,7 +328,7 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         return {**DEFAULT_FIND_LABEL_ISSUES_KWARGS, **user}
 
     def _label_quality_options(self) -> dict:
-        user = self.label_quality_scores_kwargs or {}
+        user = dict(self.label_quality_scores_kwargs or {})
         allowed = set(inspect.signature(rank.get_label_quality_scores).parameters) - {"labels", "pred_probs"}
         unknown = sorted(set(user) - allowed)
         if unknown:
@@ -552,7 +553,7 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             )
         if kwargs is None:
             return {}
-        if not isinstance(kwargs, dict):
+        if not isinstance(kwargs, Mapping):
             raise TypeError(f"{name} must be a dict of keyword arguments for clf.fit; got {type(kwargs).__name__}.")
         if name == "clf_kwargs" and "sample_weight" in kwargs:
             raise ValueError(

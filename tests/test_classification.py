@@ -78,11 +78,11 @@ def _dataset(name):
         elif name == "ten":
             _DATA_CACHE[name] = _classification(500, 10, seed=3, noise=0.15, n_features=12)
         elif name == "rare":
-            # Class 2 has only 3 examples: fewer than the 5 folds, so a training fold misses
-            # it and both implementations copy one holdout example into that fold.
+            # Class 2 has a single example: the training fold of the fold holding it misses
+            # the class, and both implementations copy that example into it (one-hot holdout).
             X, labels = _classification(200, 3, seed=4, noise=0.1)
             rare = np.flatnonzero(labels == 2)
-            labels[rare[3:]] = 0
+            labels[rare[1:]] = 0
             _DATA_CACHE[name] = (X, labels)
     return _DATA_CACHE[name]
 
@@ -457,6 +457,34 @@ def test_no_automatic_weights_when_clf_fit_lacks_sample_weight():
     assert "sample_weight" not in model.label_issues_df_.columns
     with pytest.raises(ValueError, match="does not accept sample_weight"), _quiet():
         CleanLearning(KNeighborsClassifier()).fit(X, labels, sample_weight=np.ones(labels.size))
+
+
+class _RecordingLogisticRegression(LogisticRegression):
+    """Records the ``note`` passed to each fit (class-level: clones share the list)."""
+
+    notes: list = []
+
+    def fit(self, X, y, sample_weight=None, note=None):
+        type(self).notes.append(note)
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def test_clf_kwargs_final_kwargs_and_validation_func_reach_the_right_fits():
+    X, labels = _dataset("binary")
+    _RecordingLogisticRegression.notes = []
+    with _quiet():
+        CleanLearning(_RecordingLogisticRegression(), cv_n_folds=4).fit(
+            X, labels, clf_kwargs={"note": "cv"}, clf_final_kwargs={"note": "final"}
+        )
+    assert _RecordingLogisticRegression.notes == ["cv"] * 4 + ["final"]
+
+    _RecordingLogisticRegression.notes = []
+    with _quiet():
+        CleanLearning(_RecordingLogisticRegression(), cv_n_folds=4).fit(
+            X, labels, validation_func=lambda X_val, y_val: {"note": len(y_val)}
+        )
+    fold_sizes, final_note = _RecordingLogisticRegression.notes[:4], _RecordingLogisticRegression.notes[4:]
+    assert sum(fold_sizes) == labels.size and final_note == [None]  # holdout folds; not in the final fit
 
 
 def test_verbose_logs_instead_of_printing(caplog, capsys):
