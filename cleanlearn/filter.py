@@ -35,7 +35,7 @@ from cleanlearn.count import (
     _reduce_issues,
     round_preserving_row_totals,
 )
-from cleanlearn.rank import _label_quality_scores, order_label_issues
+from cleanlearn.rank import _label_quality_scores, _max_excluding_label, order_label_issues
 from cleanlearn.validation import (
     Interval,
     Options,
@@ -426,85 +426,88 @@ def _prune(
     # The reference writes a class's flags back only when the class has 2+ examples.
     prunable = ~too_few & (label_counts > 1)
 
-    if by_class and not by_noise_rate:
-        # Only p[i, labels[i]] is needed: gather it once instead of whole rows.
-        self_confidence = pred_probs[np.arange(n_samples), labels]
+    self_confidence = pred_probs[np.arange(n_samples), labels]
+    if by_noise_rate:
+        # "Contested" rows: another class scores at least as high as the given one. Only
+        # they have a margin p_j - p_k >= 0, so they usually hold every row to flag.
+        contested = _max_excluding_label(labels, pred_probs) >= self_confidence
     for k in np.flatnonzero(prunable):
         rows = rows_by_class[class_starts[k] : class_ends[k]]
-        if not by_noise_rate:
-            flags = _take_smallest(self_confidence[rows], label_counts[k] - prune_counts[k, k])
-            label_issues_mask[rows[flags]] = True
-            continue
-        class_probs = pred_probs[rows]  # (n_k, n_classes), the reference's pred_probs_by_class[k]
-        flags = _flag_by_noise_rate(class_probs, prune_counts[:, k], k)
         if by_class:
-            flags &= _take_smallest(class_probs[:, k], label_counts[k] - prune_counts[k, k])
-        # Post-filter while this class's rows are at hand.
-        flagged = np.flatnonzero(flags)
-        near_given = _reduce_issues(class_probs[flagged], np.full(flagged.shape[0], k))
-        label_issues_mask[rows[flagged[~near_given]]] = True
-
-    if by_noise_rate:
-        return label_issues_mask
+            flags = _take_smallest(self_confidence[rows], label_counts[k] - prune_counts[k, k])
+        if by_noise_rate:
+            by_noise_rate_flags = _flag_by_noise_rate(pred_probs, rows, contested[rows], prune_counts[:, k], k)
+            flags = flags & by_noise_rate_flags if by_class else by_noise_rate_flags
+        label_issues_mask[rows[flags]] = True
     return _drop_near_given(label_issues_mask, labels, pred_probs)
 
 
-def _flag_by_noise_rate(class_probs: np.ndarray, counts_to_flag: np.ndarray, k: int) -> np.ndarray:
-    """OR over j != k of: the ``counts_to_flag[j]`` rows of ``class_probs`` (all given label
-    k) with the largest margin ``p[:, j] - p[:, k]``, taken as the reference's
-    ``np.argsort(-margin)[:count]`` takes them."""
-    n_rows, n_classes = class_probs.shape
+def _flag_by_noise_rate(
+    pred_probs: np.ndarray, rows: np.ndarray, contested: np.ndarray, counts_to_flag: np.ndarray, k: int
+) -> np.ndarray:
+    """Mask over ``rows`` (the examples labelled k, in order): OR over j != k of the
+    ``counts_to_flag[j]`` rows with the largest margin ``p[:, j] - p[:, k]``, taken as the
+    reference's ``np.argsort(-margin)[:count]`` takes them.
+
+    Each count is first looked for among the ``contested`` rows (margin >= 0 for some j):
+    if column j has at least ``count`` non-negative margins, the count-th largest margin is
+    >= 0 and every row at or above it is contested, so a small partition of the contested
+    rows finds it. Other columns (and columns with ties at the cutoff) are selected exactly
+    over all rows of the class.
+    """
+    n_rows = rows.shape[0]
     flags = np.zeros(n_rows, dtype=bool)
     counts = np.where(counts_to_flag > 0, counts_to_flag, 0)
     counts[k] = 0  # the diagonal counts kept examples
-    active = np.flatnonzero(counts)
-    if active.size == 0:
+    if not counts.any():
         return flags
     if counts.max() >= n_rows:
         flags[:] = True
         return flags
 
-    # Negated margins p_k - p_j, one row per true class j: (n_true_classes, n_rows). This
-    # equals the reference's -(p_j - p_k) exactly (IEEE subtraction is sign-symmetric) up
-    # to the sign of zero, which no comparison sees. When most classes take part, all rows
-    # are computed (a plain transpose is cheaper than a gather); rows with a count of 0
-    # flag nothing.
-    if 2 * active.size > n_classes:
-        true_classes = np.arange(n_classes)
-        transposed = class_probs.T
-    else:
-        true_classes = active
-        transposed = class_probs[:, active].T
-    negated_margins = np.empty(transposed.shape, dtype=class_probs.dtype)  # C-ordered rows
-    np.subtract(class_probs[:, k], transposed, out=negated_margins)
-    counts = counts[true_classes]
+    # Negated margins p_k - p_j of the contested rows, one row per class j: (K, n_contested).
+    # They equal the reference's -(p_j - p_k) exactly (IEEE subtraction is sign-symmetric)
+    # up to the sign of zero, which no comparison sees.
+    contested_positions = np.flatnonzero(contested)
+    contested_probs = pred_probs[rows[contested_positions]]
+    negated_margins = np.empty(contested_probs.shape[::-1], dtype=pred_probs.dtype)
+    np.subtract(contested_probs[:, k], contested_probs.T, out=negated_margins)
+    non_negative_margins = np.count_nonzero(negated_margins <= 0, axis=1)
 
-    # Cutoff value of each row: its counts[row]-th smallest negated margin.
-    cutoffs = np.full(true_classes.size, -np.inf, dtype=negated_margins.dtype)
-    batched = (counts > 0) & (counts <= _BATCH_SELECT_MAX)
-    if batched.any():
-        batch_rows = np.flatnonzero(batched)
-        batch_counts = counts[batch_rows]
-        largest_count = int(batch_counts.max())
-        # One partition of a copy (the original order is needed below) puts each row's
-        # largest_count smallest values first; sorting those few gives every row's cutoff.
-        smallest = negated_margins[batch_rows] if batch_rows.size < counts.size else negated_margins.copy()
-        smallest.partition(largest_count - 1, axis=1)
-        smallest = np.sort(smallest[:, :largest_count], axis=1)
-        cutoffs[batch_rows] = smallest[np.arange(batch_rows.size), batch_counts - 1]
-    for row in np.flatnonzero(counts > _BATCH_SELECT_MAX):
-        cutoffs[row] = np.partition(negated_margins[row], counts[row] - 1)[counts[row] - 1]
-
-    at_or_below = negated_margins <= cutoffs[:, None]
-    exact = np.count_nonzero(at_or_below, axis=1) == counts
-    flags |= (at_or_below if exact.all() else at_or_below[exact]).any(axis=0)
-    # Ties at the cutoff: take the examples the reference's argsort takes, sorting exactly
-    # the array it sorts.
-    for row in np.flatnonzero(~exact):
-        j = true_classes[row]
-        order = np.argsort(-(class_probs[:, j] - class_probs[:, k]))
-        flags[order[: counts[row]]] = True
+    found_among_contested = (counts > 0) & (counts <= non_negative_margins)
+    over_all_rows = list(np.flatnonzero((counts > 0) & ~found_among_contested))
+    columns = np.flatnonzero(found_among_contested)
+    if columns.size:
+        column_counts = counts[columns]
+        candidates = negated_margins[columns]
+        cutoffs = _kth_smallest_per_row(candidates, column_counts)
+        at_or_below = candidates <= cutoffs[:, None]
+        exact = np.count_nonzero(at_or_below, axis=1) == column_counts
+        flags[contested_positions[(at_or_below if exact.all() else at_or_below[exact]).any(axis=0)]] = True
+        # Ties at the cutoff: which tied rows argsort takes depends on all the rows.
+        over_all_rows.extend(columns[~exact])
+    for j in over_all_rows:
+        # Exactly the array the reference sorts, so argsort (if ties need it) agrees.
+        negated_margin = -(pred_probs[rows, j] - pred_probs[rows, k])
+        flags |= _take_smallest(negated_margin, counts[j])
     return flags
+
+
+def _kth_smallest_per_row(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``np.sort(values, axis=1)[row, counts[row] - 1]`` for each row (counts >= 1)."""
+    cutoffs = np.empty(values.shape[0], dtype=values.dtype)
+    batched = counts <= _BATCH_SELECT_MAX
+    if batched.any():
+        batch_counts = counts[batched]
+        largest_count = int(batch_counts.max())
+        # One partition for all rows puts each row's largest_count smallest values first;
+        # sorting those few gives every row's cutoff.
+        smallest = np.partition(values[batched], largest_count - 1, axis=1)[:, :largest_count]
+        smallest.sort(axis=1)
+        cutoffs[batched] = smallest[np.arange(batch_counts.size), batch_counts - 1]
+    for row in np.flatnonzero(~batched):
+        cutoffs[row] = np.partition(values[row], counts[row] - 1)[counts[row] - 1]
+    return cutoffs
 
 
 def _take_smallest(values: np.ndarray, count: int) -> np.ndarray:

@@ -209,11 +209,14 @@ def test_flag_by_noise_rate_matches_reference_helper(n_rows):
     """Against cleanlab.filter._prune_by_count on one class's rows, counts of every size."""
     rng = np.random.default_rng(n_rows)
     n_classes = 6
-    class_probs = np.round(rng.dirichlet(np.ones(n_classes), size=n_rows), 1)
+    pred_probs = np.round(rng.dirichlet(np.ones(n_classes), size=2 * n_rows), 1)
+    rows = np.sort(rng.choice(2 * n_rows, size=n_rows, replace=False))
+    class_probs = pred_probs[rows]
     for counts in [rng.integers(0, 4, size=n_classes), rng.integers(0, n_rows, size=n_classes)]:
         for k in range(n_classes):
             expected = ref_filter._prune_by_count([k, 1, [class_probs, counts]])
-            got = ours._flag_by_noise_rate(class_probs, counts, k)
+            max_other = np.delete(class_probs, k, axis=1).max(axis=1)
+            got = ours._flag_by_noise_rate(pred_probs, rows, max_other >= class_probs[:, k], counts, k)
             np.testing.assert_array_equal(got, expected, err_msg=f"k={k} counts={counts}")
 
 
