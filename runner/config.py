@@ -209,8 +209,36 @@ def validate_config(cfg: DictConfig) -> None:
         problems += _check_classifier(cfg.classifier)
     problems += _check_noise(cfg.noise, cfg.dataset)
     problems += _check_cleanlearning(cfg.cleanlearning)
+    if not problems:
+        problems += _check_against_class_count(cfg)
     if problems:
         raise ConfigError("\n".join(problems))
+
+
+# Class counts of the bundled datasets, known without loading them.
+SKLEARN_N_CLASSES = {"digits": 10, "iris": 3, "wine": 3, "breast_cancer": 2}
+
+
+def _check_against_class_count(cfg: DictConfig) -> list[str]:
+    """Settings that only work for some numbers of classes, where that number is known."""
+    name = cfg.dataset.name
+    n_classes = SKLEARN_N_CLASSES.get(name, cfg.dataset.n_classes if name == "synthetic" else None)
+    if n_classes is None:
+        return []
+    problems = []
+    pulearning = cfg.cleanlearning.pulearning
+    if pulearning is not None and n_classes != 2:
+        problems.append(
+            f"cleanlearning.pulearning needs a two-class dataset (dataset={name} has {n_classes} classes); "
+            f"got {pulearning}"
+        )
+    # A valid noise matrix needs trace K * (1 - rate) > 1.
+    if cfg.noise.name == "asymmetric" and n_classes * (1 - cfg.noise.rate) <= 1:
+        problems.append(
+            f"noise.rate must be < {1 - 1 / n_classes:.4g} for asymmetric noise on {n_classes} classes "
+            f"(dataset={name}); got {cfg.noise.rate}"
+        )
+    return problems
 
 
 _SCHEMAS = {

@@ -172,6 +172,12 @@ def test_compare_classifiers_sweeps_classifiers_by_two_noise_rates():
         assert job_cfg.noise.rate in (0.1, 0.3)
 
 
+def test_pulearning_and_high_noise_fit_two_class_data():
+    validate_config(compose_config("dataset=breast_cancer", "cleanlearning.pulearning=0", "noise.rate=0.4"))
+    validate_config(compose_config("dataset=csv", f"dataset.path={CONF_DIR / 'config.yaml'}",
+                                   "dataset.label_column=x", "cleanlearning.pulearning=1"))  # K unknown yet
+
+
 def test_quick_preset_is_small():
     cfg = compose_config("experiment=quick")
     validate_config(cfg)
@@ -207,6 +213,9 @@ def test_wrong_type_fails_at_composition(override):
         (["noise=uniform", "noise.rate=1.5"], "noise.rate", "1.5"),
         (["noise.sparsity=2.0"], "noise.sparsity", "2.0"),
         (["cleanlearning.pulearning=2"], "cleanlearning.pulearning", "2"),
+        (["cleanlearning.pulearning=1"], "cleanlearning.pulearning", "10 classes"),
+        (["dataset=breast_cancer", "noise.rate=0.5"], "noise.rate", "0.5"),
+        (["dataset=synthetic", "dataset.n_classes=3", "noise.rate=0.7"], "noise.rate", "0.7"),
         (["cleanlearning.find_label_issues_kwargs.filter_by=prune_by_magic"],
          "cleanlearning.find_label_issues_kwargs.filter_by", "prune_by_magic"),
         (["cleanlearning.find_label_issues_kwargs.frac_noise=0"],
