@@ -178,10 +178,11 @@ def _start_fresh(out_dir: Path, cfg: DictConfig, resolved_config: str | None) ->
     for name in RESULT_FILES:
         with contextlib.suppress(FileNotFoundError):
             (out_dir / name).unlink()
-    for leftover in out_dir.glob(".*.tmp"):  # temporaries of writes a SIGKILL interrupted
+    hydra_dir = out_dir / HYDRA_SUBDIR
+    # temporaries of writes a SIGKILL interrupted (runner.io names them .<name>.<random>.tmp)
+    for leftover in [*out_dir.glob(".*.tmp"), *hydra_dir.glob(".*.tmp")]:
         with contextlib.suppress(FileNotFoundError):
             leftover.unlink()
-    hydra_dir = out_dir / HYDRA_SUBDIR
     atomic_write_text(hydra_dir / "config.yaml", OmegaConf.to_yaml(cfg))
     atomic_write_text(hydra_dir / "hydra.yaml", OmegaConf.to_yaml(HydraConfig.instance().cfg))
     atomic_write_text(

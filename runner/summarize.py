@@ -48,6 +48,10 @@ def summarize(sweep_dir: str | Path, write: bool = True) -> pd.DataFrame:
     if not write:
         return _summary_frame(sweep_dir)
     with _locked(sweep_dir / LOCK_NAME):
+        # Holding the lock, any temporary summary file is an orphan of a killed writer.
+        for leftover in sweep_dir.glob(".summary.*.tmp"):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
         frame = _summary_frame(sweep_dir)
         atomic_write_csv(sweep_dir / "summary.csv", frame)
         atomic_write_text(sweep_dir / "summary.md", _markdown_table(frame))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -103,6 +104,20 @@ def test_rerun_of_finished_run_skips_it_and_touches_nothing(finished_run):
     assert result.returncode == 0, result.stderr
     assert "skipping finished job" in result.stdout
     assert snapshot(finished_run) == before
+
+
+@pytest.mark.slow
+def test_finished_run_with_a_changed_config_runs_again(finished_run, tmp_path):
+    run_dir = tmp_path / "run"
+    shutil.copytree(finished_run, run_dir)
+    (run_dir / ".hydra" / ".config.yaml.x1.tmp").write_text("seed: ")  # killed mid-write
+    result = run_cli(f"hydra.run.dir={run_dir}", *FAST, "seed=1")
+    assert result.returncode == 0, result.stderr
+    assert "skipping" not in result.stdout
+    assert "config changed" in (run_dir / "runner.log").read_text()
+    assert yaml.safe_load((run_dir / "resolved_config.yaml").read_text())["seed"] == 1
+    assert (run_dir / "label_issues.csv").read_bytes() != (finished_run / "label_issues.csv").read_bytes()
+    assert (run_dir / "DONE").is_file() and not list(run_dir.rglob("*.tmp"))
 
 
 @pytest.mark.slow

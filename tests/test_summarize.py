@@ -111,6 +111,13 @@ def test_concurrent_summaries_do_not_collide(sweep_dir):
     assert not list(sweep_dir.glob(".summary.*.tmp"))
 
 
+def test_orphaned_temporaries_of_a_killed_writer_are_removed(sweep_dir):
+    orphan = sweep_dir / ".summary.csv.abc123.tmp"
+    orphan.write_text("job,di")
+    summarize(sweep_dir)
+    assert not orphan.exists()
+
+
 def test_missing_sweep_dir_is_an_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="sweep_dir"):
         summarize(tmp_path / "nope")
