@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hydra import compose, initialize_config_dir
 
-pytestmark = pytest.mark.slow
+from runner.config import register_configs
+from runner.jobs import parallel_thread_budget
 
 REPO = Path(__file__).resolve().parents[1]
 FAST = ("experiment=quick", "cache_dir=null")
@@ -27,6 +29,7 @@ def run_sweep(sweep_dir: Path, *overrides: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_joblib_launcher_runs_jobs_in_parallel_and_summarises_a_failure(tmp_path):
     result = run_sweep(tmp_path, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "classifier.C=1,-1")
     assert result.returncode != 0  # one job failed
@@ -40,6 +43,7 @@ def test_joblib_launcher_runs_jobs_in_parallel_and_summarises_a_failure(tmp_path
     assert "parallel launcher: capping this job at" in (tmp_path / "0" / "runner.log").read_text()
 
 
+@pytest.mark.slow
 def test_submitit_local_launcher_runs_each_job_in_its_own_process(tmp_path):
     result = run_sweep(tmp_path, "hydra/launcher=submitit_local", "seed=0,1")
     assert result.returncode == 0, result.stderr
@@ -53,3 +57,17 @@ def test_submitit_local_launcher_runs_each_job_in_its_own_process(tmp_path):
         assert "capping this job at 1 thread" in (job_dir / "runner.log").read_text()
     first = json.loads((tmp_path / "0" / "metrics.json").read_text())
     assert first["n_examples"] > 0 and 0.0 <= first["issue_f1"] <= 1.0
+
+
+def test_slurm_preset_composes_and_sets_the_thread_budget():
+    register_configs()
+    with initialize_config_dir(version_base="1.3", config_dir=str(REPO / "conf")):
+        cfg = compose(
+            "config",
+            overrides=["hydra/launcher=slurm", "hydra.launcher.partition=short"],
+            return_hydra_config=True,
+        )
+    launcher = cfg.hydra.launcher
+    assert launcher._target_.endswith("submitit_launcher.SlurmLauncher")
+    assert launcher.partition == "short" and launcher.timeout_min == 30
+    assert parallel_thread_budget(launcher) == launcher.cpus_per_task == 2
