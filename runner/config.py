@@ -17,8 +17,7 @@ from __future__ import annotations
 import importlib
 import numbers
 from collections.abc import Callable
-from dataclasses import MISSING as MISSING_FACTORY
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +35,8 @@ __all__ = [
 ]
 
 SKLEARN_DATASETS = ("digits", "iris", "wine", "breast_cancer")
+# Class counts of the bundled datasets, known without loading them.
+SKLEARN_N_CLASSES = {"digits": 10, "iris": 3, "wine": 3, "breast_cancer": 2}
 DATASETS = (*SKLEARN_DATASETS, "synthetic", "csv", "precomputed")
 NOISE_KINDS = ("none", "uniform", "asymmetric")
 FILTERS = (
@@ -215,10 +216,6 @@ def validate_config(cfg: DictConfig) -> None:
         raise ConfigError("\n".join(problems))
 
 
-# Class counts of the bundled datasets, known without loading them.
-SKLEARN_N_CLASSES = {"digits": 10, "iris": 3, "wine": 3, "breast_cancer": 2}
-
-
 def _check_against_class_count(cfg: DictConfig) -> list[str]:
     """Settings that only work for some numbers of classes, where that number is known."""
     name = cfg.dataset.name
@@ -254,22 +251,23 @@ _SCHEMAS = {
 
 def _check_unknown_keys(cfg: DictConfig) -> list[str]:
     """Keys added with ``+key=value`` bypass the schemas: refuse those the run would not use."""
-    nodes = [("cleanlearning", cfg.cleanlearning, CleanLearningConfig)]
-    for group, schemas in _SCHEMAS.items():
-        schema = schemas.get(_value(cfg[group], "name"))
+    schemas = [
+        ("cleanlearning", CleanLearningConfig),
+        ("cleanlearning.find_label_issues_kwargs", FindLabelIssuesKwargs),
+        ("cleanlearning.label_quality_scores_kwargs", LabelQualityScoresKwargs),
+    ]
+    for group, options in _SCHEMAS.items():
+        schema = options.get(_value(cfg[group], "name"))
         if schema is not None:
-            nodes.append((group, cfg[group], schema))
+            schemas.append((group, schema))
     problems = []
-    while nodes:
-        prefix, node, schema = nodes.pop(0)
-        known = {f.name: f for f in fields(schema)}
+    for path, schema in schemas:
+        node = OmegaConf.select(cfg, path)
+        known = [f.name for f in fields(schema)]
         for key in node:
             if key not in known:
-                problems.append(f"{prefix}.{key} is not a known key (known: {', '.join(known)}); got {key}="
-                                f"{_show(node[key]) if not OmegaConf.is_missing(node, key) else '???'}")
-            elif is_dataclass(known[key].default_factory if known[key].default_factory is not MISSING_FACTORY
-                              else None):
-                nodes.append((f"{prefix}.{key}", node[key], known[key].default_factory))
+                value = "???" if OmegaConf.is_missing(node, key) else _show(node[key])
+                problems.append(f"{path}.{key} is not a known key (known: {', '.join(known)}); got {value}")
     return problems
 
 
