@@ -168,7 +168,7 @@ def compute_confident_joint(
     labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs)
     n_classes = pred_probs.shape[1]
     if thresholds is not None:
-        thresholds = check_thresholds(thresholds, n_classes=n_classes)
+        thresholds = _checked_thresholds(thresholds, n_classes)
     return _compute_confident_joint(
         labels,
         pred_probs,
@@ -176,6 +176,14 @@ def compute_confident_joint(
         calibrate=calibrate,
         return_indices_of_off_diagonals=return_indices_of_off_diagonals,
     )
+
+
+def _checked_thresholds(thresholds, n_classes: int) -> np.ndarray:
+    """Validated thresholds of shape (K,), keeping a float32 array float32: the reference
+    subtracts the 1e-6 slack in the thresholds' own dtype."""
+    checked = check_thresholds(thresholds, n_classes=n_classes)
+    given = np.asarray(thresholds)
+    return given.reshape(n_classes) if given.dtype == np.float32 else checked
 
 
 def _compute_confident_joint(
@@ -467,7 +475,7 @@ def estimate_py_and_noise_matrices_from_probabilities(
     )
     labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs)
     if thresholds is not None:
-        thresholds = check_thresholds(thresholds, n_classes=pred_probs.shape[1])
+        thresholds = _checked_thresholds(thresholds, pred_probs.shape[1])
     confident_joint = _compute_confident_joint(labels, pred_probs, thresholds=thresholds, calibrate=calibrate)
     py, noise_matrix, inverse_noise_matrix = _estimate_latent(
         confident_joint, labels, py_method=py_method, converge_latent_estimates=converge_latent_estimates
@@ -656,7 +664,7 @@ def estimate_confident_joint_and_cv_pred_proba(
         X, labels, clf, cv_n_folds, seed, clf_kwargs, validation_func, n_jobs, caller
     )
     if thresholds is not None:
-        thresholds = check_thresholds(thresholds, n_classes=n_classes)
+        thresholds = _checked_thresholds(thresholds, n_classes)
     pred_probs = _cv_pred_probs(X, labels, n_classes, clf, cv_n_folds, seed, clf_kwargs, validation_func, n_jobs)
     confident_joint = _compute_confident_joint(labels, pred_probs, thresholds=thresholds, calibrate=calibrate)
     return confident_joint, pred_probs

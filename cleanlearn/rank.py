@@ -8,10 +8,13 @@ adjusted probabilities themselves have to be built (``adjust_pred_probs=True``).
 
 from __future__ import annotations
 
+import logging
+import warnings
 from numbers import Integral
 
 import numpy as np
 from scipy.special import xlogy
+from sklearn.metrics import log_loss
 
 from cleanlearn.count import CLIPPING_LOWER_BOUND, _confident_thresholds, _row_chunks
 from cleanlearn.validation import Interval, Options, check_labels_and_pred_probs, validate_params
@@ -19,11 +22,17 @@ from cleanlearn.validation import Interval, Options, check_labels_and_pred_probs
 __all__ = [
     "find_top_issues",
     "get_confidence_weighted_entropy_for_each_label",
+    "get_label_quality_ensemble_scores",
     "get_label_quality_scores",
     "get_normalized_margin_for_each_label",
     "get_self_confidence_for_each_label",
     "order_label_issues",
 ]
+
+logger = logging.getLogger(__name__)
+
+ENSEMBLE_WEIGHTINGS = ("uniform", "accuracy", "log_loss_search", "custom")
+DEFAULT_LOG_LOSS_SEARCH_T_VALUES = (1e-4, 1e-3, 1e-2, 1e-1, 1e0, 1e1, 1e2, 2e2)
 
 # Up to this many classes the max over k != label runs column by column with a mask
 # (measured at N=1e6: 1.7x faster at K=2, equal at K=6, 2x slower at K=10).
@@ -210,3 +219,111 @@ def find_top_issues(quality_scores, *, top: int = 10) -> np.ndarray:
     if top is None or top > len(quality_scores):
         top = len(quality_scores)
     return quality_scores.argsort()[:top]
+
+
+def get_label_quality_ensemble_scores(
+    labels,
+    pred_probs_list,
+    *,
+    method: str = "self_confidence",
+    adjust_pred_probs: bool = False,
+    weight_ensemble_members_by: str = "accuracy",
+    custom_weights=None,
+    log_loss_search_T_values=DEFAULT_LOG_LOSS_SEARCH_T_VALUES,
+    verbose: bool = True,
+) -> np.ndarray:
+    """Weighted average of the label quality scores of several models' ``pred_probs``.
+
+    ``weight_ensemble_members_by``: "uniform", "accuracy" (each model's accuracy on the given
+    labels), "log_loss_search" (weights ``exp(-t * log_loss)`` with the ``t`` among
+    ``log_loss_search_T_values`` whose weighted-average pred_probs have the lowest log loss)
+    or "custom" (``custom_weights``). ``verbose`` reports the weights through logging.
+    """
+    validate_params(
+        {
+            "method": method,
+            "adjust_pred_probs": adjust_pred_probs,
+            "weight_ensemble_members_by": weight_ensemble_members_by,
+            "verbose": verbose,
+        },
+        {
+            "method": [Options(_SCORERS)],
+            "adjust_pred_probs": ["boolean"],
+            "weight_ensemble_members_by": [Options(ENSEMBLE_WEIGHTINGS)],
+            "verbose": ["boolean"],
+        },
+        caller="get_label_quality_ensemble_scores",
+    )
+    if not isinstance(pred_probs_list, list):
+        raise TypeError(f"pred_probs_list must be a list of pred_probs arrays; got {type(pred_probs_list).__name__}.")
+    if not pred_probs_list:
+        raise ValueError("pred_probs_list is empty; pass one pred_probs array per model.")
+    if len(pred_probs_list) == 1:
+        warnings.warn(
+            "pred_probs_list only has one element; consider get_label_quality_scores() for a single "
+            "array of pred_probs.",
+            stacklevel=2,
+        )
+    checked = [check_labels_and_pred_probs(labels, pred_probs) for pred_probs in pred_probs_list]
+    labels = checked[0][0]
+    pred_probs_list = [pred_probs for _, pred_probs in checked]
+    if len({pred_probs.shape for pred_probs in pred_probs_list}) > 1:
+        raise ValueError("pred_probs_list arrays must all have the same shape (n_examples, n_classes).")
+    if adjust_pred_probs and method == "confidence_weighted_entropy":
+        raise ValueError(f"adjust_pred_probs=True is not supported with method={method!r}.")
+    if custom_weights is not None and weight_ensemble_members_by != "custom":
+        raise ValueError(
+            "custom_weights were given but weight_ensemble_members_by is "
+            f"{weight_ensemble_members_by!r}; set weight_ensemble_members_by='custom' to use them."
+        )
+    n_models = len(pred_probs_list)
+    if weight_ensemble_members_by == "custom":
+        if custom_weights is None:
+            raise ValueError("weight_ensemble_members_by='custom' needs custom_weights (one weight per model).")
+        custom_weights = np.asarray(custom_weights, dtype=float)
+        if custom_weights.shape != (n_models,):
+            raise ValueError(
+                f"custom_weights must have one weight per model, shape ({n_models},); got shape {custom_weights.shape}."
+            )
+
+    if weight_ensemble_members_by == "log_loss_search":
+        weights = _log_loss_search_weights(labels, pred_probs_list, log_loss_search_T_values)
+    elif weight_ensemble_members_by == "accuracy":
+        accuracies = [(pred_probs.argmax(axis=1) == labels).mean() for pred_probs in pred_probs_list]
+        weights = np.array(accuracies) / sum(accuracies)
+    elif weight_ensemble_members_by == "custom":
+        weights = custom_weights
+    else:
+        weights = None
+    if verbose:
+        logger.info("Weighting scheme for ensemble: %s; member weights: %s", weight_ensemble_members_by, weights)
+
+    scores = np.vstack(
+        [
+            _label_quality_scores(labels, pred_probs, method=method, adjust_pred_probs=adjust_pred_probs)
+            for pred_probs in pred_probs_list
+        ]
+    ).T  # (n_examples, n_models)
+    if weights is None:
+        return scores.mean(axis=1)
+    return (scores * weights).sum(axis=1)
+
+
+def _log_loss_search_weights(labels: np.ndarray, pred_probs_list: list, t_values) -> np.ndarray:
+    """Weights ``exp(-t * log_loss_m)`` (normalised) for the ``t`` whose weighted average of
+    the pred_probs has the lowest log loss (the first such ``t`` on ties)."""
+    best_log_loss, best_weights = float("inf"), None
+    for t in t_values:
+        member_weights = []
+        for pred_probs in pred_probs_list:
+            clipped = np.clip(pred_probs, a_min=CLIPPING_LOWER_BOUND, a_max=None)
+            clipped /= clipped.sum(axis=1)[:, np.newaxis]
+            member_weights.append(np.exp(-t * log_loss(labels, clipped)))
+        weights = np.array(member_weights) / sum(member_weights)
+        averaged = sum(weights[i] * pred_probs for i, pred_probs in enumerate(pred_probs_list))
+        ensemble_log_loss = log_loss(labels, averaged)
+        if best_log_loss > ensemble_log_loss:
+            best_log_loss, best_weights = ensemble_log_loss, weights.copy()
+    if best_weights is None:
+        raise ValueError("log_loss_search_T_values must contain at least one finite value of t.")
+    return best_weights

@@ -87,6 +87,20 @@ def test_confident_joint_with_given_thresholds_matches_reference(case):
     )
 
 
+def test_float32_thresholds_keep_their_precision():
+    """The reference subtracts the 1e-6 slack in the thresholds' dtype: with float32
+    thresholds, a probability between the float32 and float64 cutoffs is confident."""
+    thresholds = np.array([0.5, 0.9, 0.9], dtype=np.float32)
+    cutoff32, cutoff64 = float((thresholds - 1e-6)[0]), 0.5 - 1e-6
+    between = (cutoff32 + cutoff64) / 2
+    pred_probs = np.array([[between, 0.3, 0.7 - between], [0.05, 0.9, 0.05], [0.05, 0.05, 0.9]])
+    labels = np.array([1, 1, 2])
+    expected = ref_count.compute_confident_joint(labels, pred_probs, thresholds=thresholds, calibrate=False)
+    actual = count.compute_confident_joint(labels, pred_probs, thresholds=thresholds, calibrate=False)
+    assert np.array_equal(actual, expected)
+    assert expected[1, 0] == 1  # the first row is counted (as true class 0)
+
+
 def test_estimate_joint_matches_reference(case):
     labels, pred_probs = case
     assert_same_float(count.estimate_joint(labels, pred_probs), ref_count.estimate_joint(labels, pred_probs))

@@ -157,3 +157,34 @@ def test_bad_options_are_rejected():
         rank.order_label_issues(np.array([0, 2]), GOOD_LABELS, GOOD_PROBS)
     with pytest.raises(ValueError, match="'top' parameter of find_top_issues"):
         rank.find_top_issues(np.array([0.1, 0.2]), top=-1)
+
+
+@pytest.mark.parametrize("weighting", ["uniform", "accuracy", "log_loss_search", "custom"])
+@pytest.mark.parametrize("method", METHODS)
+def test_ensemble_scores_match_reference(method, weighting):
+    labels, pred_probs = make_pred_probs(400, 4, noise=0.2, seed=21)
+    members = [pred_probs] + [make_pred_probs(400, 4, noise=0.2, seed=s)[1] for s in (22, 23)]
+    kwargs = {"method": method, "weight_ensemble_members_by": weighting}
+    if weighting == "custom":
+        kwargs["custom_weights"] = np.array([0.5, 0.3, 0.2])
+    expected = ref_rank.get_label_quality_ensemble_scores(labels, members, verbose=False, **kwargs)
+    actual = rank.get_label_quality_ensemble_scores(labels, members, verbose=False, **kwargs)
+    np.testing.assert_allclose(actual, expected, rtol=0, atol=1e-9)
+
+
+def test_ensemble_bad_inputs():
+    members = [GOOD_PROBS, GOOD_PROBS]
+    with pytest.raises(TypeError, match="pred_probs_list must be a list"):
+        rank.get_label_quality_ensemble_scores(GOOD_LABELS, GOOD_PROBS)
+    with pytest.raises(ValueError, match="pred_probs_list is empty"):
+        rank.get_label_quality_ensemble_scores(GOOD_LABELS, [])
+    with pytest.raises(ValueError, match="'weight_ensemble_members_by' parameter"):
+        rank.get_label_quality_ensemble_scores(GOOD_LABELS, members, weight_ensemble_members_by="vote")
+    with pytest.raises(ValueError, match="set weight_ensemble_members_by='custom'"):
+        rank.get_label_quality_ensemble_scores(GOOD_LABELS, members, custom_weights=[1, 1])
+    with pytest.raises(ValueError, match=r"one weight per model, shape \(2,\)"):
+        rank.get_label_quality_ensemble_scores(
+            GOOD_LABELS, members, weight_ensemble_members_by="custom", custom_weights=[1, 1, 1]
+        )
+    with pytest.warns(UserWarning, match="only has one element"):
+        rank.get_label_quality_ensemble_scores(GOOD_LABELS, [GOOD_PROBS], verbose=False)
