@@ -185,14 +185,14 @@ def _cell(value) -> str:
 
 
 def _plot_summary(frame: pd.DataFrame, path: Path) -> None:
-    """Grouped bars per job for each panel whose metrics exist; failed jobs are marked."""
+    """Horizontal grouped bars, one row per job, one panel per metric group; failures marked."""
     from matplotlib.figure import Figure  # no pyplot: no global figure state, no GUI backend
 
     panels = [(title, [m for m in names if m in frame.columns]) for title, names in PANELS]
     panels = [(title, names) for title, names in panels if names]
     n_jobs = len(frame)
-    figure = Figure(figsize=(max(6.0, 0.9 * n_jobs + 2.0), 3.2 * max(1, len(panels))))
     if not panels:
+        figure = Figure(figsize=(6.0, 2.0))
         axes = figure.subplots(1, 1)
         axes.axis("off")
         axes.text(0.5, 0.5, f"{n_jobs} job(s); no metrics to plot yet", ha="center", va="center")
@@ -200,35 +200,45 @@ def _plot_summary(frame: pd.DataFrame, path: Path) -> None:
         return
 
     labels = _job_labels(frame)
-    positions = list(range(n_jobs))
-    axes_list = figure.subplots(len(panels), 1, squeeze=False)[:, 0]
-    for axes, (title, names) in zip(axes_list, panels, strict=True):
-        width = 0.8 / len(names)
+    label_width = min(4.0, 0.07 * max(len(label) for label in labels))
+    figure = Figure(figsize=(label_width + 4.5 * len(panels), 1.6 + 0.32 * n_jobs * 1.5))
+    axes_row = figure.subplots(1, len(panels), squeeze=False, sharey=True)[0]
+    rows = list(range(n_jobs))
+    for axes, (title, names) in zip(axes_row, panels, strict=True):
+        height = 0.8 / len(names)
         for index, name in enumerate(names):
             values = pd.to_numeric(frame[name], errors="coerce").fillna(0.0).to_numpy()
-            offsets = [p - 0.4 + width * (index + 0.5) for p in positions]
-            axes.bar(offsets, values, width=width, label=name)
-        for position, status in zip(positions, frame["status"], strict=True):
+            offsets = [row - 0.4 + height * (index + 0.5) for row in rows]
+            axes.barh(offsets, values, height=height, label=name.removeprefix("test_accuracy_"))
+        for row, status in zip(rows, frame["status"], strict=True):
             if status != "ok":
-                axes.text(position, 0.02, status, ha="center", va="bottom", rotation=90, fontsize=8)
-        axes.set_title(title)
-        axes.set_ylim(0.0, 1.05)
-        axes.set_xticks(positions)
-        axes.set_xticklabels(labels, rotation=30, ha="right", fontsize=8)
-        axes.legend(fontsize=7, loc="lower right")
-        axes.grid(axis="y", alpha=0.3)
+                axes.text(0.02, row, status, va="center", fontsize=8, color="firebrick")
+        axes.set_title(title, fontsize=10)
+        axes.set_xlim(0.0, 1.0)
+        axes.grid(axis="x", alpha=0.3)
+        axes.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=len(names),
+                    frameon=False)
+    axes_row[0].set_yticks(rows)
+    axes_row[0].set_yticklabels(labels, fontsize=8)
+    axes_row[0].invert_yaxis()  # job 0 on top, as in summary.md
     figure.tight_layout()
     atomic_savefig(figure, path, dpi=100)
 
 
 def _job_labels(frame: pd.DataFrame) -> list[str]:
-    """'#3 noise.rate=0.3' built from the override columns whose values differ between jobs."""
+    """'#3 rate=0.3' from the override columns whose values differ between jobs.
+
+    Keys are shortened to their last part (filter_by=both) unless that would be ambiguous.
+    """
     override_columns = list(frame.columns[2 : list(frame.columns).index("status")])
     varying = [c for c in override_columns if frame[c].astype(str).nunique() > 1]
+    short_names = [c.rsplit(".", 1)[-1] for c in varying]
+    if len(set(short_names)) < len(short_names):
+        short_names = varying
     labels = []
     for _, row in frame.iterrows():
         job = "" if pd.isna(row["job"]) else f"#{row['job']}"
-        parts = [f"{c}={row[c]}" for c in varying]
+        parts = [f"{name}={row[column]}" for name, column in zip(short_names, varying, strict=True)]
         labels.append(" ".join([job, *parts]).strip() or str(row["dir"]))
     return labels
 
