@@ -335,7 +335,7 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             raise ValueError(
                 f"label_quality_scores_kwargs has unknown keys {unknown}; allowed: {sorted(allowed)}."
             )
-        return dict(user)
+        return user
 
     def _log(self, message: str, *args) -> None:
         logger.log(logging.INFO if self.verbose else logging.DEBUG, message, *args)
@@ -399,13 +399,11 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             return self.cv_n_folds
         smallest_class = int(np.bincount(codes, minlength=n_classes).min())
         folds = max(2, min(self.cv_n_folds, smallest_class))
-        if n_examples < 2:
-            raise ValueError(f"Cross-validation needs at least 2 examples; got {n_examples}.")
         warnings.warn(
             f"Too few examples per class ({n_examples} examples, {n_classes} classes, smallest "
             f"class {smallest_class}) for cv_n_folds={self.cv_n_folds}; using {folds} folds.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=5,  # _effective_folds < cross_validated_pred_probs < _compute_label_issues < fit
         )
         return folds
 
