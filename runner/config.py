@@ -4,12 +4,13 @@ Two layers catch a bad config before any work is done:
 
 1. Schemas, stored in Hydra's ConfigStore by :func:`register_configs`. Each group option
    (``conf/dataset/digits.yaml``, ...) extends one of them through its defaults list, e.g.
-   ``- /schema/dataset/sklearn@_here_``. Hydra then rejects, at composition, an unknown key
+   ``- /schema_dataset_sklearn@_here_``. Hydra then rejects, at composition, an unknown key
    (``cleanlearning.cv_nfolds=3``) or a value of the wrong type (``cleanlearning.cv_n_folds=abc``).
 2. :func:`validate_config`: ranges, choices, files that must exist and importable
    ``_target_`` classes. It raises :class:`ConfigError` naming the key and the bad value.
 
-The schemas live in the ``schema/*`` groups so that they never shadow a user-facing option.
+The schemas are stored outside any config group (``schema_<group>_<kind>``), so that they are
+neither selectable as group options nor listed by ``--help``.
 """
 
 from __future__ import annotations
@@ -181,14 +182,14 @@ def register_configs() -> None:
     """Store the schemas in Hydra's ConfigStore (call before composing, e.g. at import time)."""
     store = ConfigStore.instance()
     store.store(name="base_config", node=RunConfig)
-    store.store(group="schema/dataset", name="sklearn", node=SklearnDatasetConfig)
-    store.store(group="schema/dataset", name="synthetic", node=SyntheticDatasetConfig)
-    store.store(group="schema/dataset", name="csv", node=CsvDatasetConfig)
-    store.store(group="schema/dataset", name="precomputed", node=PrecomputedDatasetConfig)
-    store.store(group="schema/noise", name="none", node=NoNoiseConfig)
-    store.store(group="schema/noise", name="uniform", node=UniformNoiseConfig)
-    store.store(group="schema/noise", name="asymmetric", node=AsymmetricNoiseConfig)
-    store.store(group="schema/cleanlearning", name="cleanlearning", node=CleanLearningConfig)
+    store.store(name="schema_dataset_sklearn", node=SklearnDatasetConfig)
+    store.store(name="schema_dataset_synthetic", node=SyntheticDatasetConfig)
+    store.store(name="schema_dataset_csv", node=CsvDatasetConfig)
+    store.store(name="schema_dataset_precomputed", node=PrecomputedDatasetConfig)
+    store.store(name="schema_noise_none", node=NoNoiseConfig)
+    store.store(name="schema_noise_uniform", node=UniformNoiseConfig)
+    store.store(name="schema_noise_asymmetric", node=AsymmetricNoiseConfig)
+    store.store(name="schema_cleanlearning", node=CleanLearningConfig)
 
 
 # ---------------------------------------------------------------------------------------
