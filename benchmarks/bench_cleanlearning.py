@@ -1,0 +1,191 @@
+"""CleanLearning.fit: cleanlab 2.9.0 vs cleanlearn with n_jobs=1 and n_jobs=2, side by side.
+
+Usage::
+
+    python benchmarks/bench_cleanlearning.py                  # RF, 5000 x 20, 5 classes
+    python benchmarks/bench_cleanlearning.py --quick          # smaller, one repeat
+    python benchmarks/bench_cleanlearning.py --classifier svc --n-samples 4000
+
+A classifier slow enough to matter (a few seconds per fold), single-threaded inside
+(RandomForestClassifier(n_jobs=1); BLAS capped at one thread) so that the only parallelism
+measured is cleanlearn's: its cross-validation folds run side by side with joblib.
+
+Printed: wall time of each fit (median of --repeats; the first n_jobs=2 fit, which starts
+the joblib worker processes, is reported separately as "cold"), ratios, and whether the
+label-issue masks and predictions are identical. A second table splits a fit into the
+cross-validation (the part n_jobs parallelises) and the serial rest (final fit on the kept
+examples, filtering), with joblib's process backend (loky) and its threading backend, and
+the ideal speed-up Amdahl allows: with F folds on W workers the folds take ceil(F/W) rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+# One BLAS thread everywhere (set before numpy loads): a multi-threaded classifier would
+# compete with the parallel folds and blur what n_jobs buys.
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import joblib  # noqa: E402
+import numpy as np  # noqa: E402
+from _common import environment_line  # noqa: E402
+from sklearn.base import clone  # noqa: E402
+from sklearn.datasets import make_classification  # noqa: E402
+from sklearn.ensemble import RandomForestClassifier  # noqa: E402
+from sklearn.svm import SVC  # noqa: E402
+
+from cleanlearn.classification import CleanLearning  # noqa: E402
+from cleanlearn.count import estimate_cv_predicted_probabilities  # noqa: E402
+
+
+def make_data(n_samples: int, n_features: int, n_classes: int, noise_rate: float, seed: int):
+    """Synthetic features and labels with ``noise_rate`` of them flipped to another class."""
+    X, true_labels = make_classification(
+        n_samples=n_samples, n_features=n_features, n_informative=min(n_features, 10),
+        n_redundant=0, n_classes=n_classes, n_clusters_per_class=1, class_sep=1.0, random_state=seed,
+    )
+    rng = np.random.default_rng(seed)
+    flipped = rng.random(n_samples) < noise_rate
+    shift = rng.integers(1, n_classes, size=n_samples)
+    labels = np.where(flipped, (true_labels + shift) % n_classes, true_labels)
+    return X, labels
+
+
+def make_classifier(name: str, n_estimators: int):
+    if name == "random_forest":
+        return RandomForestClassifier(n_estimators=n_estimators, n_jobs=1, random_state=0)
+    return SVC(probability=True, random_state=0)
+
+
+def timed(function):
+    start = time.perf_counter()
+    result = function()
+    return time.perf_counter() - start, result
+
+
+def fit_reference(clf, X, labels, cv_n_folds):
+    from cleanlab.classification import CleanLearning as ReferenceCleanLearning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ReferenceCleanLearning(clone(clf), seed=0, cv_n_folds=cv_n_folds, verbose=False).fit(X, labels)
+
+
+def fit_ours(clf, X, labels, cv_n_folds, n_jobs):
+    return CleanLearning(clone(clf), seed=0, cv_n_folds=cv_n_folds, n_jobs=n_jobs).fit(X, labels)
+
+
+def issue_mask(model) -> np.ndarray:
+    return model.get_label_issues()["is_label_issue"].to_numpy(dtype=bool)
+
+
+def load_line() -> str:
+    try:
+        one, five, _ = os.getloadavg()
+    except OSError:  # pragma: no cover
+        return "load average unavailable"
+    return f"load average {one:.2f} (1 min) {five:.2f} (5 min) on {os.cpu_count()} cores"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--classifier", choices=["random_forest", "svc"], default="random_forest")
+    parser.add_argument("--n-samples", type=int, default=5000)
+    parser.add_argument("--n-features", type=int, default=20)
+    parser.add_argument("--n-classes", type=int, default=5)
+    parser.add_argument("--n-estimators", type=int, default=100, help="trees of the random forest")
+    parser.add_argument("--cv-n-folds", type=int, default=5)
+    parser.add_argument("--noise-rate", type=float, default=0.2)
+    parser.add_argument("--repeats", type=int, default=2, help="fits per configuration (median)")
+    parser.add_argument("--quick", action="store_true", help="2000 examples, 1 repeat, no breakdown")
+    parser.add_argument("--no-breakdown", action="store_true", help="skip the CV / rest breakdown table")
+    args = parser.parse_args()
+    if args.quick:
+        args.n_samples, args.repeats, args.no_breakdown = 2000, 1, True
+
+    X, labels = make_data(args.n_samples, args.n_features, args.n_classes, args.noise_rate, seed=0)
+    clf = make_classifier(args.classifier, args.n_estimators)
+    print(f"# CleanLearning.fit: {type(clf).__name__} on {args.n_samples} x {args.n_features}, "
+          f"{args.n_classes} classes, {args.noise_rate:.0%} flipped labels, cv_n_folds={args.cv_n_folds}")
+    print(f"# {environment_line()} | joblib {joblib.__version__}")
+    print(f"# before: {load_line()}")
+
+    # Cold start of the worker pool first, so the repeats below measure warm workers.
+    cold_seconds, ours_parallel = timed(lambda: fit_ours(clf, X, labels, args.cv_n_folds, 2))
+    times: dict[str, list[float]] = {"cleanlab 2.9.0": [], "cleanlearn n_jobs=1": [], "cleanlearn n_jobs=2": []}
+    models = {}
+    for _ in range(args.repeats):
+        seconds, models["cleanlab 2.9.0"] = timed(lambda: fit_reference(clf, X, labels, args.cv_n_folds))
+        times["cleanlab 2.9.0"].append(seconds)
+        seconds, models["cleanlearn n_jobs=1"] = timed(lambda: fit_ours(clf, X, labels, args.cv_n_folds, 1))
+        times["cleanlearn n_jobs=1"].append(seconds)
+        seconds, models["cleanlearn n_jobs=2"] = timed(lambda: fit_ours(clf, X, labels, args.cv_n_folds, 2))
+        times["cleanlearn n_jobs=2"].append(seconds)
+
+    reference_mask = issue_mask(models["cleanlab 2.9.0"])
+    reference_predictions = models["cleanlab 2.9.0"].predict(X)
+    medians = {name: float(np.median(values)) for name, values in times.items()}
+    serial = medians["cleanlearn n_jobs=1"]
+    print()
+    print(f"| {'fit':<30} | {'seconds':>8} | {'vs cleanlab':>11} | {'vs n_jobs=1':>11} | same issues | same predict |")
+    print(f"|{'-' * 32}|{'-' * 9}:|{'-' * 12}:|{'-' * 12}:|-------------|--------------|")
+    rows = list(medians.items()) + [("cleanlearn n_jobs=2 (cold)", cold_seconds)]
+    models["cleanlearn n_jobs=2 (cold)"] = ours_parallel
+    for name, seconds in rows:
+        model = models[name]
+        same_issues = bool(np.array_equal(issue_mask(model), reference_mask))
+        same_predictions = bool(np.array_equal(model.predict(X), reference_predictions))
+        print(f"| {name:<30} | {seconds:8.2f} | {medians['cleanlab 2.9.0'] / seconds:10.2f}x | "
+              f"{serial / seconds:10.2f}x | {str(same_issues):<11} | {str(same_predictions):<12} |")
+    print(f"# label issues: {int(reference_mask.sum())} of {len(labels)}; "
+          f"all times: {', '.join(f'{k}: {[round(v, 2) for v in vs]}' for k, vs in times.items())}")
+
+    if not args.no_breakdown:
+        print_breakdown(clf, X, labels, args.cv_n_folds, args.repeats, medians)
+    print(f"# after: {load_line()}")
+
+
+def print_breakdown(clf, X, labels, cv_n_folds, repeats, medians) -> None:
+    """Where a fit's time goes: the parallel cross-validation vs the serial rest."""
+    def cv_seconds(n_jobs, backend):
+        def cross_validate():
+            return estimate_cv_predicted_probabilities(X, labels, clone(clf), cv_n_folds=cv_n_folds, seed=0, n_jobs=n_jobs)
+
+        with joblib.parallel_config(backend=backend):
+            runs = [timed(cross_validate) for _ in range(repeats)]
+        return float(np.median([seconds for seconds, _ in runs])), runs[-1][1]
+
+    serial_cv, serial_pred_probs = cv_seconds(1, "loky")
+    loky_cv, loky_pred_probs = cv_seconds(2, "loky")
+    threads_cv, threads_pred_probs = cv_seconds(2, "threading")
+    rest = max(medians["cleanlearn n_jobs=1"] - serial_cv, 0.0)  # final fit, filtering, checks
+    rounds = math.ceil(cv_n_folds / 2)
+    ideal_cv = cv_n_folds / rounds
+    ideal_fit = (serial_cv + rest) / (serial_cv * rounds / cv_n_folds + rest)
+    print()
+    print(f"| {'cross-validation only':<30} | {'seconds':>8} | {'vs n_jobs=1':>11} | identical pred_probs |")
+    print(f"|{'-' * 32}|{'-' * 9}:|{'-' * 12}:|----------------------|")
+    for name, seconds, pred_probs in (
+        ("n_jobs=1", serial_cv, serial_pred_probs),
+        ("n_jobs=2, loky (default)", loky_cv, loky_pred_probs),
+        ("n_jobs=2, threading", threads_cv, threads_pred_probs),
+    ):
+        print(f"| {name:<30} | {seconds:8.2f} | {serial_cv / seconds:10.2f}x | "
+              f"{str(bool(np.array_equal(pred_probs, serial_pred_probs))):<20} |")
+    print(f"# serial rest of a fit (final fit on the kept examples, filtering): {rest:.2f} s "
+          f"= {rest / medians['cleanlearn n_jobs=1']:.0%} of the n_jobs=1 fit")
+    print(f"# ideal on 2 workers: {cv_n_folds} folds take {rounds} rounds -> CV at most {ideal_cv:.2f}x, "
+          f"whole fit at most {ideal_fit:.2f}x (Amdahl, with the measured serial rest)")
+
+
+if __name__ == "__main__":
+    main()
