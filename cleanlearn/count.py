@@ -537,18 +537,20 @@ def _plan_folds(labels: np.ndarray, n_classes: int, cv_n_folds: int, seed) -> li
     splitter = StratifiedKFold(n_splits=cv_n_folds, shuffle=True, random_state=seed)
     folds = []
     for train_index, holdout_index in splitter.split(X=labels, y=labels):
-        train_counts = np.bincount(labels[train_index], minlength=n_classes)
-        missing_classes = np.flatnonzero(train_counts == 0)
+        train_classes = np.flatnonzero(np.bincount(labels[train_index], minlength=n_classes))
         duplicated = {}  # missing class -> its first position in the holdout fold
-        if missing_classes.size:
+        if train_classes.size < n_classes:
+            # The same set operation as the reference: the examples are appended in this set's
+            # iteration order (not always ascending), and row order changes a fit's last bits.
+            missing_classes = set(range(n_classes)).difference(set(train_classes.tolist()))
             warnings.warn(
                 "Duplicated some data across multiple folds to ensure training does not fail "
                 f"because these classes do not have enough data for proper cross-validation: "
-                f"{set(missing_classes.tolist())}.",
+                f"{missing_classes}.",
                 stacklevel=3,
             )
             holdout_labels = labels[holdout_index]
-            for missing_class in missing_classes.tolist():
+            for missing_class in missing_classes:
                 duplicated[missing_class] = int(np.flatnonzero(holdout_labels == missing_class)[0])
         folds.append((train_index, holdout_index, duplicated))
     return folds

@@ -314,7 +314,7 @@ def test_cv_pred_probs_match_reference(cv_data):
     X, labels = cv_data
     expected = ref_count.estimate_cv_predicted_probabilities(X, labels, LogisticRegression(), cv_n_folds=3, seed=7)
     actual = count.estimate_cv_predicted_probabilities(X, labels, cv_n_folds=3, seed=7)
-    assert_same_float(actual, expected, atol=1e-12)
+    assert np.array_equal(actual, expected)  # the same fits on the same rows, bit for bit
     assert np.allclose(actual.sum(axis=1), 1)
 
 
@@ -332,7 +332,7 @@ def test_cv_accepts_dataframe_sparse_and_lists(cv_data):
 
 
 def _data_with_singleton_class():
-    X, labels = make_classification_data(90, 3, n_features=4, noise=0.0, seed=9)
+    X, labels = make_classification_data(90, 3, n_features=4, noise=0.2, seed=9)
     X = np.vstack([X, np.full((1, 4), 5.0)])
     labels = np.append(labels, 3)  # class 3 has a single example: one training fold lacks it
     return X, labels
@@ -343,11 +343,28 @@ def test_cv_fold_missing_a_class_matches_reference():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the reference and sklearn warn too
         expected = ref_count.estimate_cv_predicted_probabilities(X, labels, LogisticRegression(), cv_n_folds=3, seed=1)
-    with pytest.warns(UserWarning, match="Duplicated some data"):
+    with pytest.warns(UserWarning, match="Duplicated some data"), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The least populated class")  # sklearn's
         actual = count.estimate_cv_predicted_probabilities(X, labels, cv_n_folds=3, seed=1)
-    assert_same_float(actual, expected, atol=1e-12)
+    assert np.array_equal(actual, expected)
     # the singleton was trained on, so its holdout prediction is one-hot on its label
     assert np.array_equal(actual[-1], [0, 0, 0, 1])
+
+
+def test_cv_several_missing_classes_are_appended_in_reference_order():
+    """Classes 2, 16 and 17 have one example each; with 2 folds one training fold lacks
+    {17, 2}, which Python's set iterates as 17 then 2: the duplicated rows must be appended
+    in that order for bit-identical fits."""
+    X, labels = make_classification_data(160, 16, n_features=4, noise=0.2, seed=3)
+    X = np.vstack([X, np.full((1, 4), 4.0), np.full((1, 4), -4.0)])
+    labels = np.append(labels, [16, 17])
+    extra_twos = np.flatnonzero(labels == 2)[1:]
+    X, labels = np.delete(X, extra_twos, axis=0), np.delete(labels, extra_twos)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = ref_count.estimate_cv_predicted_probabilities(X, labels, LogisticRegression(), cv_n_folds=2, seed=0)
+        actual = count.estimate_cv_predicted_probabilities(X, labels, cv_n_folds=2, seed=0)
+    assert np.array_equal(actual, expected)
 
 
 @pytest.mark.slow
