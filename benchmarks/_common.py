@@ -24,7 +24,7 @@ def make_noisy_classification(
     n_classes: int,
     *,
     noise_rate: float = 0.2,
-    signal: float = 2.5,
+    signal: float = 4.0,
     decimals: int | None = None,
     dtype: type = np.float64,
     seed: int = 0,
@@ -33,7 +33,8 @@ def make_noisy_classification(
 
     True classes are drawn with mildly unequal priors; ``noise_rate`` of the labels are
     flipped to another class drawn uniformly; pred_probs is a softmax of Gaussian logits with
-    ``signal`` added at the true class. ``decimals`` rounds pred_probs (many ties) and
+    ``signal`` added at the true class (4.0: the argmax is the true class ~90% of the time
+    at K = 100, a decent model; 2.5: ~50%, a weak one). ``decimals`` rounds pred_probs (many ties) and
     renormalises, as a model reporting 2-decimal probabilities would.
     """
     rng = np.random.default_rng(seed)

@@ -49,6 +49,8 @@ def main() -> None:
     parser.add_argument("--filters", nargs="+", choices=FILTERS, help="filter_by values to time")
     parser.add_argument("--repeats", type=int, default=3, help="calls per timing (median)")
     parser.add_argument("--all-filters-at-1e6", action="store_true", help="time every filter at N=1e6 too")
+    parser.add_argument("--signal", type=float, default=4.0, help="logit boost of the true class (model quality)")
+    parser.add_argument("--noise-rate", type=float, default=0.2, help="fraction of labels flipped")
     parser.add_argument("--no-scores", action="store_true", help="skip get_label_quality_scores")
     parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc peaks")
     args = parser.parse_args()
@@ -79,7 +81,11 @@ def bench_size(n_samples: int, n_classes: int, filters: list[str], args) -> None
     import cleanlab.filter as ref
     import cleanlab.rank as ref_rank
 
-    labels, pred_probs = make_noisy_classification(n_samples, n_classes, seed=0)
+    labels, pred_probs = make_noisy_classification(
+        n_samples, n_classes, noise_rate=args.noise_rate, signal=args.signal, seed=0
+    )
+    agreement = np.mean(pred_probs.argmax(axis=1) == labels)
+    print(f"# N={n_samples} K={n_classes}: argmax agrees with the given label for {agreement:.0%}", flush=True)
     for filter_by in filters:
         ref_time, ref_mask = time_call(
             partial(ref.find_label_issues, labels, pred_probs, filter_by=filter_by), repeats=args.repeats

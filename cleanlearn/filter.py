@@ -25,6 +25,7 @@ from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
+from joblib import Parallel, cpu_count, delayed
 
 # The underscored functions are count's and rank's cores on already validated inputs:
 # find_label_issues validates labels and pred_probs once, not once per helper call (each
@@ -68,6 +69,8 @@ RANKINGS = ("self_confidence", "normalized_margin", "confidence_weighted_entropy
 # In prune_by_noise_rate, rows asking for at most this many examples share one vectorised
 # partition per class; rows asking for more are partitioned one by one.
 _BATCH_SELECT_MAX = 256
+# Below this many pred_probs entries the per-class loop runs in one thread.
+_THREADS_MIN_SIZE = 1 << 20
 # The post-filter gathers flagged rows in blocks of about this many entries (8 MB in float64).
 _POST_FILTER_BLOCK_ENTRIES = 1 << 20
 
@@ -121,8 +124,9 @@ def find_label_issues(
         A precomputed (calibrated) confident joint; computed when not given. Ignored by
         "confident_learning", which always recomputes it (as the reference does).
     n_jobs : None, -1 or int >= 1
-        Accepted for compatibility; the work is vectorised and runs in this thread, which is
-        faster than the reference's process pool on small machines.
+        Threads for the per-class work of the pruning filters (None or -1: all cores; 1:
+        none). Threads, not processes: no data is copied and it works inside any launcher's
+        worker. Results do not depend on it.
     verbose : bool
         Log the number of issues found (logging level INFO).
     multi_label : bool
@@ -204,6 +208,7 @@ def find_label_issues(
             by_class=filter_by in ("prune_by_class", "both"),
             by_noise_rate=filter_by in ("prune_by_noise_rate", "both"),
             min_examples_per_class=min_examples_per_class,
+            n_jobs=n_jobs,
         )
     else:
         label_issues_mask = _OTHER_FILTER_FUNCTIONS[filter_by](labels, pred_probs)
@@ -395,6 +400,7 @@ def _prune(
     by_class: bool,
     by_noise_rate: bool,
     min_examples_per_class: int,
+    n_jobs: int | None,
 ) -> np.ndarray:
     """prune_by_class, prune_by_noise_rate or both (AND), then the near-given post-filter.
 
@@ -431,15 +437,34 @@ def _prune(
         # "Contested" rows: another class scores at least as high as the given one. Only
         # they have a margin p_j - p_k >= 0, so they usually hold every row to flag.
         contested = _max_excluding_label(labels, pred_probs) >= self_confidence
-    for k in np.flatnonzero(prunable):
+
+    def flag_class(k: int) -> None:
         rows = rows_by_class[class_starts[k] : class_ends[k]]
         if by_class:
             flags = _take_smallest(self_confidence[rows], label_counts[k] - prune_counts[k, k])
         if by_noise_rate:
             by_noise_rate_flags = _flag_by_noise_rate(pred_probs, rows, contested[rows], prune_counts[:, k], k)
             flags = flags & by_noise_rate_flags if by_class else by_noise_rate_flags
-        label_issues_mask[rows[flags]] = True
+        label_issues_mask[rows[flags]] = True  # classes own disjoint rows: thread-safe
+
+    classes = np.flatnonzero(prunable)
+    n_threads = _n_threads(n_jobs, n_tasks=classes.size, size=pred_probs.size if by_noise_rate else n_samples)
+    if n_threads == 1:
+        for k in classes:
+            flag_class(k)
+    else:
+        # numpy releases the GIL in the gathers, subtractions and partitions of each class.
+        Parallel(n_jobs=n_threads, prefer="threads")(delayed(flag_class)(k) for k in classes)
     return _drop_near_given(label_issues_mask, labels, pred_probs)
+
+
+def _n_threads(n_jobs: int | None, *, n_tasks: int, size: int) -> int:
+    """Threads for the per-class loop: n_jobs (None or -1: all cores), but one for small
+    inputs, where starting threads costs more than it saves."""
+    if n_tasks < 2 or size < _THREADS_MIN_SIZE:
+        return 1
+    n_threads = cpu_count() if n_jobs in (None, -1) else n_jobs
+    return max(1, min(n_threads, n_tasks))
 
 
 def _flag_by_noise_rate(
@@ -478,14 +503,19 @@ def _flag_by_noise_rate(
     over_all_rows = list(np.flatnonzero((counts > 0) & ~found_among_contested))
     columns = np.flatnonzero(found_among_contested)
     if columns.size:
-        column_counts = counts[columns]
-        candidates = negated_margins[columns]
+        if 2 * columns.size > counts.size:
+            # Most columns: work on all of them (no gather); the others take nothing.
+            column_counts = np.where(found_among_contested, counts, 0)
+            candidates = negated_margins
+        else:
+            column_counts = counts[columns]
+            candidates = negated_margins[columns]
         cutoffs = _kth_smallest_per_row(candidates, column_counts)
         at_or_below = candidates <= cutoffs[:, None]
         exact = np.count_nonzero(at_or_below, axis=1) == column_counts
         flags[contested_positions[(at_or_below if exact.all() else at_or_below[exact]).any(axis=0)]] = True
         # Ties at the cutoff: which tied rows argsort takes depends on all the rows.
-        over_all_rows.extend(columns[~exact])
+        over_all_rows.extend(np.flatnonzero(~exact) if candidates is negated_margins else columns[~exact])
     for j in over_all_rows:
         # Exactly the array the reference sorts, so argsort (if ties need it) agrees.
         negated_margin = -(pred_probs[rows, j] - pred_probs[rows, k])
@@ -494,18 +524,24 @@ def _flag_by_noise_rate(
 
 
 def _kth_smallest_per_row(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """``np.sort(values, axis=1)[row, counts[row] - 1]`` for each row (counts >= 1)."""
-    cutoffs = np.empty(values.shape[0], dtype=values.dtype)
-    batched = counts <= _BATCH_SELECT_MAX
+    """``np.sort(values, axis=1)[row, counts[row] - 1]`` for each row; -inf where the count
+    is 0 (so that nothing is at or below it)."""
+    cutoffs = np.full(values.shape[0], -np.inf, dtype=values.dtype)
+    batched = (counts > 0) & (counts <= _BATCH_SELECT_MAX)
     if batched.any():
-        batch_counts = counts[batched]
+        # When most rows are in the batch, partition all rows (the others cheaply, at 1)
+        # rather than gather the batch.
+        all_rows = 2 * np.count_nonzero(batched) > batched.size
+        batch_values = values if all_rows else values[batched]
+        batch_counts = np.where(batched, counts, 1) if all_rows else counts[batched]
         largest_count = int(batch_counts.max())
         # One partition for all rows puts each row's largest_count smallest values first;
         # sorting those few gives every row's cutoff.
-        smallest = np.partition(values[batched], largest_count - 1, axis=1)[:, :largest_count]
+        smallest = np.partition(batch_values, largest_count - 1, axis=1)[:, :largest_count]
         smallest.sort(axis=1)
-        cutoffs[batched] = smallest[np.arange(batch_counts.size), batch_counts - 1]
-    for row in np.flatnonzero(~batched):
+        found = smallest[np.arange(batch_counts.size), batch_counts - 1]
+        cutoffs[batched] = found[batched] if all_rows else found
+    for row in np.flatnonzero(counts > _BATCH_SELECT_MAX):
         cutoffs[row] = np.partition(values[row], counts[row] - 1)[counts[row] - 1]
     return cutoffs
 

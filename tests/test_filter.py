@@ -403,3 +403,13 @@ def test_other_public_functions_validate():
         ours.find_label_issues_using_argmax_confusion_matrix([0, 1], [[0.5, 0.5], [0.5, 0.5]], filter_by="x")
     with pytest.raises(ValueError, match="must match"):
         ours.find_predicted_neq_given([0, 1, 1], [[0.5, 0.5], [0.5, 0.5]])
+
+
+@pytest.mark.parametrize("filter_by", PRUNING)
+def test_threads_give_identical_results(filter_by):
+    """Large enough for the per-class loop to run in threads."""
+    labels, pred_probs = make_pred_probs(30000, 40, noise=0.3, seed=16)
+    assert pred_probs.size >= ours._THREADS_MIN_SIZE
+    expected = reference(labels, pred_probs, filter_by=filter_by)
+    for n_jobs in [1, 2, 3, None]:
+        np.testing.assert_array_equal(cleanlearn_(labels, pred_probs, filter_by=filter_by, n_jobs=n_jobs), expected)
