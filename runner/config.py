@@ -385,10 +385,10 @@ def _check_classifier(classifier: DictConfig) -> list[str]:
     except Exception as error:  # a bad keyword argument of the estimator's __init__
         message = " ".join(str(error).split()) or type(error).__name__
         return [f"classifier cannot be built from _target_ {target!r}: {message}"]
-    missing = [m for m in ("fit", "predict_proba") if not callable(getattr(estimator, m, None))]
+    missing = [m for m in ("fit", "predict", "predict_proba") if not callable(getattr(estimator, m, None))]
     if missing:
         return [
-            f"classifier._target_ must build an estimator with fit and predict_proba; got {target!r} "
+            f"classifier._target_ must build an estimator with fit, predict and predict_proba; got {target!r} "
             f"(it lacks {', '.join(missing)})"
         ]
     return []
