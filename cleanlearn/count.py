@@ -573,7 +573,7 @@ def _fit_predict_fold(X, labels, clf, train_index, holdout_index, duplicated, cl
         X_train = _append_rows(X_train, X_holdout, positions)
     validation_kwargs = {} if validation_func is None else validation_func(X_holdout, labels_holdout)
     model.fit(X_train, labels_train, **clf_kwargs, **validation_kwargs)
-    fold_pred_probs = np.asarray(model.predict_proba(X_holdout))
+    fold_pred_probs = np.array(model.predict_proba(X_holdout))  # a copy: rows are edited below
     if fold_pred_probs.ndim != 2 or fold_pred_probs.shape != (len(holdout_index), n_classes):
         raise ValueError(
             f"clf.predict_proba returned shape {fold_pred_probs.shape} on a holdout fold of "

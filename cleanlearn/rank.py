@@ -84,9 +84,9 @@ def _normalized_margin(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray
 def _normalized_entropy(pred_probs: np.ndarray) -> np.ndarray:
     """Entropy of each row divided by log(K), in [0, 1] (row sums done block by block)."""
     n_samples, n_classes = pred_probs.shape
-    row_sums = np.empty(n_samples, dtype=np.result_type(pred_probs.dtype, np.float16))
-    for rows in _row_chunks(n_samples, n_classes):
-        row_sums[rows] = np.sum(xlogy(pred_probs[rows], pred_probs[rows]), axis=1)
+    row_sums = np.concatenate(
+        [np.sum(xlogy(pred_probs[rows], pred_probs[rows]), axis=1) for rows in _row_chunks(n_samples, n_classes)]
+    )
     # The same expression as the reference (dividing by log(K) changes the log's base).
     return -row_sums / np.log(n_classes)
 
