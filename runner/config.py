@@ -162,6 +162,8 @@ class CleanLearningConfig:
     )
     # Cross-validation folds run in parallel; the result does not depend on it.
     n_jobs: int | None = None
+    # Progress of CleanLearning itself in the job log (logger cleanlearn.classification).
+    verbose: bool = False
 
 
 @dataclass

@@ -129,7 +129,7 @@ def test_cleanlearning_defaults_are_the_reference_defaults():
 
     node = compose_config().cleanlearning
     reference = defaults(cleanlab_classification.CleanLearning.__init__)
-    for key in ("cv_n_folds", "converge_latent_estimates", "pulearning"):
+    for key in ("cv_n_folds", "converge_latent_estimates", "pulearning", "verbose"):
         assert node[key] == reference[key], key
     filter_defaults = defaults(cleanlab_filter.find_label_issues)
     kwargs = node.find_label_issues_kwargs
