@@ -325,6 +325,11 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             raise ValueError(
                 f"find_label_issues_kwargs has unknown keys {unknown}; allowed: {sorted(allowed)}."
             )
+        if "filter_by" in user:  # checked before cross-validation, not after it
+            validate_params(
+                {"filter_by": user["filter_by"]}, {"filter_by": [Options(label_filter.FILTERS)]},
+                caller="CleanLearning (find_label_issues_kwargs)",
+            )
         return {**DEFAULT_FIND_LABEL_ISSUES_KWARGS, **user}
 
     def _label_quality_options(self) -> dict:
