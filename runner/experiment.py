@@ -131,6 +131,7 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
     # 4) baseline: the same classifier trained on every noisy label.
     metrics: dict[str, Any] = {}
     if data.X_test is not None:
+        metrics["n_test_examples"] = n_test
         with _stopwatch(timings, "baseline_seconds"):
             baseline_predictions = cache.get_or_compute(
                 "baseline",

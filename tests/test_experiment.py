@@ -79,6 +79,7 @@ def test_metrics_are_consistent_with_the_csv(iris_run):
     for key in FRACTIONS:
         assert 0 <= metrics[key] <= 1, key
     assert metrics["n_classes"] == 3
+    assert metrics["n_test_examples"] == 38
     assert metrics["true_noise_rate"] == pytest.approx(frame["is_true_error"].mean())
     assert metrics["issue_precision"] == pytest.approx(precision_score(frame["is_true_error"], frame["is_label_issue"]))
     recall = (frame["is_label_issue"] & frame["is_true_error"]).sum() / frame["is_true_error"].sum()
