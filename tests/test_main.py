@@ -14,6 +14,7 @@ import pytest
 import yaml
 from omegaconf import OmegaConf
 
+from runner import config as runner_config
 from runner import jobs, provenance
 
 REPO = Path(__file__).resolve().parents[1]
@@ -252,3 +253,39 @@ def test_provenance_without_git_records_null(tmp_path):
     assert record["packages"]["cleanlearn"] is not None
     assert record["command"]["overrides"] == ["seed=1"]
     json.dumps(record)  # serialisable as is
+
+
+def raise_and_record(out_dir, error, **kwargs):
+    try:
+        raise error
+    except Exception as caught:  # noqa: BLE001 - _fail is called from inside a handler
+        jobs._fail(out_dir, caught, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("stage", "single_run", "raised"),
+    [
+        ("config", True, SystemExit),  # a single run stops with the message alone
+        ("config", False, jobs.JobFailedError),  # a sweep job fails; the other jobs still run
+        ("run", True, jobs.JobFailedError),
+        ("run", False, jobs.JobFailedError),
+    ],
+)
+def test_failure_is_recorded_then_raised_short(tmp_path, monkeypatch, stage, single_run, raised):
+    monkeypatch.delenv("HYDRA_FULL_ERROR", raising=False)
+    error = runner_config.ConfigError("cleanlearning.cv_n_folds must be an int >= 2; got 1")
+    with pytest.raises(raised) as info:
+        raise_and_record(tmp_path, error, stage=stage, single_run=single_run)
+    message = str(info.value)
+    assert "cleanlearning.cv_n_folds" in message and "status.json" in message
+    assert "\n" not in message and info.value.__cause__ is None
+    status = json.loads((tmp_path / "status.json").read_text())
+    assert status["status"] == "failed" and status["stage"] == stage
+    assert status["error"] == str(error) and "raise error" in status["traceback"]
+
+
+def test_full_error_env_reraises_the_original(tmp_path, monkeypatch):
+    monkeypatch.setenv("HYDRA_FULL_ERROR", "1")
+    with pytest.raises(ZeroDivisionError):
+        raise_and_record(tmp_path, ZeroDivisionError("boom"), stage="run", single_run=False)
+    assert json.loads((tmp_path / "status.json").read_text())["error"] == "ZeroDivisionError: boom"
