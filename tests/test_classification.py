@@ -331,6 +331,16 @@ def test_call_forms_are_equivalent():
             pd.testing.assert_frame_equal(fitted.label_issues_df_, expected)
 
 
+def test_kwargs_from_a_hydra_config_are_accepted():
+    from omegaconf import OmegaConf
+
+    X, labels = _dataset("binary")
+    options = OmegaConf.create({"filter_by": "both", "min_examples_per_class": 10})
+    expected = _fit(X, labels, find_label_issues_kwargs={"filter_by": "both"}).label_issues_df_
+    model = _fit(X, labels, find_label_issues_kwargs=options)
+    pd.testing.assert_frame_equal(model.label_issues_df_, expected)
+
+
 @pytest.mark.parametrize("container", ["dataframe", "csr", "list"])
 def test_data_containers_give_same_issues(container):
     X, labels = _dataset("three")
@@ -349,6 +359,7 @@ def test_data_containers_give_same_issues(container):
         assert model.n_features_in_ == X.shape[1]
 
 
+@pytest.mark.filterwarnings("ignore:May not flag all label issues")
 def test_tiny_data_shrinks_folds_with_a_warning():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(10, 2))
