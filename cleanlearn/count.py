@@ -793,6 +793,8 @@ def num_label_issues(
         )
     labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs)
     n_samples, n_classes = pred_probs.shape
+    if np.all(labels == labels[0]):  # as the reference: no issues to count within one class
+        raise ValueError(f"labels must contain at least 2 classes; all {n_samples} labels are {labels[0]}.")
 
     if estimation_method == "off_diagonal":
         _, off_diagonal_indices = _compute_confident_joint(

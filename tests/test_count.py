@@ -477,6 +477,8 @@ def test_bad_options_are_rejected():
         count.num_label_issues(
             GOOD_LABELS, GOOD_PROBS, confident_joint=np.ones((2, 2)), estimation_method="off_diagonal_custom"
         )
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        count.num_label_issues(np.zeros(6, dtype=int), GOOD_PROBS)
     with pytest.warns(UserWarning, match="ignored"):
         count.num_label_issues(GOOD_LABELS, GOOD_PROBS, confident_joint=joint)
 
