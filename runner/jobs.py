@@ -89,6 +89,7 @@ def run_job(cfg: DictConfig) -> dict:
     hydra_cfg = HydraConfig.get()
     out_dir = Path(hydra_cfg.runtime.output_dir)
     job_name = _job_label(hydra_cfg)
+    single_run = hydra_cfg.mode != RunMode.MULTIRUN
     started = time.perf_counter()
 
     # 1) config: schema checks and every interpolation resolved, before any work
@@ -97,7 +98,7 @@ def run_job(cfg: DictConfig) -> dict:
         resolved_config = OmegaConf.to_yaml(cfg, resolve=True)
     except Exception as error:
         _start_fresh(out_dir, cfg, resolved_config=None)
-        _fail(out_dir, error, stage="config", single_run=hydra_cfg.mode != RunMode.MULTIRUN)
+        _fail(out_dir, error, stage="config", single_run=single_run)
 
     # 2) resume: a finished job with the same resolved config is left exactly as it is
     if is_finished(out_dir, resolved_config):
@@ -113,19 +114,22 @@ def run_job(cfg: DictConfig) -> dict:
         with _capped_threads(hydra_cfg.launcher) as thread_budget:
             metrics = experiment.run(_with_thread_budget(cfg, thread_budget), out_dir)
     except Exception as error:
-        _fail(out_dir, error, stage="run", single_run=hydra_cfg.mode != RunMode.MULTIRUN)
+        _fail(out_dir, error, stage="run", single_run=single_run)
 
     # 4) record the success; DONE last
-    atomic_write_json(out_dir / "metrics.json", metrics)
-    atomic_write_json(
-        out_dir / "status.json",
-        {"status": "ok", "time": _now(), "wall_seconds": round(time.perf_counter() - started, 3)},
-    )
-    atomic_write_json(
-        out_dir / "provenance.json",
-        collect_provenance(_overrides(hydra_cfg, "task"), _overrides(hydra_cfg, "hydra")),
-    )
-    atomic_write_text(out_dir / DONE, "")
+    try:
+        atomic_write_json(out_dir / "metrics.json", metrics)
+        atomic_write_json(
+            out_dir / "status.json",
+            {"status": "ok", "time": _now(), "wall_seconds": round(time.perf_counter() - started, 3)},
+        )
+        atomic_write_json(
+            out_dir / "provenance.json",
+            collect_provenance(_overrides(hydra_cfg, "task"), _overrides(hydra_cfg, "hydra")),
+        )
+        atomic_write_text(out_dir / DONE, "")
+    except Exception as error:  # e.g. a metric that is not JSON-serialisable
+        _fail(out_dir, error, stage="record", single_run=single_run)
     logger.info("%s: result %s", job_name, _format_metrics(metrics))
     return metrics
 

@@ -289,3 +289,47 @@ def test_full_error_env_reraises_the_original(tmp_path, monkeypatch):
     with pytest.raises(ZeroDivisionError):
         raise_and_record(tmp_path, ZeroDivisionError("boom"), stage="run", single_run=False)
     assert json.loads((tmp_path / "status.json").read_text())["error"] == "ZeroDivisionError: boom"
+
+
+@pytest.fixture
+def job_config(tmp_path):
+    """A composed single-run config with Hydra's runtime set to write into tmp_path."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.hydra_config import HydraConfig
+    from omegaconf import open_dict, read_write
+
+    runner_config.register_configs()
+    with initialize_config_dir(version_base="1.3", config_dir=str(REPO / "conf")):
+        cfg = compose("config", overrides=list(FAST), return_hydra_config=True)
+    with read_write(cfg.hydra.runtime), open_dict(cfg.hydra.runtime):
+        cfg.hydra.runtime.output_dir = str(tmp_path)
+    HydraConfig.instance().set_config(cfg)
+    task_cfg = OmegaConf.masked_copy(cfg, [key for key in cfg if key != "hydra"])
+    yield task_cfg
+    HydraConfig.instance().cfg = None
+
+
+def test_run_job_in_process_records_success_then_skips(job_config, tmp_path, monkeypatch):
+    calls = []
+
+    def fake_run(cfg, out_dir):
+        calls.append(out_dir)
+        (out_dir / "label_issues.csv").write_text("index\n0\n")
+        return {"n_examples": 1, "total_seconds": 0.5}
+
+    monkeypatch.setattr("runner.experiment.run", fake_run)
+    assert jobs.run_job(job_config) == {"n_examples": 1, "total_seconds": 0.5}
+    assert calls == [tmp_path] and (tmp_path / "DONE").is_file()
+    assert yaml.safe_load((tmp_path / ".hydra" / "overrides.yaml").read_text()) == list(FAST)
+    assert jobs.run_job(job_config) == {"n_examples": 1, "total_seconds": 0.5}
+    assert len(calls) == 1  # the second call skipped the finished job
+
+
+def test_run_job_records_a_result_that_cannot_be_saved_as_a_failure(job_config, tmp_path, monkeypatch):
+    monkeypatch.delenv("HYDRA_FULL_ERROR", raising=False)
+    monkeypatch.setattr("runner.experiment.run", lambda cfg, out_dir: {"bad": object()})
+    with pytest.raises(jobs.JobFailedError, match="not JSON serialisable"):
+        jobs.run_job(job_config)
+    status = json.loads((tmp_path / "status.json").read_text())
+    assert status["status"] == "failed" and status["stage"] == "record"
+    assert not (tmp_path / "DONE").exists()
