@@ -433,7 +433,8 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             folds = self._effective_folds(codes, n_classes)
             self._log("Computing out-of-sample predicted probabilities via %d-fold cross-validation.", folds)
             return count.estimate_cv_predicted_probabilities(
-                X, codes, self._template_clf(), cv_n_folds=folds, seed=DEFAULT_SEED if self.seed is None else self.seed,
+                X, codes, self._template_clf(), cv_n_folds=folds,
+                seed=DEFAULT_SEED if self.seed is None else self.seed,
                 clf_kwargs=clf_kwargs, validation_func=validation_func, n_jobs=self.n_jobs,
             )
 
