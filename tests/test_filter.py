@@ -413,3 +413,16 @@ def test_threads_give_identical_results(filter_by):
     expected = reference(labels, pred_probs, filter_by=filter_by)
     for n_jobs in [1, 2, 3, None]:
         np.testing.assert_array_equal(cleanlearn_(labels, pred_probs, filter_by=filter_by, n_jobs=n_jobs), expected)
+
+
+@pytest.mark.parametrize("layout", ["fortran", "strided", "float32"])
+def test_parity_array_layouts_and_dtypes(layout):
+    labels, pred_probs = make_pred_probs(1200, 12, noise=0.3, seed=17, ties=True, levels=50)
+    if layout == "fortran":
+        pred_probs = np.asfortranarray(pred_probs)
+    elif layout == "strided":
+        pred_probs = np.repeat(pred_probs, 2, axis=1)[:, ::2]
+    else:
+        pred_probs = pred_probs.astype(np.float32)
+    for filter_by in FILTERS:
+        assert_same(labels, pred_probs, filter_by=filter_by)
