@@ -23,6 +23,7 @@ from numbers import Integral
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import scipy.sparse
 import sklearn.base
 from joblib import Parallel, delayed
@@ -496,6 +497,10 @@ def _take_rows(X, index: np.ndarray):
         return [X[i] for i in index]
     try:
         return X[index]
+    except Exception:
+        pass
+    try:  # objects indexable by a list but not by an index array
+        return X[index.tolist()]
     except Exception as error:
         raise TypeError(
             "X must support list-based row indexing (X[index_array], or X.iloc[...] for pandas); "
@@ -511,8 +516,6 @@ def _append_rows(X_train, X_holdout, positions: list[int]):
     if isinstance(X_train, np.ndarray):
         return np.concatenate([X_train, extra])
     if hasattr(X_train, "iloc"):
-        import pandas as pd
-
         return pd.concat([X_train, extra]).reset_index(drop=True)
     if scipy.sparse.issparse(X_train):
         return scipy.sparse.vstack([X_train, extra], format=X_train.format)
