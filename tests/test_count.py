@@ -338,8 +338,10 @@ def _data_with_singleton_class():
     return X, labels
 
 
-def test_cv_fold_missing_a_class_matches_reference():
+@pytest.mark.parametrize("container", [np.asarray, pd.DataFrame, scipy.sparse.csr_matrix])
+def test_cv_fold_missing_a_class_matches_reference(container):
     X, labels = _data_with_singleton_class()
+    X = container(X)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the reference and sklearn warn too
         expected = ref_count.estimate_cv_predicted_probabilities(X, labels, LogisticRegression(), cv_n_folds=3, seed=1)
