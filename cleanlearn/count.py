@@ -210,8 +210,13 @@ def _compute_confident_joint(
         confident = block >= cutoffs  # (rows, n_classes) bool
         n_confident = confident.view(np.uint8).sum(axis=1, dtype=count_dtype)
         at_least_one_confident[rows] = n_confident > 0
-        # one confident class -> that class; several -> argmax over all classes
-        true_label_guess[rows] = np.where(n_confident > 1, block.argmax(axis=1), confident.argmax(axis=1))
+        # one confident class -> that class; several -> argmax over all classes (such rows
+        # are usually few, so the float argmax runs on them only)
+        guess = confident.argmax(axis=1)
+        several = np.flatnonzero(n_confident > 1)
+        if several.size:
+            guess[several] = block[several].argmax(axis=1)
+        true_label_guess[rows] = guess
 
     # 2) Count (given, guessed) pairs of the confident examples: confusion matrix via bincount.
     # Built as the transpose of a (guessed, given) matrix, i.e. in Fortran order like the
