@@ -160,9 +160,14 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
     else:
         log.info("final fit: %d examples kept", n_train - int(label_issues["is_label_issue"].sum()))
 
+    # Without injected noise the dataset's labels are the given labels and nothing is known of
+    # their errors: no true labels, so no detection metrics (rather than a vacuous precision 0).
+    true_labels = None if cfg.noise.name == "none" else data.labels_train
+    if true_labels is None:
+        true_noise_matrix = None
     with _stopwatch(timings, "write_seconds"):
         return _write_and_score(
-            out_dir, clean_learning, label_issues, data.classes, noisy_labels, data.labels_train,
+            out_dir, clean_learning, label_issues, data.classes, noisy_labels, true_labels,
             true_noise_matrix, index=data.index_train, metrics=metrics,
         )
 
