@@ -555,7 +555,7 @@ def _plan_folds(labels: np.ndarray, n_classes: int, cv_n_folds: int, seed) -> li
                 "Duplicated some data across multiple folds to ensure training does not fail "
                 f"because these classes do not have enough data for proper cross-validation: "
                 f"{missing_classes}.",
-                stacklevel=3,
+                stacklevel=4,  # the caller of estimate_cv_predicted_probabilities & co.
             )
             holdout_labels = labels[holdout_index]
             for missing_class in missing_classes:
