@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -46,16 +47,23 @@ FILTERS = (
 STAGES = ("data_seconds", "cv_seconds", "baseline_seconds", "filter_seconds", "final_fit_seconds", "write_seconds")
 
 
-def run_runner(arguments: list[str]) -> float:
-    """Wall seconds of one ``python -m runner ...`` process; fails loudly if it fails."""
+def run_runner(arguments: list[str]) -> tuple[float, float]:
+    """(wall, CPU) seconds of one ``python -m runner ...`` process; fails loudly if it fails.
+
+    CPU seconds (user + system of the child) hardly change when other processes compete for
+    the cores, wall seconds do: on a busy machine compare the CPU ratios.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "-m", "runner", *arguments], cwd=REPO, capture_output=True, text=True
     )
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_seconds = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if result.returncode != 0:
         raise SystemExit(f"runner failed ({' '.join(arguments)}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-    return seconds
+    return seconds, cpu_seconds
 
 
 def job_stages(job_dirs: list[Path]) -> dict[str, float]:
@@ -68,20 +76,20 @@ def job_stages(job_dirs: list[Path]) -> dict[str, float]:
     return totals
 
 
-def measure_once(work: Path, base: list[str], n_settings: int) -> dict[str, tuple[float, dict[str, float]]]:
+def measure_once(work: Path, base: list[str], n_settings: int) -> dict[str, tuple[float, float, dict]]:
     settings = ",".join(FILTERS[:n_settings])
     sweep_filter = f"cleanlearning.find_label_issues_kwargs.filter_by={settings}"
     results = {}
 
     one_dir = work / "one"
-    seconds = run_runner([f"hydra.run.dir={one_dir}", *base, "cache_dir=null"])
-    results["one run (no cache)"] = (seconds, job_stages([one_dir]))
+    seconds, cpu_seconds = run_runner([f"hydra.run.dir={one_dir}", *base, "cache_dir=null"])
+    results["one run (no cache)"] = (seconds, cpu_seconds, job_stages([one_dir]))
 
     for name, cache_dir in (("sweep, cached", work / "cache"), ("sweep, no cache", "null")):
         sweep_dir = work / name.replace(", ", "_").replace(" ", "_")
-        seconds = run_runner(["-m", f"hydra.sweep.dir={sweep_dir}", *base, f"cache_dir={cache_dir}", sweep_filter])
+        seconds, cpu_seconds = run_runner(["-m", f"hydra.sweep.dir={sweep_dir}", *base, f"cache_dir={cache_dir}", sweep_filter])
         jobs = [sweep_dir / str(number) for number in range(n_settings)]
-        results[name] = (seconds, job_stages(jobs))
+        results[name] = (seconds, cpu_seconds, job_stages(jobs))
     return results
 
 
@@ -111,18 +119,20 @@ def main() -> None:
             measurements.append(measure_once(Path(work), base, args.settings))
     names = list(measurements[0])
     walls = {name: statistics.median(m[name][0] for m in measurements) for name in names}
+    cpus = {name: statistics.median(m[name][1] for m in measurements) for name in names}
     stages = {
-        name: {stage: statistics.median(m[name][1][stage] for m in measurements) for stage in measurements[0][name][1]}
+        name: {stage: statistics.median(m[name][2][stage] for m in measurements) for stage in measurements[0][name][2]}
         for name in names
     }
-    one = walls["one run (no cache)"]
-    walls[f"reference workflow ({args.settings} x one run)"] = args.settings * one
+    one, one_cpu = walls["one run (no cache)"], cpus["one run (no cache)"]
+    reference = f"reference workflow ({args.settings} x one run)"
+    walls[reference], cpus[reference] = args.settings * one, args.settings * one_cpu
 
     print()
-    print(f"| {'workflow':<32} | {'seconds':>8} | {'x one run':>9} |")
-    print(f"|{'-' * 34}|{'-' * 9}:|{'-' * 10}:|")
+    print(f"| {'workflow':<32} | {'wall s':>8} | {'x one run':>9} | {'CPU s':>8} | {'x one run':>9} |")
+    print(f"|{'-' * 34}|{'-' * 9}:|{'-' * 10}:|{'-' * 9}:|{'-' * 10}:|")
     for name, seconds in walls.items():
-        print(f"| {name:<32} | {seconds:8.2f} | {seconds / one:8.2f}x |")
+        print(f"| {name:<32} | {seconds:8.2f} | {seconds / one:8.2f}x | {cpus[name]:8.2f} | {cpus[name] / one_cpu:8.2f}x |")
     floor = (stages["one run (no cache)"]["cv_seconds"] + stages["one run (no cache)"]["baseline_seconds"]
              + args.settings * stages["one run (no cache)"]["final_fit_seconds"])
     model_one = sum(stages["one run (no cache)"][stage] for stage in ("cv_seconds", "baseline_seconds", "final_fit_seconds"))
@@ -130,7 +140,8 @@ def main() -> None:
           f"{floor / model_one:.2f}x the model fitting of one run")
     if args.repeats > 1:
         for name in names:
-            print(f"# {name}: {[round(m[name][0], 2) for m in measurements]}")
+            print(f"# {name}: wall {[round(m[name][0], 2) for m in measurements]}, "
+                  f"CPU {[round(m[name][1], 2) for m in measurements]}")
 
     print()
     columns = [stage.removesuffix("_seconds") for stage in STAGES]
