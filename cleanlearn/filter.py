@@ -6,15 +6,21 @@ parameters and defaults, and the same masks and ranked indices on the same input
 How the reference's results are reproduced, fast:
 
 - The reference groups examples by given label with one boolean mask per class (K passes
-  over the data); here one stable sort of the labels gives every class's row indices, in
-  the original order, so each class's rows are gathered once.
+  over the data) and copies each class's rows; here one stable sort of the labels gives
+  every class's row indices, in the original order.
 - The reference selects "the c smallest" with a full ``np.argsort`` per (class, class)
   pair. Here ``np.partition`` finds the cutoff value and everything up to it is taken; only
   when several examples tie at the cutoff (so that which of them ``argsort`` would take
   depends on its internal order) is ``np.argsort`` run, on exactly the array the
   reference sorts, so the same examples are taken. See :func:`_take_smallest`.
+- prune_by_noise_rate flags the largest margins ``p_j - p_k``. Rows where another class
+  scores at least as high as the given one ("contested") are the only ones with a margin
+  >= 0; the selection runs on them alone, and on a class's full column only where they
+  cannot decide it. See :func:`_flag_by_noise_rate`.
+- prune_by_class needs only ``p[i, labels[i]]``, gathered once.
 - The post-filter (unflag examples whose prediction is within 1e-6 of the given label) is
   evaluated on flagged examples only, with no copy of ``pred_probs``.
+- The per-class loop can run in threads (``n_jobs``); no process pool, no data copies.
 """
 
 from __future__ import annotations
