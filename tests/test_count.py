@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse
+from _api import assert_drop_in_signatures
 from _data import make_classification_data, make_pred_probs
 from cleanlab import count as ref_count
 from cleanlab.internal.util import round_preserving_row_totals as ref_round_preserving_row_totals
@@ -41,6 +42,10 @@ CASES = {
 def case(request):
     n, k, kwargs = CASES[request.param]
     return make_pred_probs(n, k, seed=sum(map(ord, request.param)), **kwargs)
+
+
+def test_public_api_is_a_drop_in_for_the_reference():
+    assert_drop_in_signatures(count, ref_count)
 
 
 def assert_same_float(actual, expected, atol=1e-9):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from _data import make_pred_probs
 from cleanlab import rank as ref_rank
+from test_count import assert_drop_in_signatures
 
 from cleanlearn import rank
 
@@ -24,6 +25,10 @@ CASES = {
     "n500_k6_never_predicted": (500, 6, {"never_predicted": 1}),
 }
 METHODS = ["self_confidence", "normalized_margin", "confidence_weighted_entropy"]
+
+
+def test_public_api_is_a_drop_in_for_the_reference():
+    assert_drop_in_signatures(rank, ref_rank)
 
 
 @pytest.fixture(params=sorted(CASES), scope="module")
