@@ -426,3 +426,22 @@ def test_parity_array_layouts_and_dtypes(layout):
         pred_probs = pred_probs.astype(np.float32)
     for filter_by in FILTERS:
         assert_same(labels, pred_probs, filter_by=filter_by)
+
+
+@pytest.mark.parametrize("filter_by", PRUNING)
+def test_parity_num_to_remove_with_noise_free_classes(filter_by):
+    """Classes without off-diagonal counts make the reference divide 0 by 0 (NaN counts,
+    i.e. nothing pruned there); the results must still agree."""
+    labels, pred_probs = make_pred_probs(400, 4, noise=0.3, seed=3)
+    confident_joint = np.array([[80, 5, 0, 3], [4, 90, 0, 6], [7, 2, 100, 1], [0, 0, 0, 102]])
+    for joint in [confident_joint, confident_joint.T.copy()]:
+        for to_remove in [[5, 5, 5, 5], [0, 3, 0, 7], [10, 0, 10, 0]]:
+            for min_examples_per_class in [0, 1, 50]:
+                assert_same(
+                    labels,
+                    pred_probs,
+                    filter_by=filter_by,
+                    confident_joint=joint,
+                    num_to_remove_per_class=to_remove,
+                    min_examples_per_class=min_examples_per_class,
+                )
