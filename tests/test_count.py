@@ -28,6 +28,7 @@ CASES = {
     "n600_k10_ties_1dec": (600, 10, {"ties": True, "levels": 10}),
     "n3000_k100": (3000, 100, {"noise": 0.3}),
     "n2000_k100_ties": (2000, 100, {"ties": True, "levels": 100}),
+    "n1500_k300": (1500, 300, {"noise": 0.2}),  # > 255 classes: confident counts in int64
     "n20000_k3": (20000, 3, {"noise": 0.2, "imbalance": 0.7}),
     "n5000_k2_ties_float32": (5000, 2, {"ties": True, "levels": 100, "dtype": np.float32}),
     "n1000_k10_float32": (1000, 10, {"dtype": np.float32}),
