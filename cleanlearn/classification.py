@@ -42,7 +42,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _assert_all_finite, check_is_fitted, validate_data
 
-from cleanlearn import count, rank
+from cleanlearn import _rows, count, rank
 from cleanlearn import filter as label_filter
 from cleanlearn.validation import (
     Interval,
@@ -132,32 +132,6 @@ def _label_array(labels, *, name: str = "labels") -> np.ndarray:
         _assert_all_finite(array, input_name="y")
     check_classification_targets(array)
     return array
-
-
-def _n_samples(X) -> int:
-    if X is None:
-        raise TypeError("X is required; got None.")
-    shape = getattr(X, "shape", None)
-    if isinstance(shape, tuple) and len(shape) >= 1:  # first: len() of a dok matrix is its nnz
-        return int(shape[0])
-    try:
-        return len(X)
-    except TypeError as error:
-        raise TypeError(f"X must support len(X) or X.shape[0]; got {type(X).__name__}.") from error
-
-
-def _take_rows(X, index: np.ndarray):
-    """Rows ``index`` of X: .iloc for pandas, a comprehension for lists, else X[index]."""
-    if hasattr(X, "iloc"):
-        return X.iloc[index]
-    if isinstance(X, list):
-        return [X[i] for i in index]
-    try:
-        return X[index]
-    except Exception as error:
-        raise TypeError(
-            f"X must support list-based row indexing (X[index_array]); got {type(X).__name__}."
-        ) from error
 
 
 def _as_two_dimensional(X):
@@ -371,7 +345,7 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         labels = _label_array(labels)
         n_examples = labels.shape[0]
         if need_X:
-            n_rows = _n_samples(X)
+            n_rows = _rows.n_samples(X)
             if n_rows != n_examples:
                 raise ValueError(f"X has {n_rows} rows but labels has {n_examples} entries; they must match.")
         if pred_probs is not None:
@@ -649,7 +623,7 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         # 2) Drop the flagged examples; weight the rest.
         keep = ~label_issues_df["is_label_issue"].to_numpy(dtype=bool)
         kept_index = np.flatnonzero(keep)
-        X_clean, codes_clean = _take_rows(X, kept_index), codes[kept_index]
+        X_clean, codes_clean = _rows.take_rows(X, kept_index), codes[kept_index]
         self._log("Pruning %d examples with label issues; %d remain.", n_examples - kept_index.size, kept_index.size)
         noise_matrix_known = self.noise_matrix_ is not None and np.shape(self.noise_matrix_) == (
             encoding.classes.size, encoding.classes.size

@@ -30,6 +30,7 @@ from joblib import Parallel, delayed
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
+from cleanlearn import _rows
 from cleanlearn.validation import (
     Interval,
     Options,
@@ -494,30 +495,11 @@ def estimate_py_and_noise_matrices_from_probabilities(
 # ---------------------------------------------------------------------------------------
 
 
-def _take_rows(X, index: np.ndarray):
-    """Rows ``index`` of X, subset the way the reference does (.iloc for pandas, else X[index])."""
-    if hasattr(X, "iloc"):
-        return X.iloc[index]
-    if isinstance(X, list):
-        return [X[i] for i in index]
-    try:
-        return X[index]
-    except Exception:
-        pass
-    try:  # objects indexable by a list but not by an index array
-        return X[index.tolist()]
-    except Exception as error:
-        raise TypeError(
-            "X must support list-based row indexing (X[index_array], or X.iloc[...] for pandas); "
-            f"got {type(X).__name__}. Compute out-of-sample pred_probs yourself instead."
-        ) from error
-
-
 def _append_rows(X_train, X_holdout, positions: list[int]):
     """X_train with rows ``positions`` of X_holdout appended (the reference's duplication)."""
     if not positions:
         return X_train
-    extra = _take_rows(X_holdout, np.asarray(positions))
+    extra = _rows.take_rows(X_holdout, np.asarray(positions))
     if isinstance(X_train, np.ndarray):
         return np.concatenate([X_train, extra])
     if hasattr(X_train, "iloc"):
@@ -527,13 +509,6 @@ def _append_rows(X_train, X_holdout, positions: list[int]):
     if isinstance(X_train, list):
         return X_train + list(extra)
     raise TypeError(f"Cannot append rows to X of type {type(X_train).__name__} (a class is missing from a fold).")
-
-
-def _n_samples_of(X) -> int:
-    try:
-        return len(X)
-    except TypeError:
-        return X.shape[0]
 
 
 def _plan_folds(labels: np.ndarray, n_classes: int, cv_n_folds: int, seed) -> list[tuple]:
@@ -573,7 +548,7 @@ def _fit_predict_fold(X, labels, clf, train_index, holdout_index, duplicated, cl
             "clf must be clonable via sklearn.base.clone(clf) (implement get_params()), or compute "
             "out-of-sample pred_probs yourself and pass them in."
         ) from error
-    X_train, X_holdout = _take_rows(X, train_index), _take_rows(X, holdout_index)
+    X_train, X_holdout = _rows.take_rows(X, train_index), _rows.take_rows(X, holdout_index)
     labels_train, labels_holdout = labels[train_index], labels[holdout_index]
     positions = list(duplicated.values())
     if positions:
@@ -613,9 +588,9 @@ def _check_cv_inputs(X, labels, clf, cv_n_folds, seed, clf_kwargs, validation_fu
         )
     if n_classes < 2:
         raise ValueError("labels must contain at least 2 classes for cross-validation.")
-    n_samples = _n_samples_of(X)
-    if n_samples != labels.shape[0]:
-        raise ValueError(f"X has {n_samples} rows but labels has {labels.shape[0]} entries; they must match.")
+    n_rows = _rows.n_samples(X)
+    if n_rows != labels.shape[0]:
+        raise ValueError(f"X has {n_rows} rows but labels has {labels.shape[0]} entries; they must match.")
     if clf is None:
         clf = LogisticRegression(solver="lbfgs")
     else:
