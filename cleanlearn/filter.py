@@ -42,7 +42,7 @@ from cleanlearn.count import (
     _reduce_issues,
     round_preserving_row_totals,
 )
-from cleanlearn.rank import _label_quality_scores, _max_excluding_label, order_label_issues
+from cleanlearn.rank import _label_quality_scores, order_label_issues
 from cleanlearn.validation import (
     Interval,
     Options,
@@ -77,6 +77,8 @@ RANKINGS = ("self_confidence", "normalized_margin", "confidence_weighted_entropy
 _BATCH_SELECT_MAX = 256
 # Below this many pred_probs entries the per-class loop runs in one thread.
 _THREADS_MIN_SIZE = 1 << 20
+# Rows are checked for being contested in blocks of about this many entries (2 MB in float64).
+_CONTESTED_BLOCK_ENTRIES = 1 << 18
 # The post-filter gathers flagged rows in blocks of about this many entries (8 MB in float64).
 _POST_FILTER_BLOCK_ENTRIES = 1 << 20
 
@@ -441,9 +443,7 @@ def _prune(
 
     self_confidence = pred_probs[np.arange(n_samples), labels]
     if by_noise_rate:
-        # "Contested" rows: another class scores at least as high as the given one. Only
-        # they have a margin p_j - p_k >= 0, so they usually hold every row to flag.
-        contested = _max_excluding_label(labels, pred_probs) >= self_confidence
+        contested = _contested_rows(pred_probs, self_confidence)
 
     def flag_class(k: int) -> None:
         rows = rows_by_class[class_starts[k] : class_ends[k]]
@@ -463,6 +463,24 @@ def _prune(
         # numpy releases the GIL in the gathers, subtractions and partitions of each class.
         Parallel(n_jobs=n_threads, prefer="threads")(delayed(flag_class)(k) for k in classes)
     return _drop_near_given(label_issues_mask, labels, pred_probs)
+
+
+def _contested_rows(pred_probs: np.ndarray, self_confidence: np.ndarray) -> np.ndarray:
+    """True where another class scores at least as high as the given one (``p_j >= p_y`` for
+    some ``j != y``): the only rows with a margin ``p_j - p_y >= 0``.
+
+    Counted per cache-sized block of rows: ``p_y`` itself is always ``>= p_y``, so a row is
+    contested when at least two entries are.
+    """
+    n_samples, n_classes = pred_probs.shape
+    count_dtype = np.uint8 if n_classes < 1 << 8 else np.uint16 if n_classes < 1 << 16 else np.int64
+    contested = np.empty(n_samples, dtype=bool)
+    step = max(1, _CONTESTED_BLOCK_ENTRIES // n_classes)
+    for start in range(0, n_samples, step):
+        block = pred_probs[start : start + step]
+        at_least_given = block >= self_confidence[start : start + step, None]
+        contested[start : start + step] = at_least_given.view(np.uint8).sum(axis=1, dtype=count_dtype) >= 2
+    return contested
 
 
 def _n_threads(n_jobs: int | None, *, n_tasks: int, size: int) -> int:

@@ -445,3 +445,15 @@ def test_parity_num_to_remove_with_noise_free_classes(filter_by):
                     num_to_remove_per_class=to_remove,
                     min_examples_per_class=min_examples_per_class,
                 )
+
+
+@pytest.mark.parametrize("n_classes", [2, 7, 300])
+def test_contested_rows_definition(n_classes):
+    """A row is contested iff some other class scores >= the given one (ties included)."""
+    labels, pred_probs = make_pred_probs(3000, n_classes, noise=0.3, seed=18, ties=True, levels=20)
+    self_confidence = pred_probs[np.arange(labels.size), labels]
+    others = pred_probs.copy()
+    others[np.arange(labels.size), labels] = -np.inf
+    expected = others.max(axis=1) >= self_confidence
+    np.testing.assert_array_equal(ours._contested_rows(pred_probs, self_confidence), expected)
+    assert expected.any() and not expected.all()
