@@ -14,8 +14,8 @@ Printed: wall time of each fit (best of --repeats: the run least disturbed by ot
 processes; the first n_jobs=2 fit, which starts the joblib worker processes, is reported
 separately as "cold"), ratios, and whether the label-issue masks and predictions are
 identical. A second table splits a fit into the
-cross-validation (the part n_jobs parallelises) and the serial rest (final fit on the kept
-examples, filtering), with joblib's process backend (loky) and its threading backend, and
+cross-validation (the part n_jobs parallelises) and the serial final fit on the kept
+examples, with joblib's process backend (loky) and its threading backend, and
 the ideal speed-up Amdahl allows: with F folds on W workers the folds take ceil(F/W) rounds.
 """
 
@@ -179,45 +179,53 @@ def main() -> None:
               f"{serial / seconds:10.2f}x | {str(same_issues):<11} | {str(same_predictions):<12} | {best_idle[name]:10.2f} |")
     print("# idle cores: cores no process used during that fit; a fair n_jobs=2 figure needs about "
           "one idle core during the n_jobs=1 fit")
+    if best_idle["cleanlearn n_jobs=1"] < 0.8 * ((os.cpu_count() or 1) - 1):
+        print("# WARNING: other processes used the cores: the n_jobs=2 speed-up above is understated")
     print(f"# label issues: {int(reference_mask.sum())} of {len(labels)}; "
           f"all times: {', '.join(f'{k}: {[round(v, 2) for v in vs]}' for k, vs in times.items())}")
 
     if not args.no_breakdown:
-        print_breakdown(clf, X, labels, args.cv_n_folds, args.repeats, best)
+        print_breakdown(clf, X, labels, args.cv_n_folds, args.repeats, reference_mask)
     print(f"# after: {load_line()}")
 
 
-def print_breakdown(clf, X, labels, cv_n_folds, repeats, best) -> None:
-    """Where a fit's time goes: the parallel cross-validation vs the serial rest."""
-    def cv_seconds(n_jobs, backend):
-        def cross_validate():
-            return estimate_cv_predicted_probabilities(X, labels, clone(clf), cv_n_folds=cv_n_folds, seed=0, n_jobs=n_jobs)
+def print_breakdown(clf, X, labels, cv_n_folds, repeats, is_label_issue) -> None:
+    """Where a fit's time goes: the cross-validation (parallel) vs the final fit (serial)."""
+    def cross_validate(n_jobs, backend):
+        def call():
+            with joblib.parallel_config(backend=backend):
+                return estimate_cv_predicted_probabilities(
+                    X, labels, clone(clf), cv_n_folds=cv_n_folds, seed=0, n_jobs=n_jobs
+                )
+        return call
 
-        with joblib.parallel_config(backend=backend):
-            runs = [timed(cross_validate) for _ in range(repeats)]
-        return min(seconds for seconds, _, _ in runs), runs[-1][1]
-
-    serial_cv, serial_pred_probs = cv_seconds(1, "loky")
-    loky_cv, loky_pred_probs = cv_seconds(2, "loky")
-    threads_cv, threads_pred_probs = cv_seconds(2, "threading")
-    rest = max(best["cleanlearn n_jobs=1"] - serial_cv, 0.0)  # final fit, filtering, checks
+    kept = ~is_label_issue
+    parts = {
+        "n_jobs=1": cross_validate(1, "loky"),
+        "n_jobs=2, loky (default)": cross_validate(2, "loky"),
+        "n_jobs=2, threading": cross_validate(2, "threading"),
+        "final fit (kept examples)": lambda: clone(clf).fit(X[kept], labels[kept]),
+    }
+    times: dict[str, list[float]] = {name: [] for name in parts}
+    results = {}
+    for _ in range(repeats):  # interleaved, as above
+        for name, part in parts.items():
+            seconds, results[name], _ = timed(part)
+            times[name].append(seconds)
+    best = {name: min(values) for name, values in times.items()}
+    serial_cv, final_fit = best["n_jobs=1"], best["final fit (kept examples)"]
     rounds = math.ceil(cv_n_folds / 2)
-    ideal_cv = cv_n_folds / rounds
-    ideal_fit = (serial_cv + rest) / (serial_cv * rounds / cv_n_folds + rest)
+    ideal_fit = (serial_cv + final_fit) / (serial_cv * rounds / cv_n_folds + final_fit)
     print()
     print(f"| {'cross-validation only':<34} | {'seconds':>8} | {'vs n_jobs=1':>11} | identical pred_probs |")
     print(f"|{'-' * 36}|{'-' * 9}:|{'-' * 12}:|----------------------|")
-    for name, seconds, pred_probs in (
-        ("n_jobs=1", serial_cv, serial_pred_probs),
-        ("n_jobs=2, loky (default)", loky_cv, loky_pred_probs),
-        ("n_jobs=2, threading", threads_cv, threads_pred_probs),
-    ):
-        print(f"| {name:<34} | {seconds:8.2f} | {serial_cv / seconds:10.2f}x | "
-              f"{str(bool(np.array_equal(pred_probs, serial_pred_probs))):<20} |")
-    print(f"# serial rest of a fit (final fit on the kept examples, filtering): {rest:.2f} s "
-          f"= {rest / best['cleanlearn n_jobs=1']:.0%} of the n_jobs=1 fit")
-    print(f"# ideal on 2 workers: {cv_n_folds} folds take {rounds} rounds -> CV at most {ideal_cv:.2f}x, "
-          f"whole fit at most {ideal_fit:.2f}x (Amdahl, with the measured serial rest)")
+    for name in ("n_jobs=1", "n_jobs=2, loky (default)", "n_jobs=2, threading"):
+        identical = bool(np.array_equal(results[name], results["n_jobs=1"]))
+        print(f"| {name:<34} | {best[name]:8.2f} | {serial_cv / best[name]:10.2f}x | {str(identical):<20} |")
+    print(f"# serial part: the final fit on the {int(kept.sum())} kept examples, {final_fit:.2f} s "
+          f"(= {final_fit / (serial_cv + final_fit):.0%} of CV + final fit)")
+    print(f"# ideal on 2 workers: {cv_n_folds} folds take {rounds} rounds -> CV at most "
+          f"{cv_n_folds / rounds:.2f}x, whole fit at most {ideal_fit:.2f}x (Amdahl)")
 
 
 if __name__ == "__main__":
