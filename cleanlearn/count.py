@@ -613,12 +613,14 @@ def _cv_pred_probs(X, labels, n_classes, clf, cv_n_folds, seed, clf_kwargs, vali
         for train, holdout, dup in folds
     )
     if n_jobs is None or n_jobs == 1:
-        fold_results = [function(*args, **kwargs) for function, args, kwargs in jobs]
+        fold_results = (function(*args, **kwargs) for function, args, kwargs in jobs)
     else:
-        fold_results = Parallel(n_jobs=n_jobs)(jobs)  # returned in fold order
+        # Results arrive in fold order; as a generator, so each fold is logged when it is done.
+        fold_results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
     pred_probs = np.zeros(shape=(len(labels), n_classes))
-    for (_, holdout_index, _), fold_pred_probs in zip(folds, fold_results, strict=True):
+    for fold, ((_, holdout_index, _), fold_pred_probs) in enumerate(zip(folds, fold_results, strict=True)):
         pred_probs[holdout_index] = fold_pred_probs
+        logger.info("cross-validation fold %d/%d done (%d held out)", fold + 1, len(folds), len(holdout_index))
     return pred_probs
 
 
