@@ -27,21 +27,23 @@ class SweepSummaryCallback(Callback):
     on_multirun_end when a job failed, which is why the per-job rewrite matters: the one
     after the last job to finish already lists every job. summarize() reads the job dirs
     from disk under a lock, so concurrent rewrites are safe and the last one is complete.
+    summary.png, the costly part, is drawn per job only once some job has failed (from then
+    on the end-of-sweep hook may not come); otherwise once, at the end.
     """
 
     def on_job_end(self, config: DictConfig, job_return: JobReturn, **kwargs: Any) -> None:
         if config.hydra.mode == RunMode.MULTIRUN:
-            self._write(config)
+            self._write(config, plot=None)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        self._write(config)
+        self._write(config, plot=True)
 
     @staticmethod
-    def _write(config: DictConfig) -> None:
+    def _write(config: DictConfig, plot: bool | None) -> None:
         # A broken summary must never fail a job or the sweep: the job results are on disk
         # and `python -m runner.summarize SWEEP_DIR` rebuilds it.
         try:
-            summarize(sweep_dir_of(config))
+            summarize(sweep_dir_of(config), plot=plot)
         except Exception as error:  # noqa: BLE001 - reported, not raised
             logger.warning("could not write the sweep summary: %s", error)
 

@@ -40,8 +40,12 @@ PANELS = (
 )
 
 
-def summarize(sweep_dir: str | Path, write: bool = True) -> pd.DataFrame:
-    """One row per job dir of ``sweep_dir``; with ``write``, also the three summary files."""
+def summarize(sweep_dir: str | Path, write: bool = True, plot: bool | None = True) -> pd.DataFrame:
+    """One row per job dir of ``sweep_dir``; with ``write``, also the three summary files.
+
+    ``plot=False`` skips summary.png (a third of the cost), ``None`` draws it only when some
+    job has failed (see SweepSummaryCallback).
+    """
     sweep_dir = Path(sweep_dir)
     if not sweep_dir.is_dir():
         raise FileNotFoundError(f"sweep_dir {str(sweep_dir)!r} is not a directory")
@@ -55,7 +59,10 @@ def summarize(sweep_dir: str | Path, write: bool = True) -> pd.DataFrame:
         frame = _summary_frame(sweep_dir)
         atomic_write_csv(sweep_dir / "summary.csv", frame)
         atomic_write_text(sweep_dir / "summary.md", _markdown_table(frame))
-        _plot_summary(frame, sweep_dir / "summary.png")
+        if plot is None:
+            plot = bool((frame["status"] == "failed").any()) if "status" in frame else False
+        if plot:
+            _plot_summary(frame, sweep_dir / "summary.png")
     return frame
 
 

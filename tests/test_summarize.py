@@ -82,6 +82,17 @@ def test_summary_without_metrics_or_jobs_still_writes_files(tmp_path):
     assert summarize(empty).empty and (empty / "summary.csv").exists()
 
 
+def test_per_job_summary_draws_the_figure_only_once_a_job_has_failed(tmp_path):
+    ok = {"status": "ok"}
+    make_job(tmp_path, 0, ["seed=0"], status=ok, metrics={"issue_f1": 0.5}, done=True)
+    summarize(tmp_path, plot=None)
+    assert (tmp_path / "summary.csv").exists() and not (tmp_path / "summary.png").exists()
+    make_job(tmp_path, 1, ["seed=1"], status={"status": "failed", "error": "boom"})
+    summarize(tmp_path, plot=None)  # the end-of-sweep hook may now never come
+    assert (tmp_path / "summary.png").read_bytes().startswith(PNG_MAGIC)
+    assert pd.read_csv(tmp_path / "summary.csv")["status"].tolist() == ["ok", "failed"]
+
+
 def test_read_job_of_a_dir_without_hydra_files_uses_the_dir_name(tmp_path):
     (tmp_path / "7").mkdir()
     assert read_job(tmp_path / "7") == {"job": 7, "dir": "7", "status": "incomplete"}
