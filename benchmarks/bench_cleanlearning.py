@@ -16,7 +16,8 @@ separately as "cold"), ratios, and whether the label-issue masks and predictions
 identical. A second table splits a fit into the cross-validation (the part n_jobs
 parallelises; joblib's process backend, loky, and its threading backend) and the serial
 final fit on the kept examples, and prints the ideal speed-up Amdahl allows: with F folds on
-W workers the folds take ceil(F/W) rounds.
+W workers the folds take ceil(F/W) rounds. ``--schedules`` adds what using the second core
+in those serial parts (the classifier's own n_jobs) would give.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from sklearn.base import clone  # noqa: E402
 from sklearn.calibration import CalibratedClassifierCV  # noqa: E402
 from sklearn.datasets import make_classification  # noqa: E402
 from sklearn.ensemble import RandomForestClassifier  # noqa: E402
+from sklearn.model_selection import StratifiedKFold  # noqa: E402
 from sklearn.svm import SVC  # noqa: E402
 
 from cleanlearn.classification import CleanLearning  # noqa: E402
@@ -131,6 +133,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="fits per configuration (best of)")
     parser.add_argument("--quick", action="store_true", help="2000 examples, 1 repeat, no breakdown")
     parser.add_argument("--no-breakdown", action="store_true", help="skip the CV / rest breakdown table")
+    parser.add_argument("--schedules", action="store_true",
+                        help="also time what giving the serial parts the classifier's own n_jobs=2 would give")
     args = parser.parse_args()
     if args.quick:
         args.n_samples, args.repeats, args.no_breakdown = 2000, 1, True
@@ -188,6 +192,8 @@ def main() -> None:
 
     if not args.no_breakdown:
         print_breakdown(clf, X, labels, args.cv_n_folds, args.repeats, reference_mask)
+    if args.schedules and threaded_clf is not None:
+        print_schedules(clf, X, labels, args.cv_n_folds, args.repeats, reference_mask)
     print(f"# after: {load_line()}")
 
 
@@ -228,6 +234,57 @@ def print_breakdown(clf, X, labels, cv_n_folds, repeats, is_label_issue) -> None
           f"(= {final_fit / (serial_cv + final_fit):.0%} of CV + final fit)")
     print(f"# ideal on 2 workers: {cv_n_folds} folds take {rounds} rounds -> CV at most "
           f"{cv_n_folds / rounds:.2f}x, whole fit at most {ideal_fit:.2f}x (Amdahl)")
+
+
+def print_schedules(clf, X, labels, cv_n_folds, repeats, is_label_issue) -> None:
+    """What using the second core in the serial parts would give (joblib directly, no CleanLearning).
+
+    Only for a classifier with an ``n_jobs`` parameter that leaves its results unchanged (a
+    random forest): the final fit, then also the last odd fold, with the classifier's own
+    ``n_jobs=2`` after the folds ran side by side on 2 workers.
+    """
+    single, double = clone(clf).set_params(n_jobs=1), clone(clf).set_params(n_jobs=2)
+    splitter = StratifiedKFold(n_splits=cv_n_folds, shuffle=True, random_state=0)
+    folds = list(splitter.split(labels, labels))
+    kept = ~is_label_issue
+    n_paired = cv_n_folds - cv_n_folds % 2  # folds that fill both workers
+
+    def fold(model, train, holdout):
+        return clone(model).fit(X[train], labels[train]).predict_proba(X[holdout])
+
+    def serial():
+        for train, holdout in folds:
+            fold(single, train, holdout)
+        clone(single).fit(X[kept], labels[kept])
+
+    def parallel_folds(final_model, last_model):
+        def schedule():
+            joblib.Parallel(n_jobs=2)(joblib.delayed(fold)(single, *split) for split in folds[:n_paired])
+            for split in folds[n_paired:]:
+                fold(last_model, *split)
+            clone(final_model).fit(X[kept], labels[kept])
+        return schedule
+
+    schedules = {
+        "serial: folds + final fit": serial,
+        "folds on 2 workers, serial final fit": parallel_folds(single, single),
+        "+ final fit with clf n_jobs=2": parallel_folds(double, single),
+        "+ odd last fold with clf n_jobs=2": parallel_folds(double, double),
+    }
+    if n_paired == cv_n_folds:
+        del schedules["+ odd last fold with clf n_jobs=2"]
+    times: dict[str, list[float]] = {name: [] for name in schedules}
+    schedules["folds on 2 workers, serial final fit"]()  # start the worker pool
+    for _ in range(repeats):
+        for name, schedule in schedules.items():
+            times[name].append(timed(schedule)[0])
+    best = {name: min(values) for name, values in times.items()}
+    serial_seconds = best["serial: folds + final fit"]
+    print()
+    print(f"| {'schedule on 2 cores (joblib directly)':<40} | {'seconds':>8} | {'vs serial':>9} |")
+    print(f"|{'-' * 42}|{'-' * 9}:|{'-' * 10}:|")
+    for name, seconds in best.items():
+        print(f"| {name:<40} | {seconds:8.2f} | {serial_seconds / seconds:8.2f}x |")
 
 
 if __name__ == "__main__":
