@@ -252,13 +252,7 @@ def _write_and_score(
             )
     from runner.plots import plot_matrices
 
-    figure = plot_matrices(frames)
-    try:
-        atomic_savefig(figure, out_dir / "matrices.png", dpi=100)
-    finally:
-        import matplotlib.pyplot as plt
-
-        plt.close(figure)
+    atomic_savefig(plot_matrices(frames), out_dir / "matrices.png", dpi=100)
 
     metrics = {
         "n_examples": int(n_examples),

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only, never a window; safe in jobs without a display
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import pandas as pd
+from matplotlib.figure import Figure  # no pyplot: no global figure state, no GUI backend
 
 __all__ = ["plot_matrices"]
 
-# Numbers in the cells stay readable up to this many classes.
+# Numbers in the cells stay readable up to this many classes. Each number is a matplotlib
+# Text (~1 ms to draw), so probability matrices, whose exact values are in the CSVs anyway,
+# get numbers only when small; counts (the confident joint) up to the readable limit.
 MAX_ANNOTATED_CLASSES = 15
+MAX_ANNOTATED_CLASSES_PROBABILITIES = 6
 
 
 def plot_matrices(matrices: dict[str, pd.DataFrame]) -> Figure:
@@ -23,7 +21,8 @@ def plot_matrices(matrices: dict[str, pd.DataFrame]) -> Figure:
     matrices (counts) are annotated as integers, the others with two decimals.
     """
     n_panels = len(matrices)
-    fig, axes = plt.subplots(1, n_panels, figsize=(4.6 * n_panels, 4.4), squeeze=False)
+    fig = Figure(figsize=(4.6 * n_panels, 4.4))
+    axes = fig.subplots(1, n_panels, squeeze=False)
     for panel, (axis, (title, frame)) in enumerate(zip(axes[0], matrices.items(), strict=True)):
         values = frame.to_numpy(dtype=float)
         image = axis.imshow(values, cmap="viridis", interpolation="nearest")
@@ -35,8 +34,9 @@ def plot_matrices(matrices: dict[str, pd.DataFrame]) -> Figure:
         if panel == 0:  # the same for every panel; elsewhere it would crowd the colorbar
             axis.set_ylabel(frame.index.name or "given label")
         axis.set_title(title)
-        if n_classes <= MAX_ANNOTATED_CLASSES:
-            _annotate(axis, values)
+        is_count = bool((values == values.round()).all())
+        if n_classes <= (MAX_ANNOTATED_CLASSES if is_count else MAX_ANNOTATED_CLASSES_PROBABILITIES):
+            _annotate(axis, values, is_count)
         fig.colorbar(image, ax=axis, fraction=0.046, pad=0.04)
     # Fixed margins: tight_layout would cost a second full draw of every annotation.
     # Room on the left for the longest class name (about 0.07 inch per character).
@@ -47,8 +47,7 @@ def plot_matrices(matrices: dict[str, pd.DataFrame]) -> Figure:
     return fig
 
 
-def _annotate(axis, values) -> None:
-    is_count = (values == values.round()).all()
+def _annotate(axis, values, is_count: bool) -> None:
     threshold = (values.max() + values.min()) / 2  # light text on dark cells
     font_size = 8 if values.shape[0] <= 10 else 6
     for row, col in ((r, c) for r in range(values.shape[0]) for c in range(values.shape[1])):
