@@ -172,7 +172,7 @@ def find_label_issues(
         caller="find_label_issues",
     )
     check_n_jobs(n_jobs)
-    labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs)
+    labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs, n_jobs=n_jobs)
     n_samples, n_classes = pred_probs.shape
     if num_to_remove_per_class is not None:
         num_to_remove_per_class = _check_num_to_remove(num_to_remove_per_class, n_classes)
@@ -202,7 +202,7 @@ def find_label_issues(
     # 2) Flag examples with the chosen method.
     if filter_by in PRUNING_FILTERS:
         if confident_joint is None:
-            confident_joint = _compute_confident_joint(labels, pred_probs)
+            confident_joint = _compute_confident_joint(labels, pred_probs, n_jobs=n_jobs)
         label_counts = np.bincount(labels, minlength=n_classes)
         prune_counts = _prune_counts(
             confident_joint, min_examples_per_class=min_examples_per_class, frac_noise=frac_noise
@@ -219,6 +219,8 @@ def find_label_issues(
             min_examples_per_class=min_examples_per_class,
             n_jobs=n_jobs,
         )
+    elif filter_by == "confident_learning":
+        label_issues_mask = _filter_confident_learning(labels, pred_probs, n_jobs=n_jobs)
     else:
         label_issues_mask = _OTHER_FILTER_FUNCTIONS[filter_by](labels, pred_probs)
 
@@ -288,10 +290,13 @@ def find_label_issues_using_argmax_confusion_matrix(
 # ---------------------------------------------------------------------------------------
 
 
-def _filter_confident_learning(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
-    """Examples counted off the diagonal of the (uncalibrated) confident joint."""
+def _filter_confident_learning(
+    labels: np.ndarray, pred_probs: np.ndarray, *, n_jobs: int | None = None
+) -> np.ndarray:
+    """Examples counted off the diagonal of the (uncalibrated) confident joint (computed in
+    ``n_jobs`` threads for large inputs)."""
     _, off_diagonal = _compute_confident_joint(
-        labels, pred_probs, calibrate=False, return_indices_of_off_diagonals=True
+        labels, pred_probs, calibrate=False, return_indices_of_off_diagonals=True, n_jobs=n_jobs
     )
     label_issues_mask = np.zeros(labels.shape[0], dtype=bool)
     label_issues_mask[off_diagonal] = True
