@@ -38,6 +38,7 @@ from joblib import Parallel, cpu_count, delayed
 # validation is a few full passes over pred_probs).
 from cleanlearn.count import (
     _calibrate_confident_joint,
+    _check_and_compute_confident_joint,
     _compute_confident_joint,
     _reduce_issues,
     round_preserving_row_totals,
@@ -172,7 +173,14 @@ def find_label_issues(
         caller="find_label_issues",
     )
     check_n_jobs(n_jobs)
-    labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs, n_jobs=n_jobs)
+    if filter_by == "confident_learning":
+        # The value checks of pred_probs run in the confident joint's pass over the data
+        # (one pass instead of two), raising the same errors at this same point.
+        labels, pred_probs, (_, off_diagonal) = _check_and_compute_confident_joint(
+            labels, pred_probs, calibrate=False, return_indices_of_off_diagonals=True, n_jobs=n_jobs
+        )
+    else:
+        labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs, n_jobs=n_jobs)
     n_samples, n_classes = pred_probs.shape
     if num_to_remove_per_class is not None:
         num_to_remove_per_class = _check_num_to_remove(num_to_remove_per_class, n_classes)
@@ -220,7 +228,7 @@ def find_label_issues(
             n_jobs=n_jobs,
         )
     elif filter_by == "confident_learning":
-        label_issues_mask = _filter_confident_learning(labels, pred_probs, n_jobs=n_jobs)
+        label_issues_mask = _filter_confident_learning(labels, pred_probs, off_diagonal=off_diagonal)
     else:
         label_issues_mask = _OTHER_FILTER_FUNCTIONS[filter_by](labels, pred_probs)
 
@@ -291,13 +299,14 @@ def find_label_issues_using_argmax_confusion_matrix(
 
 
 def _filter_confident_learning(
-    labels: np.ndarray, pred_probs: np.ndarray, *, n_jobs: int | None = None
+    labels: np.ndarray, pred_probs: np.ndarray, *, off_diagonal: np.ndarray | None = None
 ) -> np.ndarray:
-    """Examples counted off the diagonal of the (uncalibrated) confident joint (computed in
-    ``n_jobs`` threads for large inputs)."""
-    _, off_diagonal = _compute_confident_joint(
-        labels, pred_probs, calibrate=False, return_indices_of_off_diagonals=True, n_jobs=n_jobs
-    )
+    """Examples counted off the diagonal of the (uncalibrated) confident joint, whose
+    indices ``off_diagonal`` are computed here unless given."""
+    if off_diagonal is None:
+        _, off_diagonal = _compute_confident_joint(
+            labels, pred_probs, calibrate=False, return_indices_of_off_diagonals=True
+        )
     label_issues_mask = np.zeros(labels.shape[0], dtype=bool)
     label_issues_mask[off_diagonal] = True
     return _drop_near_given(label_issues_mask, labels, pred_probs)

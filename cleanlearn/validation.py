@@ -219,6 +219,17 @@ def check_pred_probs(
     non-negative, rows summing to 1 (within ``ROW_SUM_ATOL``). Large arrays are checked in
     ``n_jobs`` threads (see :func:`resolve_n_threads`).
     """
+    pred_probs = _check_pred_probs_shape(pred_probs, n_examples=n_examples, name=name, min_classes=min_classes)
+    # One pass computes the row sums and the minimum. The row sums double as the finiteness
+    # check: a NaN or inf anywhere in a row makes its sum non-finite, without allocating an
+    # (N, K) boolean mask.
+    row_sums, lowest = _row_sums_and_min(pred_probs, n_jobs=n_jobs)
+    _check_pred_probs_values(row_sums, lowest, name=name)
+    return pred_probs
+
+
+def _check_pred_probs_shape(pred_probs: Any, *, n_examples: int | None, name: str, min_classes: int) -> np.ndarray:
+    """The checks of :func:`check_pred_probs` that do not read the values (type, shape)."""
     if pred_probs is None:
         raise TypeError(f"{name} is required; got None.")
     if hasattr(pred_probs, "to_numpy"):
@@ -240,10 +251,12 @@ def check_pred_probs(
         raise ValueError(f"{name} has {n_rows} rows but labels has {n_examples} entries; they must match.")
     if n_cols < min_classes:
         raise ValueError(f"{name} must have at least {min_classes} columns (classes); got {n_cols}.")
-    # One pass computes the row sums and the minimum. The row sums double as the finiteness
-    # check: a NaN or inf anywhere in a row makes its sum non-finite, without allocating an
-    # (N, K) boolean mask.
-    row_sums, lowest = _row_sums_and_min(pred_probs, n_jobs=n_jobs)
+    return pred_probs
+
+
+def _check_pred_probs_values(row_sums: np.ndarray, lowest: Any, *, name: str = "pred_probs") -> None:
+    """The value checks of :func:`check_pred_probs`, in its order, from the row sums and the
+    minimum entry (a NaN or inf anywhere in a row makes its sum non-finite)."""
     if not np.all(np.isfinite(row_sums)):
         bad_row = int(np.flatnonzero(~np.isfinite(row_sums))[0])
         raise ValueError(f"{name} must be finite; row {bad_row} contains NaN or inf.")
@@ -256,7 +269,6 @@ def check_pred_probs(
             f"{name} rows must sum to 1 (probabilities over classes); row {bad_row} sums to "
             f"{row_sums[bad_row].item()!r}. Pass probabilities (e.g. softmax outputs), not logits or scores."
         )
-    return pred_probs
 
 
 # Rows per block of the threaded check: ~64k entries (512 KB in float64) stay in the core's
@@ -268,15 +280,15 @@ def _row_sums_and_min(pred_probs: np.ndarray, *, n_jobs: int | None = None) -> t
     """Row sums (as matrix-vector products: BLAS is 2-5x faster than np.sum(axis=1) over
     short rows, and NaN or inf still propagate into the sums) and the minimum entry.
 
-    Large arrays are split into contiguous row ranges, one per thread, each walked in
-    cache-sized blocks (sums then minimum of a block while it is in cache). The minimum is
+    Large arrays are walked in cache-sized blocks (sums then minimum of a block while it is
+    in cache: one pass over memory instead of two), in contiguous row ranges, one per thread. The minimum is
     exact whatever the split; the sums only feed a tolerance check.
     """
     n_rows, n_cols = pred_probs.shape
     ones = np.ones(n_cols, dtype=pred_probs.dtype)
-    n_threads = resolve_n_threads(n_jobs, n_entries=pred_probs.size)
-    if n_threads == 1:
+    if pred_probs.size < THREADED_MIN_ENTRIES:
         return pred_probs @ ones, pred_probs.min()
+    n_threads = resolve_n_threads(n_jobs, n_entries=pred_probs.size)
     row_sums = np.empty(n_rows, dtype=np.result_type(pred_probs.dtype, ones.dtype))
     step = max(1, _CHECK_BLOCK_ENTRIES // n_cols)
 
