@@ -293,26 +293,28 @@ def _guess_true_labels(
     label_confident = np.empty(stop - start, dtype=bool)
     # Position of each row's given label within its block's flattened comparison.
     label_positions = (np.arange(stop - start) % step) * n_classes + labels[start:stop]
-    other_rows, other_confident = [], []
-    lowest = None
+    other_rows, other_confident, block_minima = [], [], []
+    # (ufuncs called directly, not through np.sum/np.min: their wrappers' fixed cost adds
+    # up over thousands of blocks)
     for block_start in range(start, stop, step):
         block_stop = min(block_start + step, stop)
         local = slice(block_start - start, block_stop - start)
         block = pred_probs[block_start:block_stop]
         if row_sums is not None:
             np.matmul(block, ones, out=row_sums[block_start:block_stop])
-            block_min = block.min()
-            lowest = block_min if lowest is None or block_min < lowest else lowest
+            block_minima.append(np.minimum.reduce(block, axis=None))
         confident_flat = confident_buffer[: block.size]
         np.greater_equal(block.reshape(-1), tiled_cutoffs[: block.size], out=confident_flat)
-        np.sum(confident_flat.view(np.uint8).reshape(block.shape), axis=1, dtype=count_dtype, out=n_confident[local])
+        confident_bytes = confident_flat.view(np.uint8).reshape(block.shape)
+        np.add.reduce(confident_bytes, axis=1, dtype=count_dtype, out=n_confident[local])
         np.take(confident_flat, label_positions[local], out=label_confident[local])
         # More confident classes than the label alone: another class is the only confident
         # one, or several are. Their comparison rows are kept for one argmax at the end.
-        others = np.flatnonzero(n_confident[local] > label_confident[local])
+        others = np.greater(n_confident[local], label_confident[local]).nonzero()[0]
         if others.size:
             other_rows.append(others + block_start)
             other_confident.append(confident_flat.reshape(block.shape)[others])
+    lowest = np.minimum.reduce(np.array(block_minima)) if block_minima else None
     np.greater(n_confident, 0, out=at_least_one_confident[start:stop])
     if not other_rows:
         return lowest
