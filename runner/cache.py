@@ -49,7 +49,9 @@ def _update_with(digest: Any, obj: Any) -> None:
             _update_with(digest, part)
         return
     if hasattr(obj, "columns") and hasattr(obj, "to_numpy"):  # pandas DataFrame
-        digest.update(json.dumps([str(c) for c in obj.columns]).encode())
+        names = [obj.index.name, obj.columns.name]
+        digest.update(json.dumps([str(c) for c in [*names, *obj.columns]]).encode())
+        _update_with(digest, obj.index.to_numpy())
         for name in obj.columns:
             _update_with(digest, obj[name].to_numpy())
         return

@@ -35,7 +35,7 @@ from sklearn.metrics import accuracy_score, average_precision_score, precision_r
 
 from runner.cache import ArrayCache, fingerprint
 from runner.data import FeatureData, PrecomputedData, inject_noise, load_dataset
-from runner.io import atomic_savefig, atomic_write_csv
+from runner.io import atomic_write_bytes, atomic_write_csv
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +168,7 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
     with _stopwatch(timings, "write_seconds"):
         return _write_and_score(
             out_dir, clean_learning, label_issues, data.classes, noisy_labels, true_labels,
-            true_noise_matrix, index=data.index_train, metrics=metrics,
+            true_noise_matrix, index=data.index_train, metrics=metrics, cache=cache,
         )
 
 
@@ -185,7 +185,7 @@ def _run_precomputed(cfg, data: PrecomputedData, seeds: Seeds, timings, out_dir:
     with _stopwatch(timings, "write_seconds"):
         return _write_and_score(
             out_dir, clean_learning, label_issues, data.classes, data.labels, data.true_labels,
-            true_noise_matrix, index=np.arange(n_examples), metrics={},
+            true_noise_matrix, index=np.arange(n_examples), metrics={}, cache=ArrayCache(cfg.cache_dir),
         )
 
 
@@ -213,6 +213,7 @@ def _write_and_score(
     *,
     index: np.ndarray,
     metrics: dict[str, Any],
+    cache: ArrayCache,
 ) -> dict[str, Any]:
     """Write label_issues.csv, the matrices (CSV and PNG); return ``metrics`` completed."""
     n_examples, n_classes = given_labels.shape[0], len(classes)
@@ -250,9 +251,7 @@ def _write_and_score(
                 out_dir / file_name, frames[title], index=True, index_label="given_label/true_label",
                 float_format=FLOAT_FORMAT,
             )
-    from runner.plots import plot_matrices
-
-    atomic_savefig(plot_matrices(frames), out_dir / "matrices.png", dpi=100)
+    atomic_write_bytes(out_dir / "matrices.png", _matrices_png(frames, cache))
 
     metrics = {
         "n_examples": int(n_examples),
@@ -267,6 +266,25 @@ def _write_and_score(
     if true_noise_matrix is not None:
         metrics["noise_matrix_error"] = float(np.mean(np.abs(noise_matrix - true_noise_matrix)))
     return metrics
+
+
+def _matrices_png(frames: dict[str, pd.DataFrame], cache: ArrayCache) -> bytes:
+    """matrices.png as bytes, from the cache when the same matrices were drawn before.
+
+    The confident joint and noise matrices do not depend on the filter settings, so every job
+    of a sweep over them draws the same figure; drawing it is most of a cached job's cost.
+    """
+    from runner import plots
+
+    key = {
+        "matrices": fingerprint(*(x for title, frame in frames.items() for x in (title, frame))),
+        "plot_code": fingerprint(np.frombuffer(Path(plots.__file__).read_bytes(), dtype=np.uint8)),
+    }
+    arrays = cache.get_or_compute(
+        "matrices_png", key,
+        lambda: {"png": np.frombuffer(plots.png_bytes(plots.plot_matrices(frames)), dtype=np.uint8)},
+    )
+    return arrays["png"].tobytes()
 
 
 def _detection_metrics(is_true_error: np.ndarray, is_label_issue: np.ndarray, label_quality) -> dict:

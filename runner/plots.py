@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
+
 import pandas as pd
 from matplotlib.figure import Figure  # no pyplot: no global figure state, no GUI backend
 
-__all__ = ["plot_matrices"]
+__all__ = ["plot_matrices", "png_bytes"]
 
 # Numbers in the cells stay readable up to this many classes. Each number is a matplotlib
 # Text (~1 ms to draw), so probability matrices, whose exact values are in the CSVs anyway,
@@ -55,3 +57,10 @@ def _annotate(axis, values, is_count: bool) -> None:
         text = f"{value:.0f}" if is_count else f"{value:.2f}"
         color = "white" if value < threshold else "black"
         axis.text(col, row, text, ha="center", va="center", color=color, fontsize=font_size)
+
+
+def png_bytes(figure: Figure, dpi: int = 100) -> bytes:
+    """The figure as PNG bytes; metadata pinned so the same figure gives the same bytes."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    return buffer.getvalue()

@@ -89,6 +89,8 @@ def test_fingerprint_depends_on_content_not_identity():
     assert fingerprint(x) != fingerprint(x.astype(np.float32))
     frame = pd.DataFrame(x, columns=list("abcd"))
     assert fingerprint(frame) == fingerprint(frame.copy()) != fingerprint(frame.rename(columns={"a": "z"}))
+    assert fingerprint(frame) != fingerprint(frame.set_axis(["p", "q", "r"], axis=0))
+    assert fingerprint(frame) != fingerprint(frame.rename_axis("given label"))
     assert fingerprint(sp.csr_matrix(x)) == fingerprint(sp.csr_matrix(x.copy()))
     assert fingerprint(["cat", "dog"]) != fingerprint(["cat", "cow"])
     assert fingerprint(x, None) != fingerprint(None, x)

@@ -32,10 +32,10 @@ def run_sweep(sweep_dir: Path, cache_dir: Path, *overrides: str) -> None:
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
 
 
-def cache_events(job_dir: Path) -> Counter:
-    """Counter of (hit|miss, kind) from one job's log."""
+def cache_events(job_dir: Path, kinds: tuple[str, ...] | None = None) -> Counter:
+    """Counter of (hit|miss, kind) from one job's log, optionally of some kinds only."""
     log_text = (job_dir / "runner.log").read_text(encoding="utf-8")
-    return Counter(CACHE_LINE.findall(log_text))
+    return Counter(event for event in CACHE_LINE.findall(log_text) if kinds is None or event[1] in kinds)
 
 
 def entries(cache_dir: Path) -> dict[str, list[Path]]:
@@ -53,16 +53,19 @@ def test_three_filter_settings_compute_the_cross_validation_and_baseline_once(tm
 
     # On disk: one complete entry of each kind, no staging leftovers.
     on_disk = entries(cache_dir)
-    assert sorted(on_disk) == ["baseline", "cv_pred_probs"]
+    # (matrices_png: the confident joint and noise matrices do not depend on filter_by either)
+    assert sorted(on_disk) == ["baseline", "cv_pred_probs", "matrices_png"]
     for kind, paths in on_disk.items():
         assert len(paths) == 1, (kind, paths)
         assert (paths[0] / "manifest.json").is_file()
 
     # In the logs: the first job computes both, every later job only reads them.
     jobs = [tmp_path / "sweep" / str(number) for number in range(len(FILTERS))]
-    assert cache_events(jobs[0]) == {("miss", "cv_pred_probs"): 1, ("miss", "baseline"): 1}
+    assert cache_events(jobs[0]) == {("miss", "cv_pred_probs"): 1, ("miss", "baseline"): 1, ("miss", "matrices_png"): 1}
     for job in jobs[1:]:
-        assert cache_events(job) == {("hit", "cv_pred_probs"): 1, ("hit", "baseline"): 1}, job
+        assert cache_events(job) == {("hit", "cv_pred_probs"): 1, ("hit", "baseline"): 1, ("hit", "matrices_png"): 1}, job
+    figures = {(job / "matrices.png").read_bytes() for job in jobs}
+    assert len(figures) == 1
 
     # The jobs really ran different filters on the same pred_probs.
     ran = [yaml.safe_load((job / "resolved_config.yaml").read_text())["cleanlearning"]
@@ -86,7 +89,7 @@ def test_settings_that_change_the_cross_validation_get_their_own_entry(tmp_path)
 
     total = Counter()
     for number in range(4):
-        total += cache_events(tmp_path / "sweep" / str(number))
+        total += cache_events(tmp_path / "sweep" / str(number), kinds=("cv_pred_probs", "baseline"))
     assert total == {
         ("miss", "cv_pred_probs"): 2, ("hit", "cv_pred_probs"): 2,
         ("miss", "baseline"): 1, ("hit", "baseline"): 3,
@@ -94,5 +97,7 @@ def test_settings_that_change_the_cross_validation_get_their_own_entry(tmp_path)
 
     # A later sweep over the same settings reads everything from the cache.
     run_sweep(tmp_path / "again", cache_dir, "cleanlearning.cv_n_folds=4", "cleanlearning.find_label_issues_kwargs.filter_by=confident_learning")
-    assert cache_events(tmp_path / "again" / "0") == {("hit", "cv_pred_probs"): 1, ("hit", "baseline"): 1}
-    assert {kind: len(paths) for kind, paths in entries(cache_dir).items()} == {"baseline": 1, "cv_pred_probs": 2}
+    assert cache_events(tmp_path / "again" / "0", kinds=("cv_pred_probs", "baseline")) == {
+        ("hit", "cv_pred_probs"): 1, ("hit", "baseline"): 1}
+    counts = {kind: len(paths) for kind, paths in entries(cache_dir).items()}
+    assert counts["baseline"] == 1 and counts["cv_pred_probs"] == 2

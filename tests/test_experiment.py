@@ -142,6 +142,7 @@ def test_rerun_is_byte_identical_and_reads_the_cache(iris_run, tmp_path, caplog)
         second = run(make_config(*SMALL, cache_dir=cache_dir), tmp_path / "cached")
     hits = [r.getMessage() for r in caplog.records if "cache hit" in r.getMessage()]
     assert any("cv_pred_probs" in m for m in hits) and any("baseline" in m for m in hits)
+    assert any("matrices_png" in m for m in hits)  # the same matrices are not drawn twice
     third = run(make_config(*SMALL), tmp_path / "uncached")  # no cache at all
     for name in RESULT_FILES:
         reference = (first_dir / name).read_bytes()
