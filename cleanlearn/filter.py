@@ -173,12 +173,15 @@ def find_label_issues(
         caller="find_label_issues",
     )
     check_n_jobs(n_jobs)
+    # When a confident joint is needed, the value checks of pred_probs run in its pass over
+    # the data (one pass instead of two), raising the same errors at this same point.
+    computed_joint = None
     if filter_by == "confident_learning":
-        # The value checks of pred_probs run in the confident joint's pass over the data
-        # (one pass instead of two), raising the same errors at this same point.
         labels, pred_probs, (_, off_diagonal) = _check_and_compute_confident_joint(
             labels, pred_probs, calibrate=False, return_indices_of_off_diagonals=True, n_jobs=n_jobs
         )
+    elif filter_by in PRUNING_FILTERS and confident_joint is None:
+        labels, pred_probs, computed_joint = _check_and_compute_confident_joint(labels, pred_probs, n_jobs=n_jobs)
     else:
         labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs, n_jobs=n_jobs)
     n_samples, n_classes = pred_probs.shape
@@ -210,7 +213,7 @@ def find_label_issues(
     # 2) Flag examples with the chosen method.
     if filter_by in PRUNING_FILTERS:
         if confident_joint is None:
-            confident_joint = _compute_confident_joint(labels, pred_probs, n_jobs=n_jobs)
+            confident_joint = computed_joint
         label_counts = np.bincount(labels, minlength=n_classes)
         prune_counts = _prune_counts(
             confident_joint, min_examples_per_class=min_examples_per_class, frac_noise=frac_noise

@@ -140,7 +140,8 @@ def _bad_inputs():
 
 @pytest.mark.parametrize("name", sorted(_bad_inputs()))
 @pytest.mark.parametrize("forced", [False, True])
-def test_fused_checks_raise_the_same_errors_as_check_pred_probs(name, forced, monkeypatch):
+@pytest.mark.parametrize("filter_by", ["confident_learning", "prune_by_noise_rate", "both"])
+def test_fused_checks_raise_the_same_errors_as_check_pred_probs(name, forced, filter_by, monkeypatch):
     if forced:
         monkeypatch.setattr(validation, "THREADED_MIN_ENTRIES", 0)
         monkeypatch.setattr(count, "_CHUNK_ENTRIES", 40)
@@ -148,7 +149,7 @@ def test_fused_checks_raise_the_same_errors_as_check_pred_probs(name, forced, mo
     with pytest.raises((ValueError, TypeError)) as unfused:
         validation.check_labels_and_pred_probs(labels, pred_probs)
     with pytest.raises(type(unfused.value)) as fused:
-        filter.find_label_issues(labels, pred_probs, filter_by="confident_learning", n_jobs=2)
+        filter.find_label_issues(labels, pred_probs, filter_by=filter_by, n_jobs=2)
     assert str(fused.value) == str(unfused.value)
 
 
