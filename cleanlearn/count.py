@@ -171,7 +171,9 @@ def compute_confident_joint(
     the argmax over all classes (first maximum). The diagonal is raised to at least 1. With
     ``calibrate`` the matrix is rescaled to the label counts (:func:`calibrate_confident_joint`).
     With ``return_indices_of_off_diagonals`` also returns the (ascending) indices of the
-    examples counted off the diagonal: ``(confident_joint, indices)``.
+    examples counted off the diagonal: ``(confident_joint, indices)``. Large inputs are
+    processed in threads, one per available core (see
+    :func:`cleanlearn.validation.resolve_n_threads`); the result does not depend on it.
     """
     _reject_multi_label(multi_label, "compute_confident_joint")
     validate_params(

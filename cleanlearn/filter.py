@@ -133,10 +133,13 @@ def find_label_issues(
         A precomputed (calibrated) confident joint; computed when not given. Ignored by
         "confident_learning", which always recomputes it (as the reference does).
     n_jobs : None, -1 or int >= 1
-        Threads for the per-class work of the pruning filters (-1: all cores; None or 1:
-        this thread only, measured fastest on small machines). Threads, not processes: no
-        data is copied and it works inside any launcher's worker. Results do not depend
-        on it.
+        Threads. The passes over large pred_probs (checks, confident joint) use n_jobs
+        threads, None meaning the cores available (capped by an enclosing
+        ``joblib.parallel_config(n_jobs=...)`` and threadpoolctl limits), as the
+        reference's None means all cores. The per-class work of the pruning filters uses
+        n_jobs threads (-1: all cores; None or 1: this thread only, measured fastest on
+        small machines). Threads, not processes: no data is copied and it works inside
+        any launcher's worker. Results do not depend on it.
     verbose : bool
         Log the number of issues found (logging level INFO).
     multi_label : bool
