@@ -309,7 +309,7 @@ def _guess_true_labels(
         np.greater_equal(block.reshape(-1), tiled_cutoffs[: block.size], out=confident_flat)
         confident_bytes = confident_flat.view(np.uint8).reshape(block.shape)
         np.add.reduce(confident_bytes, axis=1, dtype=count_dtype, out=n_confident[local])
-        np.take(confident_flat, label_positions[local], out=label_confident[local])
+        confident_flat.take(label_positions[local], out=label_confident[local])
         # More confident classes than the label alone: another class is the only confident
         # one, or several are. Their comparison rows are kept for one argmax at the end.
         others = np.greater(n_confident[local], label_confident[local]).nonzero()[0]
