@@ -17,6 +17,7 @@ cross-validation folds can run in parallel (``n_jobs``) with results identical t
 
 from __future__ import annotations
 
+import itertools
 import logging
 import warnings
 from numbers import Integral
@@ -30,7 +31,7 @@ from joblib import Parallel, delayed
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
-from cleanlearn import _rows
+from cleanlearn import _rows, _workers
 from cleanlearn.validation import (
     Interval,
     Options,
@@ -211,6 +212,7 @@ def _compute_confident_joint(
     return_indices_of_off_diagonals: bool = False,
     n_jobs: int | None = None,
     check_values: bool = False,
+    need_joint: bool = True,
 ):
     """:func:`compute_confident_joint` on already validated inputs (for sibling modules).
 
@@ -218,7 +220,8 @@ def _compute_confident_joint(
     :func:`cleanlearn.validation.resolve_n_threads`); the result does not depend on it.
     With ``check_values``, pred_probs has passed only the shape checks: its value checks
     (finite, non-negative, rows summing to 1) run in the same pass over the data and raise
-    before anything is counted (see :func:`_check_and_compute_confident_joint`).
+    before anything is counted (see :func:`_check_and_compute_confident_joint`). Without
+    ``need_joint`` only the off-diagonal indices are computed: ``(None, indices)``.
     """
     n_samples, n_classes = pred_probs.shape
     if thresholds is None:
@@ -237,9 +240,13 @@ def _compute_confident_joint(
             pred_probs, labels, cutoffs, start, stop, true_label_guess, at_least_one_confident, row_sums
         )
 
-    block_minima = map_row_ranges(guess_rows, n_samples, resolve_n_threads(n_jobs, n_entries=pred_probs.size))
+    range_results = map_row_ranges(guess_rows, n_samples, resolve_n_threads(n_jobs, n_entries=pred_probs.size))
     if check_values:
-        _check_pred_probs_values(row_sums, min(block_minima))
+        _check_pred_probs_values(row_sums, min(lowest for lowest, _ in range_results))
+    # the ranges are in order, so their off-diagonal rows are too
+    off_diagonal = np.concatenate([rows for _, rows in range_results])
+    if not need_joint:
+        return None, off_diagonal
 
     # 2) Count (given, guessed) pairs of the confident examples: confusion matrix via bincount.
     # Built as the transpose of a (guessed, given) matrix, i.e. in Fortran order like the
@@ -256,8 +263,7 @@ def _compute_confident_joint(
     if calibrate:
         confident_joint = _calibrate_confident_joint(confident_joint, np.bincount(labels, minlength=n_classes))
     if return_indices_of_off_diagonals:
-        indices = np.flatnonzero(at_least_one_confident & (true_label_guess != labels))
-        return confident_joint, indices
+        return confident_joint, off_diagonal
     return confident_joint
 
 
@@ -273,8 +279,11 @@ def _guess_true_labels(
 ):
     """Fill rows start..stop of ``at_least_one_confident`` and, where the guess is not the
     given label, of ``true_label_guess`` (which holds the given labels on entry). With
-    ``row_sums``, also fill its rows start..stop and return the minimum entry of the rows
+    ``row_sums``, also fill its rows start..stop and compute the minimum entry of the rows
     (for the value checks of pred_probs, while each block is in cache).
+
+    Returns ``(minimum entry or None, ascending indices of the rows counted off the
+    diagonal)``.
 
     The reference's rule: no confident class -> not counted; one -> that class; several ->
     the argmax over all classes. Per cache-sized block of rows, few numpy calls (their fixed
@@ -319,14 +328,14 @@ def _guess_true_labels(
     lowest = np.minimum.reduce(np.array(block_minima)) if block_minima else None
     np.greater(n_confident, 0, out=at_least_one_confident[start:stop])
     if not other_rows:
-        return lowest
+        return lowest, np.empty(0, dtype=np.intp)
     rows = np.concatenate(other_rows)
     guess = np.concatenate(other_confident).argmax(axis=1)  # the one confident class
     several = np.flatnonzero(n_confident[rows - start] > 1)
     if several.size:  # the argmax over all classes
         guess[several] = pred_probs[rows[several]].argmax(axis=1)
     true_label_guess[rows] = guess
-    return lowest
+    return lowest, rows[guess != labels[rows]]
 
 
 def _check_and_compute_confident_joint(labels, pred_probs, *, n_jobs: int | None = None, **kwargs):
@@ -646,8 +655,12 @@ def _plan_folds(labels: np.ndarray, n_classes: int, cv_n_folds: int, seed) -> li
     return folds
 
 
-def _fit_predict_fold(X, labels, clf, train_index, holdout_index, duplicated, clf_kwargs, validation_func, n_classes):
-    """Fit a clone of clf on one training fold; return its predicted probabilities on the holdout."""
+def _fit_predict_fold(
+    X, labels, clf, train_index, holdout_index, duplicated, clf_kwargs, validation_func, n_classes, fit_workers=1
+):
+    """Fit a clone of clf on one training fold; return its predicted probabilities on the holdout.
+
+    ``fit_workers`` > 1 lends that many workers to the clone's fit (see ``_workers``)."""
     try:
         model = sklearn.base.clone(clf)
     except Exception as error:
@@ -662,7 +675,8 @@ def _fit_predict_fold(X, labels, clf, train_index, holdout_index, duplicated, cl
         labels_train = np.append(labels_train, labels_holdout[positions])
         X_train = _append_rows(X_train, X_holdout, positions)
     validation_kwargs = {} if validation_func is None else validation_func(X_holdout, labels_holdout)
-    model.fit(X_train, labels_train, **clf_kwargs, **validation_kwargs)
+    with _workers.fitting_with(model, fit_workers):
+        model.fit(X_train, labels_train, **clf_kwargs, **validation_kwargs)
     fold_pred_probs = np.array(model.predict_proba(X_holdout))  # a copy: rows are edited below
     if fold_pred_probs.ndim != 2 or fold_pred_probs.shape != (len(holdout_index), n_classes):
         raise ValueError(
@@ -715,15 +729,27 @@ def _check_cv_inputs(X, labels, clf, cv_n_folds, seed, clf_kwargs, validation_fu
 
 def _cv_pred_probs(X, labels, n_classes, clf, cv_n_folds, seed, clf_kwargs, validation_func, n_jobs) -> np.ndarray:
     folds = _plan_folds(labels, n_classes, cv_n_folds, seed)
-    jobs = (
-        delayed(_fit_predict_fold)(X, labels, clf, train, holdout, dup, clf_kwargs, validation_func, n_classes)
-        for train, holdout, dup in folds
-    )
-    if n_jobs is None or n_jobs == 1:
-        fold_results = (function(*args, **kwargs) for function, args, kwargs in jobs)
-    else:
+    workers = _workers.n_workers(n_jobs)
+    # Full rounds of `workers` folds side by side; the folds of a last, partial round get the
+    # idle workers lent to their fit instead, when the classifier can use them.
+    n_tail = len(folds) % workers if workers > 1 and _workers.lendable(clf) else 0
+    n_head = len(folds) - n_tail
+
+    def run(fold_plans, n_parallel, fit_workers):
+        jobs = (
+            delayed(_fit_predict_fold)(
+                X, labels, clf, train, holdout, dup, clf_kwargs, validation_func, n_classes, fit_workers
+            )
+            for train, holdout, dup in fold_plans
+        )
+        if n_parallel <= 1:
+            return (function(*args, **kwargs) for function, args, kwargs in jobs)
         # Results arrive in fold order; as a generator, so each fold is logged when it is done.
-        fold_results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
+        return Parallel(n_jobs=n_parallel, return_as="generator")(jobs)
+
+    fold_results = itertools.chain(
+        run(folds[:n_head], workers, 1), run(folds[n_head:], n_tail, workers // max(n_tail, 1))
+    )
     pred_probs = np.zeros(shape=(len(labels), n_classes))
     for fold, ((_, holdout_index, _), fold_pred_probs) in enumerate(zip(folds, fold_results, strict=True)):
         pred_probs[holdout_index] = fold_pred_probs

@@ -181,7 +181,7 @@ def find_label_issues(
     computed_joint = None
     if filter_by == "confident_learning":
         labels, pred_probs, (_, off_diagonal) = _check_and_compute_confident_joint(
-            labels, pred_probs, calibrate=False, return_indices_of_off_diagonals=True, n_jobs=n_jobs
+            labels, pred_probs, calibrate=False, return_indices_of_off_diagonals=True, need_joint=False, n_jobs=n_jobs
         )
     elif filter_by in PRUNING_FILTERS and confident_joint is None:
         labels, pred_probs, computed_joint = _check_and_compute_confident_joint(labels, pred_probs, n_jobs=n_jobs)
@@ -311,7 +311,7 @@ def _filter_confident_learning(
     indices ``off_diagonal`` are computed here unless given."""
     if off_diagonal is None:
         _, off_diagonal = _compute_confident_joint(
-            labels, pred_probs, calibrate=False, return_indices_of_off_diagonals=True
+            labels, pred_probs, calibrate=False, return_indices_of_off_diagonals=True, need_joint=False
         )
     label_issues_mask = np.zeros(labels.shape[0], dtype=bool)
     label_issues_mask[off_diagonal] = True
