@@ -7,7 +7,7 @@ Usage::
     python benchmarks/bench_cleanlearning.py --classifier svc --n-samples 4000
 
 A classifier slow enough to matter (a few seconds per fold), single-threaded inside
-(RandomForestClassifier(n_jobs=1); BLAS capped at one thread) so that the only parallelism
+(RandomForestClassifier with n_jobs unset, i.e. one thread; BLAS capped at one thread) so that the only parallelism
 measured is cleanlearn's: its cross-validation folds run side by side with joblib.
 
 Printed: wall time of each fit (best of --repeats: the run least disturbed by other
@@ -68,7 +68,9 @@ def make_data(n_samples: int, n_features: int, n_classes: int, noise_rate: float
 
 def make_classifier(name: str, n_estimators: int):
     if name == "random_forest":
-        return RandomForestClassifier(n_estimators=n_estimators, n_jobs=1, random_state=0)
+        # n_jobs left at None (one thread), so CleanLearning may lend it the workers its folds
+        # leave idle; a forest's results do not depend on n_jobs.
+        return RandomForestClassifier(n_estimators=n_estimators, random_state=0)
     # scikit-learn 1.9's replacement for the deprecated SVC(probability=True) (as conf/classifier/svc.yaml).
     return CalibratedClassifierCV(SVC(), method="sigmoid", ensemble=False)
 

@@ -42,7 +42,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _assert_all_finite, check_is_fitted, validate_data
 
-from cleanlearn import _rows, count, rank
+from cleanlearn import _rows, _workers, count, rank
 from cleanlearn import filter as label_filter
 from cleanlearn.validation import (
     Interval,
@@ -218,7 +218,10 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         different, approximate algorithm (``find_label_issues_batched``) whose numbers differ;
         cleanlearn's filter is already memory-lean, so True raises a ValueError at fit.
     n_jobs : None, -1 or int >= 1. Cross-validation folds run in parallel (joblib); the
-        result is identical to a serial run.
+        result is identical to a serial run. Workers the folds leave idle (a last, partial
+        round of folds; the final fit) are lent to ``clf``'s own ``n_jobs`` for fitting when
+        it has one left at None (random forests, k-NN, ...); its predictions are computed
+        as in a serial run.
 
     Fitted attributes: ``clf_``, ``classes_``, ``n_features_in_`` (and ``feature_names_in_``)
     when X has them, ``label_issues_df_``, ``confident_joint_``, ``py_``, ``noise_matrix_``,
@@ -642,7 +645,9 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         # 3) The final model, on encoded labels 0..K-1.
         self.label_issues_df_ = label_issues_df
         self.classes_ = encoding.classes
-        self.clf_ = clone(template).fit(X_clean, codes_clean, **final_kwargs)
+        final_model = clone(template)
+        with _workers.fitting_with(final_model, _workers.n_workers(self.n_jobs)):
+            self.clf_ = final_model.fit(X_clean, codes_clean, **final_kwargs)
         return self
 
     def _label_issues_frame(self, label_issues, encoding: _LabelEncoding) -> pd.DataFrame:

@@ -132,13 +132,14 @@ def get_confident_thresholds(labels, pred_probs, multi_label: bool = False) -> n
     return _confident_thresholds(labels, pred_probs)
 
 
-def _confident_thresholds(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
+def _confident_thresholds(labels: np.ndarray, pred_probs: np.ndarray, *, n_jobs: int | None = None) -> np.ndarray:
     n_classes = pred_probs.shape[1]
     # Self-confidences grouped by class, each group in ascending example order: the values
     # (and their order) the reference averages with np.mean, so the float sums are identical.
-    self_confidence = _self_confidence(labels, pred_probs)
+    self_confidence = _self_confidence(labels, pred_probs, n_jobs=n_jobs)
     # (a stable sort of small ints is a radix sort: O(n))
-    order = np.argsort(labels.astype(np.uint16) if n_classes <= 1 << 16 else labels, kind="stable")
+    sort_dtype = np.uint8 if n_classes <= 1 << 8 else np.uint16 if n_classes <= 1 << 16 else labels.dtype
+    order = np.argsort(labels.astype(sort_dtype, copy=False), kind="stable")
     grouped = self_confidence[order]
     bounds = np.concatenate(([0], np.cumsum(np.bincount(labels, minlength=n_classes))))
     thresholds = [
@@ -148,12 +149,25 @@ def _confident_thresholds(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndar
     return np.clip(thresholds, a_min=CONFIDENT_THRESHOLDS_LOWER_BOUND, a_max=None)
 
 
-def _self_confidence(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
+def _self_confidence(labels: np.ndarray, pred_probs: np.ndarray, *, n_jobs: int | None = None) -> np.ndarray:
     """``pred_probs[i, labels[i]]`` for every i (a flat take is ~1.5x faster than 2-D fancy
-    indexing when pred_probs is C-contiguous)."""
-    if pred_probs.flags.c_contiguous:
-        return pred_probs.reshape(-1).take(np.arange(labels.shape[0]) * pred_probs.shape[1] + labels)
-    return pred_probs[np.arange(labels.shape[0]), labels]
+    indexing when pred_probs is C-contiguous; one cache line per row, in threads for large
+    inputs)."""
+    n_samples = labels.shape[0]
+    if not pred_probs.flags.c_contiguous:
+        return pred_probs[np.arange(n_samples), labels]
+    flat = pred_probs.reshape(-1)
+    positions = np.arange(n_samples) * pred_probs.shape[1] + labels
+    n_threads = resolve_n_threads(n_jobs, n_entries=pred_probs.size)
+    if n_threads == 1:
+        return flat.take(positions)
+    self_confidence = np.empty(n_samples, dtype=pred_probs.dtype)
+
+    def take_rows(start: int, stop: int) -> None:
+        flat.take(positions[start:stop], out=self_confidence[start:stop])
+
+    map_row_ranges(take_rows, n_samples, n_threads)
+    return self_confidence
 
 
 def compute_confident_joint(
@@ -226,7 +240,7 @@ def _compute_confident_joint(
     n_samples, n_classes = pred_probs.shape
     if thresholds is None:
         with np.errstate(all="ignore"):  # unchecked values may overflow; they raise below
-            thresholds = _confident_thresholds(labels, pred_probs)
+            thresholds = _confident_thresholds(labels, pred_probs, n_jobs=n_jobs)
     cutoffs = thresholds - FLOATING_POINT_COMPARISON
 
     # 1) Guess the true label of each example: threads over contiguous row ranges, each

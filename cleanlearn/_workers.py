@@ -1,0 +1,45 @@
+"""Lending idle workers to the wrapped classifier.
+
+With ``n_jobs`` workers, cross-validation runs folds side by side, but two stretches leave
+workers idle: the last round when the folds do not divide evenly (5 folds on 2 workers: the
+fifth fold runs alone) and the final fit on the cleaned data. A classifier with its own,
+unset ``n_jobs`` parameter (random forests, extra trees, k-NN, ...) gets those workers for its
+``fit``. Its ``predict_proba`` always runs with its own setting, so the predicted
+probabilities are computed exactly as in a serial run (a forest's threaded predict_proba
+sums the trees in whichever order the threads finish).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+from joblib import effective_n_jobs
+
+
+def n_workers(n_jobs: int | None) -> int:
+    """How many workers ``n_jobs`` means (None and 1: one; -1: every core available)."""
+    return 1 if n_jobs is None else int(effective_n_jobs(n_jobs))
+
+
+def lendable(clf) -> bool:
+    """True when ``clf`` has an ``n_jobs`` parameter left at None (its own choice is kept)."""
+    get_params = getattr(clf, "get_params", None)
+    if get_params is None:
+        return False
+    params = get_params(deep=False)
+    return "n_jobs" in params and params["n_jobs"] is None
+
+
+@contextlib.contextmanager
+def fitting_with(model, workers: int) -> Iterator[None]:
+    """Within the block, ``model`` (an unfitted clone owned by the caller) fits on ``workers``
+    through its ``n_jobs``; afterwards its ``n_jobs`` is None again, as the user set it."""
+    if workers <= 1 or not lendable(model):
+        yield
+        return
+    model.set_params(n_jobs=workers)
+    try:
+        yield
+    finally:
+        model.set_params(n_jobs=None)
