@@ -274,11 +274,14 @@ def _matrices_png(frames: dict[str, pd.DataFrame], cache: ArrayCache) -> bytes:
     The confident joint and noise matrices do not depend on the filter settings, so every job
     of a sweep over them draws the same figure; drawing it is most of a cached job's cost.
     """
+    import matplotlib
+
     from runner import plots
 
     key = {
         "matrices": fingerprint(*(x for title, frame in frames.items() for x in (title, frame))),
         "plot_code": fingerprint(np.frombuffer(Path(plots.__file__).read_bytes(), dtype=np.uint8)),
+        "matplotlib": matplotlib.__version__,
     }
     arrays = cache.get_or_compute(
         "matrices_png", key,
