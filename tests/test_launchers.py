@@ -71,3 +71,19 @@ def test_slurm_preset_composes_and_sets_the_thread_budget():
     assert launcher._target_.endswith("submitit_launcher.SlurmLauncher")
     assert launcher.partition == "short" and launcher.timeout_min == 30
     assert parallel_thread_budget(launcher) == launcher.cpus_per_task == 2
+
+
+@pytest.mark.slow
+def test_library_parallelism_inside_joblib_workers_gives_the_serial_result(tmp_path):
+    # cleanlearn's own parallel folds (cleanlearning.n_jobs=2) nested in launcher workers.
+    result = run_sweep(tmp_path / "sweep", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2",
+                       "cleanlearning.n_jobs=2", "seed=0,1")
+    assert result.returncode == 0, result.stderr
+    assert (pd.read_csv(tmp_path / "sweep" / "summary.csv")["status"] == "ok").all()
+    serial = subprocess.run(
+        [sys.executable, "-m", "runner", f"hydra.run.dir={tmp_path / 'serial'}", *FAST, "seed=0"],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )
+    assert serial.returncode == 0, serial.stderr
+    assert (tmp_path / "sweep" / "0" / "label_issues.csv").read_bytes() == (
+        tmp_path / "serial" / "label_issues.csv").read_bytes()
