@@ -94,3 +94,24 @@ def make_classification_data(n: int, k: int, n_features: int = 5, noise: float =
     flip = rng.random(n) < noise
     labels[flip] = (labels[flip] + rng.integers(1, k, size=int(flip.sum()))) % k
     return X, labels.astype(np.int64)
+
+
+# Bad (labels, pred_probs) pairs with the error and message every public function taking
+# them must give (they all go through cleanlearn.validation).
+GOOD_LABELS = np.array([0, 1, 2, 0, 1, 2])
+GOOD_PROBS = np.array([[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8]] * 2)
+BAD_LABELS_AND_PRED_PROBS = [
+    ([0, 1, 3, 0, 1, 2], GOOD_PROBS, ValueError, "labels must be class indices 0..2"),
+    ([0, 1, -1, 0, 1, 2], GOOD_PROBS, ValueError, "negative label"),
+    ([0, 1, 2.5, 0, 1, 2], GOOD_PROBS, ValueError, "non-integer"),
+    (np.zeros((6, 2), dtype=int), GOOD_PROBS, ValueError, "1-D"),
+    (["a", "b", "c", "a", "b", "c"], GOOD_PROBS, TypeError, "CleanLearning"),
+    ([0, 1, 2, 0, 1], GOOD_PROBS, ValueError, "must match"),
+    (GOOD_LABELS, np.full(6, 0.5), ValueError, "2-D"),
+    (GOOD_LABELS, np.where(np.eye(3)[[0, 1, 2] * 2] == 1, np.nan, 0.1), ValueError, "finite"),
+    (GOOD_LABELS, np.where(np.eye(3)[[0, 1, 2] * 2] == 1, np.inf, 0.1), ValueError, "finite"),
+    (GOOD_LABELS, GOOD_PROBS - 0.15, ValueError, "negative"),
+    (GOOD_LABELS, GOOD_PROBS * 2, ValueError, "sum to 1"),
+    (GOOD_LABELS, GOOD_PROBS[:, :2] / GOOD_PROBS[:, :2].sum(1, keepdims=True), ValueError, "too few columns"),
+    ([], np.empty((0, 3)), ValueError, "empty"),
+]

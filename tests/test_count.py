@@ -9,7 +9,13 @@ import pandas as pd
 import pytest
 import scipy.sparse
 from _api import assert_drop_in_signatures
-from _data import make_classification_data, make_pred_probs
+from _data import (
+    BAD_LABELS_AND_PRED_PROBS,
+    GOOD_LABELS,
+    GOOD_PROBS,
+    make_classification_data,
+    make_pred_probs,
+)
 from cleanlab import count as ref_count
 from cleanlab.internal.util import round_preserving_row_totals as ref_round_preserving_row_totals
 from sklearn.linear_model import LogisticRegression
@@ -429,28 +435,7 @@ def test_cv_does_not_mutate_clf_or_kwargs_and_passes_validation_func(cv_data):
 # Bad inputs
 # ---------------------------------------------------------------------------------------
 
-GOOD_LABELS = np.array([0, 1, 2, 0, 1, 2])
-GOOD_PROBS = np.array([[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8]] * 2)
-
-
-@pytest.mark.parametrize(
-    "labels, pred_probs, error, match",
-    [
-        ([0, 1, 3, 0, 1, 2], GOOD_PROBS, ValueError, "labels must be class indices 0..2"),
-        ([0, 1, -1, 0, 1, 2], GOOD_PROBS, ValueError, "negative label"),
-        ([0, 1, 2.5, 0, 1, 2], GOOD_PROBS, ValueError, "non-integer"),
-        (np.zeros((6, 2), dtype=int), GOOD_PROBS, ValueError, "1-D"),
-        (["a", "b", "c", "a", "b", "c"], GOOD_PROBS, TypeError, "CleanLearning"),
-        ([0, 1, 2, 0, 1], GOOD_PROBS, ValueError, "must match"),
-        (GOOD_LABELS, np.full(6, 0.5), ValueError, "2-D"),
-        (GOOD_LABELS, np.where(np.eye(3)[[0, 1, 2] * 2] == 1, np.nan, 0.1), ValueError, "finite"),
-        (GOOD_LABELS, np.where(np.eye(3)[[0, 1, 2] * 2] == 1, np.inf, 0.1), ValueError, "finite"),
-        (GOOD_LABELS, GOOD_PROBS - 0.15, ValueError, "negative"),
-        (GOOD_LABELS, GOOD_PROBS * 2, ValueError, "sum to 1"),
-        (GOOD_LABELS, GOOD_PROBS[:, :2] / GOOD_PROBS[:, :2].sum(1, keepdims=True), ValueError, "too few columns"),
-        ([], np.empty((0, 3)), ValueError, "empty"),
-    ],
-)
+@pytest.mark.parametrize("labels, pred_probs, error, match", BAD_LABELS_AND_PRED_PROBS)
 def test_bad_labels_and_pred_probs_are_rejected(labels, pred_probs, error, match):
     for function in (
         count.compute_confident_joint,

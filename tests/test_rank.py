@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _data import make_pred_probs
+from _data import BAD_LABELS_AND_PRED_PROBS, GOOD_LABELS, GOOD_PROBS, make_pred_probs
 from cleanlab import rank as ref_rank
 from test_count import assert_drop_in_signatures
 
@@ -115,28 +115,7 @@ def test_inputs_are_not_mutated(case):
     assert np.array_equal(pred_probs, pred_probs_copy)
 
 
-GOOD_LABELS = np.array([0, 1, 2, 0, 1, 2])
-GOOD_PROBS = np.array([[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8]] * 2)
-
-
-@pytest.mark.parametrize(
-    "labels, pred_probs, error, match",
-    [
-        ([0, 1, 3, 0, 1, 2], GOOD_PROBS, ValueError, "labels must be class indices 0..2"),
-        ([0, 1, -1, 0, 1, 2], GOOD_PROBS, ValueError, "negative label"),
-        ([0, 1, 1.5, 0, 1, 2], GOOD_PROBS, ValueError, "non-integer"),
-        (np.zeros((6, 2), dtype=int), GOOD_PROBS, ValueError, "1-D"),
-        (["a", "b", "c", "a", "b", "c"], GOOD_PROBS, TypeError, "CleanLearning"),
-        ([0, 1, 2, 0, 1], GOOD_PROBS, ValueError, "must match"),
-        (GOOD_LABELS, np.full(6, 0.5), ValueError, "2-D"),
-        (GOOD_LABELS, np.where(GOOD_PROBS > 0.5, np.nan, 0.1), ValueError, "finite"),
-        (GOOD_LABELS, np.where(GOOD_PROBS > 0.5, np.inf, 0.1), ValueError, "finite"),
-        (GOOD_LABELS, GOOD_PROBS - 0.15, ValueError, "negative"),
-        (GOOD_LABELS, GOOD_PROBS * 2, ValueError, "sum to 1"),
-        (GOOD_LABELS, GOOD_PROBS[:, :2] / GOOD_PROBS[:, :2].sum(1, keepdims=True), ValueError, "too few columns"),
-        ([], np.empty((0, 3)), ValueError, "empty"),
-    ],
-)
+@pytest.mark.parametrize("labels, pred_probs, error, match", BAD_LABELS_AND_PRED_PROBS)
 def test_bad_inputs_are_rejected(labels, pred_probs, error, match):
     for method in METHODS:
         with pytest.raises(error, match=match):
