@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _api import assert_drop_in_signatures
 from _data import BAD_LABELS_AND_PRED_PROBS, GOOD_LABELS, GOOD_PROBS, make_pred_probs
 from cleanlab import rank as ref_rank
-from test_count import assert_drop_in_signatures
 
 from cleanlearn import rank
 
