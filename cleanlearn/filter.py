@@ -50,6 +50,8 @@ from cleanlearn.validation import (
     check_labels_and_pred_probs,
     check_n_jobs,
     check_square_matrix,
+    map_row_ranges,
+    resolve_n_threads,
     validate_params,
 )
 
@@ -234,7 +236,7 @@ def find_label_issues(
             n_jobs=n_jobs,
         )
     elif filter_by == "confident_learning":
-        label_issues_mask = _filter_confident_learning(labels, pred_probs, off_diagonal=off_diagonal)
+        label_issues_mask = _filter_confident_learning(labels, pred_probs, off_diagonal=off_diagonal, n_jobs=n_jobs)
     else:
         label_issues_mask = _OTHER_FILTER_FUNCTIONS[filter_by](labels, pred_probs)
 
@@ -305,17 +307,27 @@ def find_label_issues_using_argmax_confusion_matrix(
 
 
 def _filter_confident_learning(
-    labels: np.ndarray, pred_probs: np.ndarray, *, off_diagonal: np.ndarray | None = None
+    labels: np.ndarray,
+    pred_probs: np.ndarray,
+    *,
+    off_diagonal: np.ndarray | None = None,
+    n_jobs: int | None = None,
 ) -> np.ndarray:
     """Examples counted off the diagonal of the (uncalibrated) confident joint, whose
-    indices ``off_diagonal`` are computed here unless given."""
+    indices ``off_diagonal`` are computed here unless given, minus those whose given label
+    is (within 1e-6) the predicted one. Large inputs use ``n_jobs`` threads."""
     if off_diagonal is None:
         _, off_diagonal = _compute_confident_joint(
-            labels, pred_probs, calibrate=False, return_indices_of_off_diagonals=True, need_joint=False
+            labels, pred_probs, calibrate=False, return_indices_of_off_diagonals=True, need_joint=False, n_jobs=n_jobs
         )
     label_issues_mask = np.zeros(labels.shape[0], dtype=bool)
     label_issues_mask[off_diagonal] = True
-    return _drop_near_given(label_issues_mask, labels, pred_probs)
+
+    def drop_near_given(start: int, stop: int) -> None:  # writes through the views
+        _drop_near_given(label_issues_mask[start:stop], labels[start:stop], pred_probs[start:stop])
+
+    map_row_ranges(drop_near_given, labels.shape[0], resolve_n_threads(n_jobs, n_entries=pred_probs.size))
+    return label_issues_mask
 
 
 def _filter_predicted_neq_given(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
