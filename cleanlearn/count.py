@@ -82,9 +82,15 @@ ESTIMATION_METHODS = ("off_diagonal", "off_diagonal_calibrated", "off_diagonal_c
 _CHUNK_ENTRIES = 1 << 16
 
 
+def _block_rows(n_rows: int, n_classes: int) -> int:
+    """Rows per block: about _CHUNK_ENTRIES entries, and at most an eighth of the rows, so the
+    blocks' temporaries stay a small fraction of pred_probs on small inputs too."""
+    return max(1, min(_CHUNK_ENTRIES // max(n_classes, 1), -(-n_rows // 8)))
+
+
 def _row_chunks(n_samples: int, n_classes: int):
-    """Yield slices of rows covering range(n_samples), each of about _CHUNK_ENTRIES entries."""
-    step = max(1, _CHUNK_ENTRIES // max(n_classes, 1))
+    """Yield slices of rows covering range(n_samples), each of at most _CHUNK_ENTRIES entries."""
+    step = _block_rows(n_samples, n_classes)
     for start in range(0, n_samples, step):
         yield slice(start, min(start + step, n_samples))
 
@@ -309,7 +315,7 @@ def _guess_true_labels(
     argmax at the end.
     """
     n_classes = pred_probs.shape[1]
-    step = max(1, _CHUNK_ENTRIES // n_classes)
+    step = _block_rows(stop - start, n_classes)
     count_dtype = np.uint8 if n_classes < 256 else np.int64  # bool counts summed as bytes: fast
     confident_buffer = np.empty(step * n_classes, dtype=bool)
     tiled_cutoffs = np.tile(cutoffs, step)  # same dtype, so the same comparison as broadcasting
