@@ -234,8 +234,10 @@ def print_breakdown(clf, X, labels, cv_n_folds, repeats, is_label_issue) -> None
         print(f"| {name:<34} | {best[name]:8.2f} | {serial_cv / best[name]:10.2f}x | {str(identical):<20} |")
     print(f"# serial part: the final fit on the {int(kept.sum())} kept examples, {final_fit:.2f} s "
           f"(= {final_fit / (serial_cv + final_fit):.0%} of CV + final fit)")
-    print(f"# ideal on 2 workers: {cv_n_folds} folds take {rounds} rounds -> CV at most "
-          f"{cv_n_folds / rounds:.2f}x, whole fit at most {ideal_fit:.2f}x (Amdahl)")
+    print(f"# folds alone on 2 workers: {cv_n_folds} folds take {rounds} rounds -> CV at most "
+          f"{cv_n_folds / rounds:.2f}x, whole fit at most {ideal_fit:.2f}x (Amdahl); cleanlearn passes "
+          "that by lending the idle worker of an odd last round and of the final fit to the "
+          "classifier's own n_jobs")
 
 
 def print_schedules(clf, X, labels, cv_n_folds, repeats, is_label_issue) -> None:
