@@ -33,13 +33,14 @@ from sklearn.model_selection import StratifiedKFold
 
 from cleanlearn import _rows, _workers
 from cleanlearn.validation import (
+    ROW_SUM_ATOL,
     Interval,
     Options,
     _check_pred_probs_shape,
-    _check_pred_probs_values,
     check_labels,
     check_labels_and_pred_probs,
     check_n_jobs,
+    check_pred_probs,
     check_square_matrix,
     check_thresholds,
     map_row_ranges,
@@ -86,6 +87,11 @@ def _block_rows(n_rows: int, n_classes: int) -> int:
     """Rows per block: about _CHUNK_ENTRIES entries, and at most an eighth of the rows, so the
     blocks' temporaries stay a small fraction of pred_probs on small inputs too."""
     return max(1, min(_CHUNK_ENTRIES // max(n_classes, 1), -(-n_rows // 8)))
+
+
+# Up to this many classes the thresholds group the self-confidences with one boolean mask
+# per class instead of a sort (same values, same order, so the same means).
+_MASKED_GROUPING_MAX_CLASSES = 8
 
 
 def _row_chunks(n_samples: int, n_classes: int):
@@ -143,15 +149,17 @@ def _confident_thresholds(labels: np.ndarray, pred_probs: np.ndarray, *, n_jobs:
     # Self-confidences grouped by class, each group in ascending example order: the values
     # (and their order) the reference averages with np.mean, so the float sums are identical.
     self_confidence = _self_confidence(labels, pred_probs, n_jobs=n_jobs)
-    # (a stable sort of small ints is a radix sort: O(n))
-    sort_dtype = np.uint8 if n_classes <= 1 << 8 else np.uint16 if n_classes <= 1 << 16 else labels.dtype
-    order = np.argsort(labels.astype(sort_dtype, copy=False), kind="stable")
-    grouped = self_confidence[order]
-    bounds = np.concatenate(([0], np.cumsum(np.bincount(labels, minlength=n_classes))))
-    thresholds = [
-        np.mean(grouped[bounds[k] : bounds[k + 1]]) if bounds[k + 1] > bounds[k] else MISSING_CLASS_THRESHOLD
-        for k in range(n_classes)
-    ]
+    if n_classes <= _MASKED_GROUPING_MAX_CLASSES:
+        # Few classes: one boolean mask per class (K cheap passes over the labels) keeps the
+        # temporaries small next to pred_probs, which then has only a few entries a row.
+        groups = (self_confidence[labels == k] for k in range(n_classes))
+    else:
+        # (a stable sort of small ints is a radix sort: O(n))
+        sort_dtype = np.uint8 if n_classes <= 1 << 8 else np.uint16 if n_classes <= 1 << 16 else labels.dtype
+        grouped = self_confidence[np.argsort(labels.astype(sort_dtype, copy=False), kind="stable")]
+        bounds = np.concatenate(([0], np.cumsum(np.bincount(labels, minlength=n_classes))))
+        groups = (grouped[bounds[k] : bounds[k + 1]] for k in range(n_classes))
+    thresholds = [np.mean(group) if group.size else MISSING_CLASS_THRESHOLD for group in groups]
     return np.clip(thresholds, a_min=CONFIDENT_THRESHOLDS_LOWER_BOUND, a_max=None)
 
 
@@ -253,28 +261,35 @@ def _compute_confident_joint(
     # walked in cache-sized blocks. The guess starts as the given label.
     true_label_guess = labels.astype(np.intp, copy=True)
     at_least_one_confident = np.empty(n_samples, dtype=bool)
-    row_sums = np.empty(n_samples, dtype=pred_probs.dtype) if check_values else None
 
     def guess_rows(start: int, stop: int):
         return _guess_true_labels(
-            pred_probs, labels, cutoffs, start, stop, true_label_guess, at_least_one_confident, row_sums
+            pred_probs, labels, cutoffs, start, stop, true_label_guess, at_least_one_confident, check_values
         )
 
     range_results = map_row_ranges(guess_rows, n_samples, resolve_n_threads(n_jobs, n_entries=pred_probs.size))
     if check_values:
-        _check_pred_probs_values(row_sums, min(lowest for lowest, _ in range_results))
+        # The usual case from the extremes of the row sums and entries, with no (N,) array of
+        # row sums; anything else is checked again by the plain check, which raises the
+        # error it would have raised before any counting.
+        extremes = np.array([extreme for extreme, _ in range_results])  # (lowest, max sum, min sum)
+        lowest, highest_sum, lowest_sum = extremes[:, 0].min(), extremes[:, 1].max(), extremes[:, 2].min()
+        if not (highest_sum - 1.0 <= ROW_SUM_ATOL and 1.0 - lowest_sum <= ROW_SUM_ATOL and lowest >= 0):
+            check_pred_probs(pred_probs, n_jobs=n_jobs)
     # the ranges are in order, so their off-diagonal rows are too
     off_diagonal = np.concatenate([rows for _, rows in range_results])
     if not need_joint:
         return None, off_diagonal
 
-    # 2) Count (given, guessed) pairs of the confident examples: confusion matrix via bincount.
+    # 2) Count (given, guessed) pairs of the confident examples: confusion matrix via bincount
+    # of guessed * K + given, computed in place in the guesses (not needed after this).
     # Built as the transpose of a (guessed, given) matrix, i.e. in Fortran order like the
     # reference's confusion_matrix(...).T: the float sums in the calibration follow memory
     # order, so the layout decides the last bits and hence ties in the rounding.
-    given = labels[at_least_one_confident]
-    guessed = true_label_guess[at_least_one_confident]
-    counts = np.bincount(guessed * n_classes + given, minlength=n_classes * n_classes)
+    pair_codes = true_label_guess
+    np.multiply(pair_codes, n_classes, out=pair_codes)
+    np.add(pair_codes, labels, out=pair_codes)
+    counts = np.bincount(pair_codes[at_least_one_confident], minlength=n_classes * n_classes)
     confident_joint = counts.astype(np.int64, copy=False).reshape(n_classes, n_classes).T
 
     # 3) At least one correctly labelled example counted in every class.
@@ -295,15 +310,15 @@ def _guess_true_labels(
     stop: int,
     true_label_guess: np.ndarray,
     at_least_one_confident: np.ndarray,
-    row_sums: np.ndarray | None = None,
+    check_values: bool = False,
 ):
     """Fill rows start..stop of ``at_least_one_confident`` and, where the guess is not the
     given label, of ``true_label_guess`` (which holds the given labels on entry). With
-    ``row_sums``, also fill its rows start..stop and compute the minimum entry of the rows
-    (for the value checks of pred_probs, while each block is in cache).
+    ``check_values``, also compute the extremes the value checks of pred_probs need, while
+    each block is in cache: the minimum entry and the largest and smallest row sums.
 
-    Returns ``(minimum entry or None, ascending indices of the rows counted off the
-    diagonal)``.
+    Returns ``((minimum entry, largest row sum, smallest row sum) or None, ascending indices
+    of the rows counted off the diagonal)``.
 
     The reference's rule: no confident class -> not counted; one -> that class; several ->
     the argmax over all classes. Per cache-sized block of rows, few numpy calls (their fixed
@@ -322,40 +337,52 @@ def _guess_true_labels(
     ones = np.ones(n_classes, dtype=pred_probs.dtype)
     n_confident = np.empty(stop - start, dtype=count_dtype)
     label_confident = np.empty(stop - start, dtype=bool)
-    # Position of each row's given label within its block's flattened comparison.
-    label_positions = (np.arange(stop - start) % step) * n_classes + labels[start:stop]
-    other_rows, other_confident, block_minima = [], [], []
+    # Start of each row of a block within the block's flattened comparison (per block, not
+    # per example: an (N,) index array would outweigh pred_probs itself with few classes).
+    row_offsets = np.arange(step) * n_classes
+    label_positions = np.empty(step, dtype=np.intp)
+    other_rows, other_confident, block_extremes = [], [], []
+    sums_buffer = np.empty(step, dtype=np.result_type(pred_probs.dtype, ones.dtype)) if check_values else None
     # (ufuncs called directly, not through np.sum/np.min: their wrappers' fixed cost adds
     # up over thousands of blocks)
     for block_start in range(start, stop, step):
         block_stop = min(block_start + step, stop)
         local = slice(block_start - start, block_stop - start)
         block = pred_probs[block_start:block_stop]
-        if row_sums is not None:
-            np.matmul(block, ones, out=row_sums[block_start:block_stop])
-            block_minima.append(np.minimum.reduce(block, axis=None))
+        if check_values:
+            sums = sums_buffer[: block_stop - block_start]
+            np.matmul(block, ones, out=sums)
+            block_extremes.append(
+                (np.minimum.reduce(block, axis=None), np.maximum.reduce(sums), np.minimum.reduce(sums))
+            )
         confident_flat = confident_buffer[: block.size]
         np.greater_equal(block.reshape(-1), tiled_cutoffs[: block.size], out=confident_flat)
         confident_bytes = confident_flat.view(np.uint8).reshape(block.shape)
         np.add.reduce(confident_bytes, axis=1, dtype=count_dtype, out=n_confident[local])
-        confident_flat.take(label_positions[local], out=label_confident[local])
+        positions = label_positions[: block_stop - block_start]
+        np.add(row_offsets[: block_stop - block_start], labels[block_start:block_stop], out=positions)
+        confident_flat.take(positions, out=label_confident[local])
         # More confident classes than the label alone: another class is the only confident
         # one, or several are. Their comparison rows are kept for one argmax at the end.
         others = np.greater(n_confident[local], label_confident[local]).nonzero()[0]
         if others.size:
             other_rows.append(others + block_start)
             other_confident.append(confident_flat.reshape(block.shape)[others])
-    lowest = np.minimum.reduce(np.array(block_minima)) if block_minima else None
+    # NaN propagates through max and min (np.maximum), so a NaN row fails the caller's test.
+    extremes = None
+    if block_extremes:
+        columns = np.array(block_extremes, dtype=np.float64)
+        extremes = (columns[:, 0].min(), columns[:, 1].max(), columns[:, 2].min())
     np.greater(n_confident, 0, out=at_least_one_confident[start:stop])
     if not other_rows:
-        return lowest, np.empty(0, dtype=np.intp)
+        return extremes, np.empty(0, dtype=np.intp)
     rows = np.concatenate(other_rows)
     guess = np.concatenate(other_confident).argmax(axis=1)  # the one confident class
     several = np.flatnonzero(n_confident[rows - start] > 1)
     if several.size:  # the argmax over all classes
         guess[several] = pred_probs[rows[several]].argmax(axis=1)
     true_label_guess[rows] = guess
-    return lowest, rows[guess != labels[rows]]
+    return extremes, rows[guess != labels[rows]]
 
 
 def _check_and_compute_confident_joint(labels, pred_probs, *, n_jobs: int | None = None, **kwargs):

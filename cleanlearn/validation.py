@@ -257,14 +257,15 @@ def _check_pred_probs_shape(pred_probs: Any, *, n_examples: int | None, name: st
 def _check_pred_probs_values(row_sums: np.ndarray, lowest: Any, *, name: str = "pred_probs") -> None:
     """The value checks of :func:`check_pred_probs`, in its order, from the row sums and the
     minimum entry (a NaN or inf anywhere in a row makes its sum non-finite)."""
-    off = np.abs(row_sums - 1.0)
-    if off.max() <= ROW_SUM_ATOL and lowest >= 0:  # the usual case, in one pass (NaN fails <=)
+    # The usual case from the extremes alone, with no (N,) temporary (a NaN fails both tests).
+    if row_sums.max() - 1.0 <= ROW_SUM_ATOL and 1.0 - row_sums.min() <= ROW_SUM_ATOL and lowest >= 0:
         return
     if not np.all(np.isfinite(row_sums)):
         bad_row = int(np.flatnonzero(~np.isfinite(row_sums))[0])
         raise ValueError(f"{name} must be finite; row {bad_row} contains NaN or inf.")
     if lowest < 0:
         raise ValueError(f"{name} must be probabilities in [0, 1]; got a negative value {lowest.item()!r}.")
+    off = np.abs(row_sums - 1.0)
     if off.max() > ROW_SUM_ATOL:
         bad_row = int(off.argmax())
         raise ValueError(
