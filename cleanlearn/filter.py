@@ -363,7 +363,7 @@ def _drop_near_given(label_issues_mask: np.ndarray, labels: np.ndarray, pred_pro
     scales with the number of issues and no large copy of pred_probs is made.
     """
     flagged = np.flatnonzero(label_issues_mask)
-    block_rows = max(1, _POST_FILTER_BLOCK_ENTRIES // pred_probs.shape[1])
+    block_rows = max(1, min(_POST_FILTER_BLOCK_ENTRIES // pred_probs.shape[1], -(-pred_probs.shape[0] // 8)))
     for start in range(0, flagged.size, block_rows):
         rows = flagged[start : start + block_rows]
         near_given = _reduce_issues(pred_probs[rows], labels[rows])
@@ -432,7 +432,15 @@ def _prune_counts_to_remove(
 # ---------------------------------------------------------------------------------------
 
 
-def _prune(
+def _prune(labels: np.ndarray, pred_probs: np.ndarray, *args, **kwargs) -> np.ndarray:
+    """prune_by_class, prune_by_noise_rate or both (AND), then the near-given post-filter.
+
+    (Two steps, so that the per-class work's index arrays are freed before the post-filter.)
+    """
+    return _drop_near_given(_flag_pruned(labels, pred_probs, *args, **kwargs), labels, pred_probs)
+
+
+def _flag_pruned(
     labels: np.ndarray,
     pred_probs: np.ndarray,
     prune_counts: np.ndarray,
@@ -443,7 +451,7 @@ def _prune(
     min_examples_per_class: int,
     n_jobs: int | None,
 ) -> np.ndarray:
-    """prune_by_class, prune_by_noise_rate or both (AND), then the near-given post-filter.
+    """The flags of prune_by_class, prune_by_noise_rate or both (AND), before the post-filter.
 
     For given class k with rows ``rows_k`` (in original order, as the reference's
     ``pred_probs[labels == k]``):
@@ -473,14 +481,20 @@ def _prune(
     # The reference writes a class's flags back only when the class has 2+ examples.
     prunable = ~too_few & (label_counts > 1)
 
-    self_confidence = pred_probs[np.arange(n_samples), labels]
     if by_noise_rate:
+        # p[i, labels[i]] gathered class by class (no (N,) index temporary next to it); only
+        # the contested-row test needs it for every example at once.
+        self_confidence = np.empty(n_samples, dtype=pred_probs.dtype)
+        for k in range(n_classes):  # a loop over classes; each gathers its own rows once
+            rows = rows_by_class[class_starts[k] : class_ends[k]]
+            self_confidence[rows] = pred_probs[rows, k]
         contested = _contested_rows(pred_probs, self_confidence)
+        del self_confidence
 
     def flag_class(k: int) -> None:
         rows = rows_by_class[class_starts[k] : class_ends[k]]
         if by_class:
-            flags = _take_smallest(self_confidence[rows], label_counts[k] - prune_counts[k, k])
+            flags = _take_smallest(pred_probs[rows, k], label_counts[k] - prune_counts[k, k])
         if by_noise_rate:
             by_noise_rate_flags = _flag_by_noise_rate(pred_probs, rows, contested[rows], prune_counts[:, k], k)
             flags = flags & by_noise_rate_flags if by_class else by_noise_rate_flags
@@ -494,7 +508,7 @@ def _prune(
     else:
         # numpy releases the GIL in the gathers, subtractions and partitions of each class.
         Parallel(n_jobs=n_threads, prefer="threads")(delayed(flag_class)(k) for k in classes)
-    return _drop_near_given(label_issues_mask, labels, pred_probs)
+    return label_issues_mask
 
 
 def _contested_rows(pred_probs: np.ndarray, self_confidence: np.ndarray) -> np.ndarray:
@@ -507,7 +521,7 @@ def _contested_rows(pred_probs: np.ndarray, self_confidence: np.ndarray) -> np.n
     n_samples, n_classes = pred_probs.shape
     count_dtype = np.uint8 if n_classes < 1 << 8 else np.uint16 if n_classes < 1 << 16 else np.int64
     contested = np.empty(n_samples, dtype=bool)
-    step = max(1, _CONTESTED_BLOCK_ENTRIES // n_classes)
+    step = max(1, min(_CONTESTED_BLOCK_ENTRIES // n_classes, -(-n_samples // 8)))  # small inputs: small blocks
     for start in range(0, n_samples, step):
         block = pred_probs[start : start + step]
         at_least_given = block >= self_confidence[start : start + step, None]

@@ -302,6 +302,20 @@ def test_lists_are_accepted():
     )
 
 
+def test_peak_memory_with_few_classes_at_most_one_copy_of_pred_probs():
+    # Few classes are the hard case: per-example index arrays weigh almost as much as a row.
+    labels, pred_probs = make_pred_probs(20000, 3, noise=0.3, seed=15)
+    cleanlearn_(labels, pred_probs)  # one-time allocations (imports, caches) are not the filter's
+    for filter_by in ["prune_by_noise_rate", "prune_by_class", "both", "confident_learning"]:
+        tracemalloc.start()
+        try:
+            cleanlearn_(labels, pred_probs, filter_by=filter_by)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert peak <= pred_probs.nbytes, (filter_by, peak / pred_probs.nbytes)
+
+
 def test_peak_memory_at_most_one_copy_of_pred_probs():
     # Large enough that count's and rank's cache-sized blocks (8 MB) are a small part.
     labels, pred_probs = make_pred_probs(80000, 30, noise=0.3, seed=15)
