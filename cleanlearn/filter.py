@@ -43,7 +43,7 @@ from cleanlearn.count import (
     _reduce_issues,
     round_preserving_row_totals,
 )
-from cleanlearn.rank import _label_quality_scores, order_label_issues
+from cleanlearn.rank import _check_rank_by, _label_quality_scores, _order_label_issues
 from cleanlearn.validation import (
     Interval,
     Options,
@@ -178,6 +178,8 @@ def find_label_issues(
         caller="find_label_issues",
     )
     check_n_jobs(n_jobs)
+    if return_indices_ranked_by is not None:  # the ranking options are checked before any work
+        adjust_pred_probs = _check_rank_by(return_indices_ranked_by, rank_by_kwargs)
     # When a confident joint is needed, the value checks of pred_probs run in its pass over
     # the data (one pass instead of two), raising the same errors at this same point.
     computed_joint = None
@@ -245,12 +247,8 @@ def find_label_issues(
 
     # 3) Rank the flagged examples, if asked.
     if return_indices_ranked_by is not None:
-        return order_label_issues(
-            label_issues_mask=label_issues_mask,
-            labels=labels,
-            pred_probs=pred_probs,
-            rank_by=return_indices_ranked_by,
-            rank_by_kwargs=rank_by_kwargs or {},
+        return _order_label_issues(
+            label_issues_mask, labels, pred_probs, rank_by=return_indices_ranked_by, adjust_pred_probs=adjust_pred_probs
         )
     return label_issues_mask
 
@@ -339,10 +337,11 @@ def _filter_lowest_score(method: str):
     """The num_label_issues() examples with the lowest (unadjusted) ``method`` score."""
 
     def filter_lowest(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
-        scores = _label_quality_scores(labels, pred_probs, method=method, adjust_pred_probs=False)
         # count.num_label_issues(labels, pred_probs) is by definition the number of
-        # confident_learning issues; counting them here skips its re-validation.
+        # confident_learning issues; counting them here skips its re-validation. (Counted
+        # before the scores exist, so the two passes' temporaries never add up.)
         num_issues = int(np.count_nonzero(_filter_confident_learning(labels, pred_probs)))
+        scores = _label_quality_scores(labels, pred_probs, method=method, adjust_pred_probs=False)
         return _take_smallest(scores, num_issues)
 
     return filter_lowest

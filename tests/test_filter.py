@@ -306,10 +306,10 @@ def test_peak_memory_with_few_classes_at_most_one_copy_of_pred_probs():
     # Few classes are the hard case: per-example index arrays weigh almost as much as a row.
     labels, pred_probs = make_pred_probs(20000, 3, noise=0.3, seed=15)
     cleanlearn_(labels, pred_probs)  # one-time allocations (imports, caches) are not the filter's
-    for filter_by in ["prune_by_noise_rate", "prune_by_class", "both", "confident_learning"]:
+    for filter_by in FILTERS:
         tracemalloc.start()
         try:
-            cleanlearn_(labels, pred_probs, filter_by=filter_by)
+            cleanlearn_(labels, pred_probs, filter_by=filter_by, return_indices_ranked_by="normalized_margin")
             _, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()
