@@ -140,13 +140,7 @@ def get_label_quality_scores(
     1) / 2``) or "confidence_weighted_entropy". ``adjust_pred_probs`` first subtracts the
     per-class thresholds (not available with "confidence_weighted_entropy").
     """
-    validate_params(
-        {"method": method, "adjust_pred_probs": adjust_pred_probs},
-        {"method": [Options(_SCORERS)], "adjust_pred_probs": ["boolean"]},
-        caller="get_label_quality_scores",
-    )
-    if adjust_pred_probs and method == "confidence_weighted_entropy":
-        raise ValueError(f"adjust_pred_probs=True is not supported with method={method!r}.")
+    _check_scoring("method", method, adjust_pred_probs, caller="get_label_quality_scores")
     labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs)
     return _label_quality_scores(labels, pred_probs, method=method, adjust_pred_probs=adjust_pred_probs)
 
@@ -194,14 +188,20 @@ def _check_rank_by(rank_by: str, rank_by_kwargs: dict | None) -> bool:
     if unknown:
         raise TypeError(f"rank_by_kwargs has unknown keys {sorted(unknown)}; the only option is 'adjust_pred_probs'.")
     adjust_pred_probs = rank_by_kwargs.get("adjust_pred_probs", False)
-    validate_params(
-        {"rank_by": rank_by, "adjust_pred_probs": adjust_pred_probs},
-        {"rank_by": [Options(_SCORERS)], "adjust_pred_probs": ["boolean"]},
-        caller="order_label_issues",
-    )
-    if adjust_pred_probs and rank_by == "confidence_weighted_entropy":
-        raise ValueError(f"adjust_pred_probs=True is not supported with rank_by={rank_by!r}.")
+    _check_scoring("rank_by", rank_by, adjust_pred_probs, caller="order_label_issues")
     return adjust_pred_probs
+
+
+def _check_scoring(name: str, method: str, adjust_pred_probs: bool, *, caller: str) -> None:
+    """The scoring method (parameter ``name`` of ``caller``) and adjust_pred_probs: known
+    method, a bool, and no adjustment with the entropy method."""
+    validate_params(
+        {name: method, "adjust_pred_probs": adjust_pred_probs},
+        {name: [Options(_SCORERS)], "adjust_pred_probs": ["boolean"]},
+        caller=caller,
+    )
+    if adjust_pred_probs and method == "confidence_weighted_entropy":
+        raise ValueError(f"adjust_pred_probs=True is not supported with {name}={method!r}.")
 
 
 def _order_label_issues(

@@ -302,31 +302,28 @@ def test_lists_are_accepted():
     )
 
 
+def assert_peak_memory_within_one_copy(labels, pred_probs):
+    """Every filter_by, ranked, allocates at most pred_probs.nbytes (tracemalloc's peak)."""
+    for filter_by in FILTERS:
+        tracemalloc.start()
+        try:
+            cleanlearn_(labels, pred_probs, filter_by=filter_by, return_indices_ranked_by="normalized_margin")
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert peak <= pred_probs.nbytes, (filter_by, peak / pred_probs.nbytes)
+
+
 def test_peak_memory_with_few_classes_at_most_one_copy_of_pred_probs():
     # Few classes are the hard case: per-example index arrays weigh almost as much as a row.
     labels, pred_probs = make_pred_probs(20000, 3, noise=0.3, seed=15)
     cleanlearn_(labels, pred_probs)  # one-time allocations (imports, caches) are not the filter's
-    for filter_by in FILTERS:
-        tracemalloc.start()
-        try:
-            cleanlearn_(labels, pred_probs, filter_by=filter_by, return_indices_ranked_by="normalized_margin")
-            _, peak = tracemalloc.get_traced_memory()
-        finally:
-            tracemalloc.stop()
-        assert peak <= pred_probs.nbytes, (filter_by, peak / pred_probs.nbytes)
+    assert_peak_memory_within_one_copy(labels, pred_probs)
 
 
 def test_peak_memory_at_most_one_copy_of_pred_probs():
     # Large enough that count's and rank's cache-sized blocks (8 MB) are a small part.
-    labels, pred_probs = make_pred_probs(80000, 30, noise=0.3, seed=15)
-    for filter_by in FILTERS:
-        tracemalloc.start()
-        try:
-            cleanlearn_(labels, pred_probs, filter_by=filter_by, return_indices_ranked_by="normalized_margin")
-            _, peak = tracemalloc.get_traced_memory()
-        finally:
-            tracemalloc.stop()
-        assert peak <= pred_probs.nbytes, (filter_by, peak / pred_probs.nbytes)
+    assert_peak_memory_within_one_copy(*make_pred_probs(80000, 30, noise=0.3, seed=15))
 
 
 # ---------------------------------------------------------------------------------------
