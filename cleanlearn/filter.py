@@ -227,7 +227,8 @@ def find_label_issues(
         )
         if num_to_remove_per_class is not None:
             prune_counts = _prune_counts_to_remove(prune_counts, label_counts, num_to_remove_per_class)
-        label_issues_mask = _prune(
+        # Two steps, so that the per-class work's index arrays are freed before the post-filter.
+        flags = _flag_pruned(
             labels,
             pred_probs,
             prune_counts,
@@ -237,6 +238,7 @@ def find_label_issues(
             min_examples_per_class=min_examples_per_class,
             n_jobs=n_jobs,
         )
+        label_issues_mask = _drop_near_given(flags, labels, pred_probs)
     elif filter_by == "confident_learning":
         label_issues_mask = _filter_confident_learning(labels, pred_probs, off_diagonal=off_diagonal, n_jobs=n_jobs)
     else:
@@ -431,14 +433,6 @@ def _prune_counts_to_remove(
 # ---------------------------------------------------------------------------------------
 
 
-def _prune(labels: np.ndarray, pred_probs: np.ndarray, *args, **kwargs) -> np.ndarray:
-    """prune_by_class, prune_by_noise_rate or both (AND), then the near-given post-filter.
-
-    (Two steps, so that the per-class work's index arrays are freed before the post-filter.)
-    """
-    return _drop_near_given(_flag_pruned(labels, pred_probs, *args, **kwargs), labels, pred_probs)
-
-
 def _flag_pruned(
     labels: np.ndarray,
     pred_probs: np.ndarray,
@@ -450,7 +444,8 @@ def _flag_pruned(
     min_examples_per_class: int,
     n_jobs: int | None,
 ) -> np.ndarray:
-    """The flags of prune_by_class, prune_by_noise_rate or both (AND), before the post-filter.
+    """The flags of prune_by_class, prune_by_noise_rate or both (AND), before the near-given
+    post-filter (:func:`_drop_near_given`, applied by the caller).
 
     For given class k with rows ``rows_k`` (in original order, as the reference's
     ``pred_probs[labels == k]``):
