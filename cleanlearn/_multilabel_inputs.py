@@ -57,7 +57,7 @@ def check_multilabel_labels(labels: Any, *, n_classes: int, name: str = "labels"
     if flat.size == 0:
         flat = flat.astype(np.intp)
     if flat.ndim != 1 or flat.dtype.kind not in "iuf":
-        row = _row_of(lengths, 0) if flat.ndim != 1 else _row_of(lengths, _first_bad_position(flat))
+        row = _row_of(lengths, _first_non_number(labels))
         raise TypeError(
             f"{name} must hold lists of integer class indices ({_EXAMPLE}); {name}[{row}] is {labels[row]!r}."
         )
@@ -87,10 +87,10 @@ def _row_of(lengths: np.ndarray, position: int) -> int:
     return int(np.searchsorted(np.cumsum(lengths), position, side="right"))
 
 
-def _first_bad_position(flat: np.ndarray) -> int:
-    """First entry of a flattened label list that is not an integer (object/str arrays)."""
-    for position, value in enumerate(flat.tolist()):  # error path only
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+def _first_non_number(labels) -> int:
+    """Position, in the flattened labels, of the first entry that is not a number."""
+    for position, value in enumerate(itertools.chain.from_iterable(labels)):  # error path only
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
             return position
     return 0
 
@@ -137,7 +137,7 @@ def check_multilabel_inputs(labels: Any, pred_probs: Any) -> tuple[np.ndarray, n
         n_examples = len(labels)
     else:
         n_examples = None  # the labels check raises the error
-    if n_examples is not None:
+    if n_examples:
         pred_probs = check_multilabel_pred_probs(pred_probs, n_examples=n_examples)
         n_classes = pred_probs.shape[1]
     else:
