@@ -78,8 +78,15 @@ def binary_confident_joint(
     Built as the transpose of a (guessed, given) count matrix, i.e. Fortran-ordered like the
     reference's ``confusion_matrix(...).T``: the calibration sums in memory order.
     """
-    codes = guess_in[counted].astype(np.intp) * 2 + has_class[counted]
-    confident_joint = np.bincount(codes, minlength=4).astype(np.int64, copy=False).reshape(2, 2).T
+    # Four counts from boolean masks (no gathers): C[in, in], then the margins of C.
+    counted_in = counted & has_class
+    n_in_in = np.count_nonzero(counted_in & guess_in)
+    n_guessed_in = np.count_nonzero(counted & guess_in)
+    n_given_in = np.count_nonzero(counted_in)
+    n_out_out = np.count_nonzero(counted) - n_guessed_in - n_given_in + n_in_in
+    confident_joint = np.array(
+        [[n_out_out, n_guessed_in - n_in_in], [n_given_in - n_in_in, n_in_in]], dtype=np.int64
+    ).T.copy().T  # Fortran order
     np.fill_diagonal(confident_joint, confident_joint.diagonal().clip(min=1))
     if calibrate:
         confident_joint = _calibrate_confident_joint(confident_joint, label_counts(has_class))
