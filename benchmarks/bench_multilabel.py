@@ -62,23 +62,39 @@ def same(a, b) -> str:
     if isinstance(a, tuple):  # find_multilabel_issues_per_class ranked: three lists of arrays
         return "yes" if all(same(x, y) == "yes" for x, y in zip(a, b, strict=True)) else "NO"
     if isinstance(a, list):
-        return "yes" if len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b, strict=True)) else "NO"
+        return (
+            "yes"
+            if len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+            else "NO"
+        )
     if hasattr(a, "equals"):  # DataFrame
         return "yes" if a.equals(b) else "NO"
     if isinstance(a, dict):
-        return "yes" if a.keys() == b.keys() and all(same(a[key], b[key]) == "yes" for key in a) else "NO"
+        return (
+            "yes"
+            if a.keys() == b.keys() and all(same(a[key], b[key]) == "yes" for key in a)
+            else "NO"
+        )
     return "yes" if np.array_equal(a, b) else "NO"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", nargs="+", type=parse_size, default=[(100_000, 20)], help="e.g. 100000x20")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--sizes", nargs="+", type=parse_size, default=[(100_000, 20)], help="e.g. 100000x20"
+    )
     parser.add_argument("--repeats", type=int, default=3, help="calls per timing (best of)")
-    parser.add_argument("--noise-rate", type=float, default=0.2, help="fraction of examples with a flipped class")
+    parser.add_argument(
+        "--noise-rate", type=float, default=0.2, help="fraction of examples with a flipped class"
+    )
     args = parser.parse_args()
     print(environment_line())
-    print(f"reference: cleanlab 2.9.0, default n_jobs (best of 1) and n_jobs=1 (best of {args.repeats}); "
-          f"cleanlearn: defaults (best of {args.repeats}); speed-up vs the faster reference")
+    print(
+        f"reference: cleanlab 2.9.0, default n_jobs (best of 1) and n_jobs=1 (best of {args.repeats}); "
+        f"cleanlearn: defaults (best of {args.repeats}); speed-up vs the faster reference"
+    )
     header = (
         f"{'N':>7} {'K':>3}  {'call':<44} {'default s':>9} {'n_jobs=1 s':>10} {'cleanlearn s':>12} "
         f"{'speed-up':>8}  identical"
@@ -98,7 +114,10 @@ def bench_size(n_samples: int, n_classes: int, args) -> None:
 
     labels, pred_probs = make_noisy_multilabel(n_samples, n_classes, noise_rate=args.noise_rate)
     n_annotations = sum(map(len, labels))
-    print(f"# N={n_samples} K={n_classes}: {n_annotations / n_samples:.2f} classes per example", flush=True)
+    print(
+        f"# N={n_samples} K={n_classes}: {n_annotations / n_samples:.2f} classes per example",
+        flush=True,
+    )
 
     def compare(name, reference, ours_call, *, takes_n_jobs=True):
         # (a per-row print, so a long run shows progress)
@@ -122,8 +141,12 @@ def bench_size(n_samples: int, n_classes: int, args) -> None:
         )
     compare(
         "find_label_issues ranked by self_confidence",
-        partial(ref.find_label_issues, labels, pred_probs, return_indices_ranked_by="self_confidence"),
-        partial(ours.find_label_issues, labels, pred_probs, return_indices_ranked_by="self_confidence"),
+        partial(
+            ref.find_label_issues, labels, pred_probs, return_indices_ranked_by="self_confidence"
+        ),
+        partial(
+            ours.find_label_issues, labels, pred_probs, return_indices_ranked_by="self_confidence"
+        ),
     )
     compare(
         "find_multilabel_issues_per_class",

@@ -87,35 +87,71 @@ def _checked_multilabel_thresholds(thresholds: Any, n_classes: int) -> np.ndarra
 
 
 def compute_confident_joint(
-    labels: Any, pred_probs: Any, *, thresholds: Any = None, calibrate: bool = True, return_indices_of_off_diagonals: bool = False
+    labels: Any,
+    pred_probs: Any,
+    *,
+    thresholds: Any = None,
+    calibrate: bool = True,
+    return_indices_of_off_diagonals: bool = False,
 ):
     """``(K, 2, 2)`` int64 one-vs-rest confident joint (and, when asked, the list of K
     index arrays of the examples counted off each class's diagonal)."""
+    validate_params(
+        {
+            "calibrate": calibrate,
+            "return_indices_of_off_diagonals": return_indices_of_off_diagonals,
+        },
+        {"calibrate": ["boolean"], "return_indices_of_off_diagonals": ["boolean"]},
+        caller="compute_confident_joint",
+    )
     labels_by_class, probs_by_class = check_multilabel_inputs(labels, pred_probs)
-    n_classes = probs_by_class.shape[0]
     if thresholds is not None:
-        thresholds = _checked_multilabel_thresholds(thresholds, n_classes)
-    confident_joint = np.empty((n_classes, 2, 2), dtype=np.int64)
-    off_diagonal = []
-    for k, (has_class, p) in enumerate(zip(labels_by_class, probs_by_class, strict=True)):
-        not_p = 1 - p
-        class_thresholds = binary_thresholds(has_class, p, not_p) if thresholds is None else thresholds[k]
-        counted, guess_in = binary_guesses(p, not_p, class_thresholds)
-        confident_joint[k] = binary_confident_joint(has_class, counted, guess_in, calibrate=calibrate)
-        if return_indices_of_off_diagonals:
-            off_diagonal.append(np.flatnonzero(counted & (guess_in != has_class)))
+        thresholds = _checked_multilabel_thresholds(thresholds, probs_by_class.shape[0])
+    confident_joint, off_diagonal = _confident_joints(
+        labels_by_class, probs_by_class, thresholds=thresholds, calibrate=calibrate
+    )
     if return_indices_of_off_diagonals:
         return confident_joint, off_diagonal
     return confident_joint
 
 
-def _checked_multilabel_joint(confident_joint: Any, n_classes: int | None, name: str = "confident_joint") -> np.ndarray:
+def _confident_joints(
+    labels_by_class: np.ndarray,
+    probs_by_class: np.ndarray,
+    *,
+    thresholds=None,
+    calibrate: bool = True,
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Each class's 2x2 confident joint, stacked, and its off-diagonal example indices."""
+    n_classes = probs_by_class.shape[0]
+    confident_joint = np.empty((n_classes, 2, 2), dtype=np.int64)
+    off_diagonal = []
+    for k, (has_class, p) in enumerate(zip(labels_by_class, probs_by_class, strict=True)):
+        not_p = 1 - p
+        class_thresholds = (
+            binary_thresholds(has_class, p, not_p) if thresholds is None else thresholds[k]
+        )
+        counted, guess_in = binary_guesses(p, not_p, class_thresholds)
+        confident_joint[k] = binary_confident_joint(
+            has_class, counted, guess_in, calibrate=calibrate
+        )
+        off_diagonal.append(np.flatnonzero(counted & (guess_in != has_class)))
+    return confident_joint, off_diagonal
+
+
+def _checked_multilabel_joint(
+    confident_joint: Any, n_classes: int | None, name: str = "confident_joint"
+) -> np.ndarray:
     """A (K, 2, 2) array of finite, non-negative numbers."""
     array = np.asarray(confident_joint)
     if array.dtype.kind not in "iuf":
         raise TypeError(f"{name} must be a numeric (K, 2, 2) array; got dtype {array.dtype}.")
     expected = "(K, 2, 2)" if n_classes is None else f"({n_classes}, 2, 2)"
-    if array.ndim != 3 or array.shape[1:] != (2, 2) or (n_classes is not None and array.shape[0] != n_classes):
+    if (
+        array.ndim != 3
+        or array.shape[1:] != (2, 2)
+        or (n_classes is not None and array.shape[0] != n_classes)
+    ):
         raise ValueError(
             f"{name} must have shape {expected} in multi-label classification (one 2x2 one-vs-rest "
             f"joint per class, as compute_confident_joint(..., multi_label=True) returns); got shape {array.shape}."
@@ -139,21 +175,22 @@ def calibrate_confident_joint(confident_joint: Any, labels: Any) -> np.ndarray:
     return calibrated
 
 
-def estimate_joint(labels: Any, pred_probs: Any = None, *, confident_joint: Any = None) -> np.ndarray:
+def estimate_joint(
+    labels: Any, pred_probs: Any = None, *, confident_joint: Any = None
+) -> np.ndarray:
     """``(K, 2, 2)`` float64: each class's calibrated joint divided by its sum.
 
     As in the reference, the joint (computed calibrated, or the one given) is calibrated to
     the label counts once more before normalising.
     """
     if confident_joint is None:
-        confident_joint = compute_confident_joint(labels, pred_probs, calibrate=True)
-        labels_by_class = check_multilabel_labels(labels, n_classes=confident_joint.shape[0])
+        labels_by_class, probs_by_class = check_multilabel_inputs(labels, pred_probs)
+        confident_joint, _ = _confident_joints(labels_by_class, probs_by_class, calibrate=True)
+    elif pred_probs is not None:  # (pred_probs only gives K here)
+        labels_by_class, probs_by_class = check_multilabel_inputs(labels, pred_probs)
+        confident_joint = _checked_multilabel_joint(confident_joint, probs_by_class.shape[0])
     else:
-        n_classes = None
-        if pred_probs is not None:
-            labels_by_class, probs_by_class = check_multilabel_inputs(labels, pred_probs)
-            n_classes = probs_by_class.shape[0]
-        confident_joint = _checked_multilabel_joint(confident_joint, n_classes)
+        confident_joint = _checked_multilabel_joint(confident_joint, None)
         labels_by_class = check_multilabel_labels(labels, n_classes=confident_joint.shape[0])
     joint = np.empty(confident_joint.shape)
     for k, has_class in enumerate(labels_by_class):
@@ -162,10 +199,12 @@ def estimate_joint(labels: Any, pred_probs: Any = None, *, confident_joint: Any 
     return joint
 
 
-def num_label_issues(labels: Any, pred_probs: Any, *, confident_joint: Any = None) -> int:
+def num_label_issues(labels: Any, pred_probs: Any) -> int:
     """Examples flagged by ``find_label_issues(filter_by="confident_learning")``: the
     reference's multi-label count, whatever the estimation method."""
-    return int(np.count_nonzero(find_label_issues(labels, pred_probs, filter_by="confident_learning")))
+    return int(
+        np.count_nonzero(find_label_issues(labels, pred_probs, filter_by="confident_learning"))
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -246,7 +285,9 @@ def _check_num_to_remove(num_to_remove_per_class: Any, n_classes: int) -> np.nda
             f"num_to_remove_per_class must have one entry per class ({n_classes}); got {array.shape[0]} entries."
         )
     if not np.all(np.isfinite(array) & (array == np.round(array)) & (array >= 0)):
-        raise ValueError(f"num_to_remove_per_class must hold non-negative whole numbers; got {array.tolist()}.")
+        raise ValueError(
+            f"num_to_remove_per_class must hold non-negative whole numbers; got {array.tolist()}."
+        )
     return array.astype(np.int64)
 
 
@@ -286,14 +327,18 @@ def _issues_by_class(
         not_p = 1 - p
         if filter_by == "predicted_neq_given":
             flags = (p > not_p) != has_class
-        elif filter_by == "confident_learning":  # the examples off the diagonal; a given joint is ignored
+        elif (
+            filter_by == "confident_learning"
+        ):  # the examples off the diagonal; a given joint is ignored
             counted, guess_in = binary_guesses(p, not_p, binary_thresholds(has_class, p, not_p))
             flags = counted & (guess_in != has_class)
         elif filter_by in ("low_normalized_margin", "low_self_confidence"):
             # As many as confident_learning finds (the binary num_label_issues), the lowest
             # scores; the reference applies no post-filter here.
             counted, guess_in = binary_guesses(p, not_p, binary_thresholds(has_class, p, not_p))
-            off_diagonal = counted & (guess_in != has_class) & ~binary_near_given(has_class, p, not_p)
+            off_diagonal = (
+                counted & (guess_in != has_class) & ~binary_near_given(has_class, p, not_p)
+            )
             scores = binary_scores(has_class, p, method=filter_by[4:], adjust_pred_probs=False)
             flags_by_class[k] = _take_smallest(scores, int(np.count_nonzero(off_diagonal)))
             continue
@@ -303,7 +348,9 @@ def _issues_by_class(
                 class_joint = binary_confident_joint(has_class, counted, guess_in, calibrate=True)
             else:
                 class_joint = confident_joint[k]
-            prune_counts = _prune_counts(class_joint, min_examples_per_class=min_examples_per_class, frac_noise=frac_noise)
+            prune_counts = _prune_counts(
+                class_joint, min_examples_per_class=min_examples_per_class, frac_noise=frac_noise
+            )
             if num_to_remove_per_class is not None:
                 # The reference asks each binary problem to remove [n_k, 0]: n_k examples among
                 # those *without* class k, none among those with it.
@@ -331,12 +378,18 @@ def _issues_by_class(
     return flags_by_class
 
 
-def _ranked(issue_mask: np.ndarray, labels_by_class, probs_by_class, rank_by: str, adjust_pred_probs: bool):
+def _ranked(
+    issue_mask: np.ndarray, labels_by_class, probs_by_class, rank_by: str, adjust_pred_probs: bool
+):
     """Indices of the flagged examples, by ascending multi-label quality score (the
     ``rank_by`` score of each class, aggregated by the default exponential moving average)."""
     issue_indices = np.flatnonzero(issue_mask)
     scores = multilabel_scores(
-        labels_by_class, probs_by_class, method=rank_by, adjust_pred_probs=adjust_pred_probs, aggregator=DEFAULT_AGGREGATOR
+        labels_by_class,
+        probs_by_class,
+        method=rank_by,
+        adjust_pred_probs=adjust_pred_probs,
+        aggregator=DEFAULT_AGGREGATOR,
     )
     return issue_indices[np.argsort(scores[issue_indices])]
 
@@ -370,14 +423,22 @@ def find_multilabel_issues_per_class(
     )
     labels_by_class, probs_by_class = check_multilabel_inputs(labels, pred_probs)
     flags_by_class = _per_class_flags(
-        labels_by_class, probs_by_class, filter_by, frac_noise, num_to_remove_per_class, min_examples_per_class, confident_joint
+        labels_by_class,
+        probs_by_class,
+        filter_by,
+        frac_noise,
+        num_to_remove_per_class,
+        min_examples_per_class,
+        confident_joint,
     )
     if return_indices_ranked_by is None:
         return np.ascontiguousarray(flags_by_class.T)
     label_issues_list, labels_list, pred_probs_list = [], [], []
     for has_class, p, flags in zip(labels_by_class, probs_by_class, flags_by_class, strict=True):
         issue_indices = np.flatnonzero(flags)
-        scores = binary_scores(has_class, p, method=return_indices_ranked_by, adjust_pred_probs=adjust_pred_probs)
+        scores = binary_scores(
+            has_class, p, method=return_indices_ranked_by, adjust_pred_probs=adjust_pred_probs
+        )
         label_issues_list.append(issue_indices[np.argsort(scores[issue_indices])])
         labels_list.append(has_class.astype(np.int64))
         pred_probs_list.append(np.vstack((1 - p, p)).T)  # the reference's stack_complement
@@ -385,7 +446,13 @@ def find_multilabel_issues_per_class(
 
 
 def _per_class_flags(
-    labels_by_class, probs_by_class, filter_by, frac_noise, num_to_remove_per_class, min_examples_per_class, confident_joint
+    labels_by_class,
+    probs_by_class,
+    filter_by,
+    frac_noise,
+    num_to_remove_per_class,
+    min_examples_per_class,
+    confident_joint,
 ) -> np.ndarray:
     n_classes = probs_by_class.shape[0]
     if filter_by == "confident_learning" and confident_joint is not None:
@@ -439,11 +506,17 @@ def find_label_issues(
         # default multi-label scores (self-confidence, EMA), whichever of the two is asked.
         num_issues = int(
             np.count_nonzero(
-                _per_class_flags(labels_by_class, probs_by_class, "confident_learning", 1.0, None, 1, None).any(axis=0)
+                _per_class_flags(
+                    labels_by_class, probs_by_class, "confident_learning", 1.0, None, 1, None
+                ).any(axis=0)
             )
         )
         scores = multilabel_scores(
-            labels_by_class, probs_by_class, method="self_confidence", adjust_pred_probs=False, aggregator=DEFAULT_AGGREGATOR
+            labels_by_class,
+            probs_by_class,
+            method="self_confidence",
+            adjust_pred_probs=False,
+            aggregator=DEFAULT_AGGREGATOR,
         )
         issue_mask = _take_smallest(scores, num_issues)
     else:
@@ -460,7 +533,9 @@ def find_label_issues(
         logger.info("Number of label issues found: %d", np.count_nonzero(issue_mask))
     if return_indices_ranked_by is None:
         return issue_mask
-    return _ranked(issue_mask, labels_by_class, probs_by_class, return_indices_ranked_by, adjust_pred_probs)
+    return _ranked(
+        issue_mask, labels_by_class, probs_by_class, return_indices_ranked_by, adjust_pred_probs
+    )
 
 
 def find_predicted_neq_given(labels: Any, pred_probs: Any) -> np.ndarray:

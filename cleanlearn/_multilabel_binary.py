@@ -58,7 +58,9 @@ def binary_thresholds(has_class: np.ndarray, p: np.ndarray, not_p: np.ndarray) -
     )
 
 
-def binary_guesses(p: np.ndarray, not_p: np.ndarray, thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def binary_guesses(
+    p: np.ndarray, not_p: np.ndarray, thresholds: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """``(counted, guess_in)``: whether the example is confidently counted, and whether its
     guessed true binary label is "in" (class k applies)."""
     cutoffs = np.asarray(thresholds) - FLOATING_POINT_COMPARISON  # in the thresholds' dtype
@@ -84,9 +86,9 @@ def binary_confident_joint(
     n_guessed_in = np.count_nonzero(counted & guess_in)
     n_given_in = np.count_nonzero(counted_in)
     n_out_out = np.count_nonzero(counted) - n_guessed_in - n_given_in + n_in_in
-    confident_joint = np.array(
+    confident_joint = np.asfortranarray(
         [[n_out_out, n_guessed_in - n_in_in], [n_given_in - n_in_in, n_in_in]], dtype=np.int64
-    ).T.copy().T  # Fortran order
+    )
     np.fill_diagonal(confident_joint, confident_joint.diagonal().clip(min=1))
     if calibrate:
         confident_joint = _calibrate_confident_joint(confident_joint, label_counts(has_class))
@@ -138,7 +140,9 @@ def binary_pruned(
     return flags, too_few
 
 
-def binary_scores(has_class: np.ndarray, p: np.ndarray, *, method: str, adjust_pred_probs: bool = False) -> np.ndarray:
+def binary_scores(
+    has_class: np.ndarray, p: np.ndarray, *, method: str, adjust_pred_probs: bool = False
+) -> np.ndarray:
     """The single-label ``method`` score of class k's binary problem ``(1 - p, p)``."""
     not_p = 1 - p
     if adjust_pred_probs:

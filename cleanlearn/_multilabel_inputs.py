@@ -90,12 +90,16 @@ def _row_of(lengths: np.ndarray, position: int) -> int:
 def _first_non_number(labels) -> int:
     """Position, in the flattened labels, of the first entry that is not a number."""
     for position, value in enumerate(itertools.chain.from_iterable(labels)):  # error path only
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(
+            value, (int, float, np.integer, np.floating)
+        ):
             return position
     return 0
 
 
-def check_multilabel_pred_probs(pred_probs: Any, *, n_examples: int | None, name: str = "pred_probs") -> np.ndarray:
+def check_multilabel_pred_probs(
+    pred_probs: Any, *, n_examples: int | None, name: str = "pred_probs"
+) -> np.ndarray:
     """Return pred_probs as a 2-D float array with one row per example and K >= 1 columns.
 
     Multi-label rows need not sum to 1; each entry is a probability in [0, 1], within the
@@ -111,7 +115,9 @@ def check_multilabel_pred_probs(pred_probs: Any, *, n_examples: int | None, name
     if pred_probs.dtype.kind != "f":
         pred_probs = pred_probs.astype(np.float64)
     if pred_probs.ndim != 2 or pred_probs.shape[1] == 0:
-        raise ValueError(f"{name} must be a 2-D array of shape (n_examples, n_classes); got shape {pred_probs.shape}.")
+        raise ValueError(
+            f"{name} must be a 2-D array of shape (n_examples, n_classes); got shape {pred_probs.shape}."
+        )
     if n_examples is not None and pred_probs.shape[0] != n_examples:
         raise ValueError(
             f"{name} has {pred_probs.shape[0]} rows but labels has {n_examples} entries; they must match."
@@ -133,7 +139,9 @@ def check_multilabel_inputs(labels: Any, pred_probs: Any) -> tuple[np.ndarray, n
     pred_probs is copied once into class-major order (no copy if it is Fortran-ordered); each
     class's binary problem then reads one contiguous row.
     """
-    if isinstance(labels, (list, tuple)) or (hasattr(labels, "tolist") and not isinstance(labels, np.ndarray)):
+    if isinstance(labels, (list, tuple)) or (
+        hasattr(labels, "tolist") and not isinstance(labels, np.ndarray)
+    ):
         n_examples = len(labels)
     else:
         n_examples = None  # the labels check raises the error

@@ -43,7 +43,9 @@ EPSILON = 1e-6  # smallest softmin temperature (cleanlab.internal.constants.EPSI
 # ---------------------------------------------------------------------------------------
 
 
-def exponential_moving_average(s: np.ndarray, *, alpha: float | None = None, axis: int = 1, **_) -> np.ndarray:
+def exponential_moving_average(
+    s: np.ndarray, *, alpha: float | None = None, axis: int = 1, **_
+) -> np.ndarray:
     """EMA of each row's scores sorted in descending order: ``ema = s_1``, then ``ema = alpha
     * s_t + (1 - alpha) * ema`` for t = 2..K (alpha None: 2 / (K + 1)). The reference's
     expression, one vectorised step per class."""
@@ -93,13 +95,19 @@ def check_aggregator(aggregator_kwargs: Any) -> tuple:
     method = kwargs.pop("method")
     if isinstance(method, str):
         if method not in AGGREGATORS:
-            raise ValueError(f"aggregator_kwargs['method'] must be one of {sorted(AGGREGATORS)} or a callable; got {method!r}.")
+            raise ValueError(
+                f"aggregator_kwargs['method'] must be one of {sorted(AGGREGATORS)} or a callable; got {method!r}."
+            )
         method = AGGREGATORS[method]
     elif not callable(method):
-        raise TypeError(f"aggregator_kwargs['method'] must be a str or a callable; got {type(method).__name__}.")
+        raise TypeError(
+            f"aggregator_kwargs['method'] must be a str or a callable; got {type(method).__name__}."
+        )
     alpha = kwargs.get("alpha")
     if method is exponential_moving_average and alpha is not None and not (0 <= alpha <= 1):
-        raise ValueError(f"aggregator_kwargs['alpha'] must be in the interval [0, 1]; got {alpha!r}.")
+        raise ValueError(
+            f"aggregator_kwargs['alpha'] must be in the interval [0, 1]; got {alpha!r}."
+        )
     return method, kwargs
 
 
@@ -119,9 +127,13 @@ def check_rank_by_kwargs(rank_by_kwargs: dict | None, rank_by: str | None) -> bo
         return False
     unknown = set(rank_by_kwargs) - {"adjust_pred_probs"}
     if unknown:
-        raise TypeError(f"rank_by_kwargs has unknown keys {sorted(unknown)}; the only option is 'adjust_pred_probs'.")
+        raise TypeError(
+            f"rank_by_kwargs has unknown keys {sorted(unknown)}; the only option is 'adjust_pred_probs'."
+        )
     adjust_pred_probs = rank_by_kwargs["adjust_pred_probs"]
-    check_scoring("return_indices_ranked_by", rank_by, adjust_pred_probs, caller="find_label_issues")
+    check_scoring(
+        "return_indices_ranked_by", rank_by, adjust_pred_probs, caller="find_label_issues"
+    )
     return bool(adjust_pred_probs)
 
 
@@ -135,17 +147,31 @@ def check_scoring(name: str, method: str, adjust_pred_probs: Any, *, caller: str
         raise ValueError(f"adjust_pred_probs=True is not supported with {name}={method!r}.")
 
 
-def class_scores(labels_by_class: np.ndarray, probs_by_class: np.ndarray, *, method: str, adjust_pred_probs: bool) -> np.ndarray:
+def class_scores(
+    labels_by_class: np.ndarray, probs_by_class: np.ndarray, *, method: str, adjust_pred_probs: bool
+) -> np.ndarray:
     """(N, K) float64, C-ordered as the reference's: column k = class k's binary scores."""
     n_classes, n_samples = probs_by_class.shape
     scores = np.zeros((n_samples, n_classes))
     for k, (has_class, p) in enumerate(zip(labels_by_class, probs_by_class, strict=True)):
-        scores[:, k] = binary_scores(has_class, p, method=method, adjust_pred_probs=adjust_pred_probs)
+        scores[:, k] = binary_scores(
+            has_class, p, method=method, adjust_pred_probs=adjust_pred_probs
+        )
     return scores
 
 
 def multilabel_scores(
-    labels_by_class: np.ndarray, probs_by_class: np.ndarray, *, method: str, adjust_pred_probs: bool, aggregator: tuple
+    labels_by_class: np.ndarray,
+    probs_by_class: np.ndarray,
+    *,
+    method: str,
+    adjust_pred_probs: bool,
+    aggregator: tuple,
 ) -> np.ndarray:
     """(N,) label quality score of each example: its class scores, aggregated."""
-    return _aggregate(class_scores(labels_by_class, probs_by_class, method=method, adjust_pred_probs=adjust_pred_probs), aggregator)
+    return _aggregate(
+        class_scores(
+            labels_by_class, probs_by_class, method=method, adjust_pred_probs=adjust_pred_probs
+        ),
+        aggregator,
+    )

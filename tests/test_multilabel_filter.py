@@ -54,14 +54,20 @@ def test_parity_over_options(n_classes, filter_by):
     labels, pred_probs = make_multilabel(SIZES[n_classes], n_classes, seed=n_classes)
     option_sets = [{}]
     if filter_by in PRUNING and n_classes < 100:
-        option_sets += [{"min_examples_per_class": 30}, {"frac_noise": 0.5}, {"min_examples_per_class": 0}]
+        option_sets += [
+            {"min_examples_per_class": 30},
+            {"frac_noise": 0.5},
+            {"min_examples_per_class": 0},
+        ]
     for options in option_sets:
         mask = assert_same_issues(labels, pred_probs, filter_by=filter_by, **options)
         assert 0 < mask.sum() < mask.size  # the comparison is not between two trivial answers
 
 
 @pytest.mark.parametrize("filter_by", FILTERS)
-@pytest.mark.parametrize("case", ["ties", "heavy_noise", "missing_class", "rare_class", "float32", "no_labels"])
+@pytest.mark.parametrize(
+    "case", ["ties", "heavy_noise", "missing_class", "rare_class", "float32", "no_labels"]
+)
 def test_parity_hard_inputs(filter_by, case):
     kwargs = {
         "ties": {"levels": 10},
@@ -77,12 +83,20 @@ def test_parity_hard_inputs(filter_by, case):
     if case == "missing_class" and filter_by == "predicted_neq_given":
         # The reference raises "Labels must contain at least 2 classes" (a class annotated
         # for no example); the answer is that of each class's binary problem.
-        per_class = [our_filter.find_label_issues(y, p, filter_by=filter_by) for y, p in _binary_problems(labels, pred_probs)]
-        np.testing.assert_array_equal(ours.find_label_issues(labels, pred_probs, filter_by=filter_by), np.any(per_class, axis=0))
+        per_class = [
+            our_filter.find_label_issues(y, p, filter_by=filter_by)
+            for y, p in _binary_problems(labels, pred_probs)
+        ]
+        np.testing.assert_array_equal(
+            ours.find_label_issues(labels, pred_probs, filter_by=filter_by),
+            np.any(per_class, axis=0),
+        )
         return
     assert_same_issues(labels, pred_probs, filter_by=filter_by)
     if filter_by in PRUNING:
-        assert_same_issues(labels, pred_probs, filter_by=filter_by, min_examples_per_class=40, frac_noise=0.7)
+        assert_same_issues(
+            labels, pred_probs, filter_by=filter_by, min_examples_per_class=40, frac_noise=0.7
+        )
 
 
 @pytest.mark.parametrize("filter_by", [f for f in FILTERS if not f.startswith("low_")])
@@ -120,7 +134,9 @@ def test_low_score_filters_ranked_by_their_score(filter_by, rank_by):
         )
         flagged = np.flatnonzero(expected_set)
         np.testing.assert_array_equal(np.sort(got), flagged)
-        scores = ref_rank.get_label_quality_scores(labels, pred_probs, method=rank_by, adjust_pred_probs=adjust)
+        scores = ref_rank.get_label_quality_scores(
+            labels, pred_probs, method=rank_by, adjust_pred_probs=adjust
+        )
         np.testing.assert_array_equal(got, flagged[np.argsort(scores[flagged])])
 
 
@@ -128,11 +144,26 @@ def test_low_score_filters_ranked_by_their_score(filter_by, rank_by):
 def test_parity_num_to_remove_per_class(filter_by):
     labels, pred_probs = make_multilabel(400, 4, seed=5)
     for num_to_remove in ([3, 3, 3, 3], [0, 1, 5, 20], [0, 0, 0, 0]):
-        assert_same_issues(labels, pred_probs, filter_by=filter_by, num_to_remove_per_class=num_to_remove)
+        assert_same_issues(
+            labels, pred_probs, filter_by=filter_by, num_to_remove_per_class=num_to_remove
+        )
     # A scalar applies to every class (the reference needs the list).
     np.testing.assert_array_equal(
-        quiet(ours.find_label_issues, labels, pred_probs, filter_by=filter_by, num_to_remove_per_class=4),
-        quiet(ref.find_label_issues, labels, pred_probs, filter_by=filter_by, num_to_remove_per_class=[4] * 4, n_jobs=1),
+        quiet(
+            ours.find_label_issues,
+            labels,
+            pred_probs,
+            filter_by=filter_by,
+            num_to_remove_per_class=4,
+        ),
+        quiet(
+            ref.find_label_issues,
+            labels,
+            pred_probs,
+            filter_by=filter_by,
+            num_to_remove_per_class=[4] * 4,
+            n_jobs=1,
+        ),
     )
 
 
@@ -146,25 +177,43 @@ def test_parity_given_confident_joint(filter_by):
         assert_same_issues(labels, pred_probs, filter_by=filter_by, confident_joint=joint)
     # A single-label (K, K) joint is ignored with a warning, as in the reference.
     with pytest.warns(UserWarning, match="old format is being ignored"):
-        got = ours.find_label_issues(labels, pred_probs, filter_by=filter_by, confident_joint=np.ones((4, 4)))
-    np.testing.assert_array_equal(got, quiet(ours.find_label_issues, labels, pred_probs, filter_by=filter_by))
+        got = ours.find_label_issues(
+            labels, pred_probs, filter_by=filter_by, confident_joint=np.ones((4, 4))
+        )
+    np.testing.assert_array_equal(
+        got, quiet(ours.find_label_issues, labels, pred_probs, filter_by=filter_by)
+    )
 
 
 def test_parity_per_class_masks_and_ranked_lists():
     labels, pred_probs = make_multilabel(400, 5, seed=8, levels=20)
     for filter_by in FILTERS:
-        expected = quiet(ref.find_multilabel_issues_per_class, labels, pred_probs, filter_by=filter_by, n_jobs=1)
+        expected = quiet(
+            ref.find_multilabel_issues_per_class, labels, pred_probs, filter_by=filter_by, n_jobs=1
+        )
         got = quiet(ours.find_multilabel_issues_per_class, labels, pred_probs, filter_by=filter_by)
         assert got.shape == expected.shape == (400, 5)
         np.testing.assert_array_equal(got, expected, err_msg=filter_by)
-    for rank_by, adjust in [("self_confidence", True), ("normalized_margin", False), ("confidence_weighted_entropy", False)]:
-        kwargs = {"return_indices_ranked_by": rank_by, "rank_by_kwargs": {"adjust_pred_probs": adjust}}
-        expected = quiet(ref.find_multilabel_issues_per_class, labels, pred_probs, n_jobs=1, **kwargs)
+    for rank_by, adjust in [
+        ("self_confidence", True),
+        ("normalized_margin", False),
+        ("confidence_weighted_entropy", False),
+    ]:
+        kwargs = {
+            "return_indices_ranked_by": rank_by,
+            "rank_by_kwargs": {"adjust_pred_probs": adjust},
+        }
+        expected = quiet(
+            ref.find_multilabel_issues_per_class, labels, pred_probs, n_jobs=1, **kwargs
+        )
         got = quiet(ours.find_multilabel_issues_per_class, labels, pred_probs, **kwargs)
         for expected_list, got_list in zip(expected, got, strict=True):
             assert len(got_list) == 5
             for expected_array, got_array in zip(expected_list, got_list, strict=True):
-                assert got_array.dtype == expected_array.dtype and got_array.shape == expected_array.shape
+                assert (
+                    got_array.dtype == expected_array.dtype
+                    and got_array.shape == expected_array.shape
+                )
                 np.testing.assert_array_equal(got_array, expected_array)
 
 
@@ -173,7 +222,14 @@ def test_top_level_multi_label_is_the_multilabel_filter():
     for kwargs in ({}, {"filter_by": "both", "return_indices_ranked_by": "normalized_margin"}):
         np.testing.assert_array_equal(
             our_filter.find_label_issues(labels, pred_probs, multi_label=True, **kwargs),
-            quiet(ref_filter.find_label_issues, labels, pred_probs, multi_label=True, n_jobs=1, **kwargs),
+            quiet(
+                ref_filter.find_label_issues,
+                labels,
+                pred_probs,
+                multi_label=True,
+                n_jobs=1,
+                **kwargs,
+            ),
         )
     np.testing.assert_array_equal(
         our_filter.find_predicted_neq_given(labels, pred_probs, multi_label=True),
@@ -195,18 +251,25 @@ def _binary_problems(labels, pred_probs):
         yield binary[:, k], np.column_stack([1 - pred_probs[:, k], pred_probs[:, k]])
 
 
-@pytest.mark.parametrize("filter_by", ["prune_by_noise_rate", "both", "confident_learning", "low_self_confidence"])
+@pytest.mark.parametrize(
+    "filter_by", ["prune_by_noise_rate", "both", "confident_learning", "low_self_confidence"]
+)
 def test_each_class_is_the_single_label_filter_on_its_binary_problem(filter_by):
     """Also where the reference fails: a class annotated for every example (its binary
     problem has one label only; cleanlab raises "Labels must contain at least 2 classes")."""
     labels, pred_probs = make_multilabel(300, 4, seed=10, everywhere_class=1)
-    per_class = quiet(ours.find_multilabel_issues_per_class, labels, pred_probs, filter_by=filter_by)
+    per_class = quiet(
+        ours.find_multilabel_issues_per_class, labels, pred_probs, filter_by=filter_by
+    )
     for k, (binary_labels, binary_probs) in enumerate(_binary_problems(labels, pred_probs)):
-        expected = quiet(our_filter.find_label_issues, binary_labels, binary_probs, filter_by=filter_by)
+        expected = quiet(
+            our_filter.find_label_issues, binary_labels, binary_probs, filter_by=filter_by
+        )
         np.testing.assert_array_equal(per_class[:, k], expected, err_msg=f"class {k}")
     if not filter_by.startswith("low_"):  # (those rank examples by an aggregate score instead)
         np.testing.assert_array_equal(
-            quiet(ours.find_label_issues, labels, pred_probs, filter_by=filter_by), per_class.any(axis=1)
+            quiet(ours.find_label_issues, labels, pred_probs, filter_by=filter_by),
+            per_class.any(axis=1),
         )
 
 
@@ -245,33 +308,64 @@ def test_count_parity(case):
     )
     for calibrate in (True, False):
         expected, expected_indices = ref_count.compute_confident_joint(
-            labels, pred_probs, multi_label=True, calibrate=calibrate, return_indices_of_off_diagonals=True
+            labels,
+            pred_probs,
+            multi_label=True,
+            calibrate=calibrate,
+            return_indices_of_off_diagonals=True,
         )
         got, got_indices = our_count.compute_confident_joint(
-            labels, pred_probs, multi_label=True, calibrate=calibrate, return_indices_of_off_diagonals=True
+            labels,
+            pred_probs,
+            multi_label=True,
+            calibrate=calibrate,
+            return_indices_of_off_diagonals=True,
         )
         assert got.dtype == expected.dtype and got.shape == (n_classes, 2, 2)
         np.testing.assert_array_equal(got, expected)
         assert len(got_indices) == n_classes
         for expected_rows, got_rows in zip(expected_indices, got_indices, strict=True):
             np.testing.assert_array_equal(got_rows, expected_rows)
-    uncalibrated = ref_count.compute_confident_joint(labels, pred_probs, multi_label=True, calibrate=False)
+    uncalibrated = ref_count.compute_confident_joint(
+        labels, pred_probs, multi_label=True, calibrate=False
+    )
     np.testing.assert_array_equal(
         our_count.estimate_joint(labels, pred_probs, multi_label=True),
         ref_count.estimate_joint(labels, pred_probs, multi_label=True),
     )
     np.testing.assert_array_equal(
-        our_count.estimate_joint(labels, pred_probs, confident_joint=uncalibrated, multi_label=True),
-        quiet(ref_count.estimate_joint, labels, pred_probs, confident_joint=uncalibrated, multi_label=True),
+        our_count.estimate_joint(
+            labels, pred_probs, confident_joint=uncalibrated, multi_label=True
+        ),
+        quiet(
+            ref_count.estimate_joint,
+            labels,
+            pred_probs,
+            confident_joint=uncalibrated,
+            multi_label=True,
+        ),
     )
     # pred_probs is not needed when the joint is given (the reference needs it for K only).
     np.testing.assert_array_equal(
         our_count.estimate_joint(labels, confident_joint=uncalibrated, multi_label=True),
-        our_count.estimate_joint(labels, pred_probs, confident_joint=uncalibrated, multi_label=True),
+        our_count.estimate_joint(
+            labels, pred_probs, confident_joint=uncalibrated, multi_label=True
+        ),
     )
     for method in ("off_diagonal", "off_diagonal_calibrated"):
-        expected = quiet(ref_count.num_label_issues, labels, pred_probs, multi_label=True, estimation_method=method)
-        assert our_count.num_label_issues(labels, pred_probs, multi_label=True, estimation_method=method) == expected
+        expected = quiet(
+            ref_count.num_label_issues,
+            labels,
+            pred_probs,
+            multi_label=True,
+            estimation_method=method,
+        )
+        assert (
+            our_count.num_label_issues(
+                labels, pred_probs, multi_label=True, estimation_method=method
+            )
+            == expected
+        )
     if case != "missing_class":  # the reference counts K from the classes present in labels
         np.testing.assert_array_equal(
             our_count.calibrate_confident_joint(uncalibrated, labels, multi_label=True),
@@ -283,26 +377,41 @@ def test_calibrate_with_a_missing_class_is_per_class_calibration():
     """The reference takes K from the distinct classes in labels, so a class never annotated
     shifts the others' joints; here class k's joint is calibrated to class k's counts."""
     labels, pred_probs = make_multilabel(300, 4, seed=13, missing_class=1)
-    uncalibrated = our_count.compute_confident_joint(labels, pred_probs, multi_label=True, calibrate=False)
+    uncalibrated = our_count.compute_confident_joint(
+        labels, pred_probs, multi_label=True, calibrate=False
+    )
     got = our_count.calibrate_confident_joint(uncalibrated, labels, multi_label=True)
     for k, (binary_labels, _) in enumerate(_binary_problems(labels, pred_probs)):
-        np.testing.assert_array_equal(got[k], our_count.calibrate_confident_joint(uncalibrated[k], binary_labels))
+        np.testing.assert_array_equal(
+            got[k], our_count.calibrate_confident_joint(uncalibrated[k], binary_labels)
+        )
         np.testing.assert_array_equal(got[k].sum(axis=1), np.bincount(binary_labels, minlength=2))
 
 
 def test_thresholds_given():
     labels, pred_probs = make_multilabel(300, 4, seed=14)
-    for thresholds in (np.array([0.7, 0.3]), np.array([0.7, 0.3], dtype=np.float32)):  # the reference's (2,)
+    for thresholds in (
+        np.array([0.7, 0.3]),
+        np.array([0.7, 0.3], dtype=np.float32),
+    ):  # the reference's (2,)
         np.testing.assert_array_equal(
-            our_count.compute_confident_joint(labels, pred_probs, thresholds=thresholds, multi_label=True),
-            ref_count.compute_confident_joint(labels, pred_probs, thresholds=thresholds, multi_label=True),
+            our_count.compute_confident_joint(
+                labels, pred_probs, thresholds=thresholds, multi_label=True
+            ),
+            ref_count.compute_confident_joint(
+                labels, pred_probs, thresholds=thresholds, multi_label=True
+            ),
         )
     # (K, 2): one pair per class, as get_confident_thresholds returns them (the reference
     # cannot take this shape); each class then counts as its binary problem does.
     per_class = np.array([[0.6, 0.4], [0.5, 0.5], [0.8, 0.2], [0.9, 0.55]])
-    got = our_count.compute_confident_joint(labels, pred_probs, thresholds=per_class, multi_label=True, calibrate=False)
+    got = our_count.compute_confident_joint(
+        labels, pred_probs, thresholds=per_class, multi_label=True, calibrate=False
+    )
     for k, (binary_labels, binary_probs) in enumerate(_binary_problems(labels, pred_probs)):
-        expected = our_count.compute_confident_joint(binary_labels, binary_probs, thresholds=per_class[k], calibrate=False)
+        expected = our_count.compute_confident_joint(
+            binary_labels, binary_probs, thresholds=per_class[k], calibrate=False
+        )
         np.testing.assert_array_equal(got[k], expected)
     default = our_count.get_confident_thresholds(labels, pred_probs, multi_label=True)
     np.testing.assert_array_equal(
@@ -319,11 +428,15 @@ def test_hand_computed_case():
     # class 0 thresholds: mean(1 - p) over 3, 4, 5 = (0.05 + 0.8 + 0.9) / 3; mean(p) over 0-2 = 0.6
     thresholds = our_count.get_confident_thresholds(labels, pred_probs, multi_label=True)
     np.testing.assert_allclose(thresholds[0], [(0.05 + 0.8 + 0.9) / 3, 0.6])
-    per_class = ours.find_multilabel_issues_per_class(labels, pred_probs, filter_by="confident_learning")
+    per_class = ours.find_multilabel_issues_per_class(
+        labels, pred_probs, filter_by="confident_learning"
+    )
     np.testing.assert_array_equal(np.flatnonzero(per_class[:, 0]), [2, 3])
     assert not per_class[:, 1].any()
-    np.testing.assert_array_equal(ours.find_label_issues(labels, pred_probs, filter_by="confident_learning"),
-                                  [False, False, True, True, False, False])
+    np.testing.assert_array_equal(
+        ours.find_label_issues(labels, pred_probs, filter_by="confident_learning"),
+        [False, False, True, True, False, False],
+    )
     joint = our_count.compute_confident_joint(labels, pred_probs, multi_label=True, calibrate=False)
     # class 0: given in (0, 1 counted in; 2 counted out), given out (3 counted in; 4, 5 out)
     np.testing.assert_array_equal(joint[0], [[2, 1], [1, 2]])
@@ -377,15 +490,26 @@ def test_bad_pred_probs(pred_probs, match):
         ({"low_memory": True}, ValueError, "low_memory"),
         ({"frac_noise": 0}, ValueError, "frac_noise"),
         ({"return_indices_ranked_by": "x"}, ValueError, "return_indices_ranked_by"),
-        ({"return_indices_ranked_by": "self_confidence", "rank_by_kwargs": {"foo": 1}}, TypeError, "unknown keys"),
         (
-            {"return_indices_ranked_by": "confidence_weighted_entropy", "rank_by_kwargs": {"adjust_pred_probs": True}},
+            {"return_indices_ranked_by": "self_confidence", "rank_by_kwargs": {"foo": 1}},
+            TypeError,
+            "unknown keys",
+        ),
+        (
+            {
+                "return_indices_ranked_by": "confidence_weighted_entropy",
+                "rank_by_kwargs": {"adjust_pred_probs": True},
+            },
             ValueError,
             "not supported",
         ),
         ({"num_to_remove_per_class": [1, 2]}, ValueError, "one entry per class"),
         ({"num_to_remove_per_class": [1, 2, -1]}, ValueError, "non-negative"),
-        ({"filter_by": "confident_learning", "num_to_remove_per_class": [1, 1, 1]}, ValueError, "not supported"),
+        (
+            {"filter_by": "confident_learning", "num_to_remove_per_class": [1, 1, 1]},
+            ValueError,
+            "not supported",
+        ),
         ({"confident_joint": np.ones((3, 2))}, ValueError, r"\(3, 2, 2\)"),
         ({"n_jobs": 0}, ValueError, "n_jobs"),
     ],
@@ -399,7 +523,9 @@ def test_bad_arguments(kwargs, error, match):
 def test_bad_count_arguments():
     labels, pred_probs = make_multilabel(30, 3, seed=0)
     with pytest.raises(ValueError, match=r"\(3, 2\)"):
-        our_count.compute_confident_joint(labels, pred_probs, thresholds=[0.5, 0.5, 0.5], multi_label=True)
+        our_count.compute_confident_joint(
+            labels, pred_probs, thresholds=[0.5, 0.5, 0.5], multi_label=True
+        )
     with pytest.raises(ValueError, match=r"\(K, 2, 2\)"):
         our_count.calibrate_confident_joint(np.ones((3, 3)), labels, multi_label=True)
     with pytest.raises(ValueError, match=r"contains 3"):

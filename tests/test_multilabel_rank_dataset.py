@@ -47,13 +47,21 @@ def test_scores_parity(n_classes, method):
     labels, pred_probs = make_multilabel(300, n_classes, seed=n_classes)
     for adjust in [False] if method == "confidence_weighted_entropy" else [False, True]:
         for aggregator_kwargs in AGGREGATORS:
-            kwargs = {"method": method, "adjust_pred_probs": adjust, "aggregator_kwargs": aggregator_kwargs}
+            kwargs = {
+                "method": method,
+                "adjust_pred_probs": adjust,
+                "aggregator_kwargs": aggregator_kwargs,
+            }
             expected = ref_rank.get_label_quality_scores(labels, pred_probs, **kwargs)
             got = our_rank.get_label_quality_scores(labels, pred_probs, **kwargs)
             assert got.dtype == expected.dtype and got.shape == (300,)
             np.testing.assert_array_equal(got, expected, err_msg=str(kwargs))
-        expected = ref_rank.get_label_quality_scores_per_class(labels, pred_probs, method=method, adjust_pred_probs=adjust)
-        got = our_rank.get_label_quality_scores_per_class(labels, pred_probs, method=method, adjust_pred_probs=adjust)
+        expected = ref_rank.get_label_quality_scores_per_class(
+            labels, pred_probs, method=method, adjust_pred_probs=adjust
+        )
+        got = our_rank.get_label_quality_scores_per_class(
+            labels, pred_probs, method=method, adjust_pred_probs=adjust
+        )
         assert got.shape == (300, n_classes)
         np.testing.assert_array_equal(got, expected)
 
@@ -73,7 +81,11 @@ def test_scores_parity_hard_inputs(case):
     for method in METHODS:
         for adjust in [False] if method == "confidence_weighted_entropy" else [False, True]:
             for aggregator_kwargs in AGGREGATORS[:4]:
-                kwargs = {"method": method, "adjust_pred_probs": adjust, "aggregator_kwargs": aggregator_kwargs}
+                kwargs = {
+                    "method": method,
+                    "adjust_pred_probs": adjust,
+                    "aggregator_kwargs": aggregator_kwargs,
+                }
                 np.testing.assert_array_equal(
                     our_rank.get_label_quality_scores(labels, pred_probs, **kwargs),
                     ref_rank.get_label_quality_scores(labels, pred_probs, **kwargs),
@@ -87,7 +99,9 @@ def test_class_scores_are_the_single_label_scores_of_each_binary_problem():
     for row, classes in enumerate(labels):
         binary[row, classes] = 1
     for method in ("self_confidence", "normalized_margin"):
-        per_class = our_rank.get_label_quality_scores_per_class(labels, pred_probs, method=method, adjust_pred_probs=True)
+        per_class = our_rank.get_label_quality_scores_per_class(
+            labels, pred_probs, method=method, adjust_pred_probs=True
+        )
         for k in range(4):
             two_columns = np.column_stack([1 - pred_probs[:, k], pred_probs[:, k]])
             expected = single_label_rank.get_label_quality_scores(
@@ -104,10 +118,14 @@ def test_hand_computed_scores():
     scores = package.get_label_quality_scores(labels, pred_probs)
     second = 0.8 * 0.4 + 0.2 * (0.8 * 0.9 + 0.2 * 0.9)
     np.testing.assert_allclose(scores, [0.9, second])
-    worst = our_rank.get_label_quality_scores(labels, pred_probs, aggregator_kwargs={"method": np.min})
+    worst = our_rank.get_label_quality_scores(
+        labels, pred_probs, aggregator_kwargs={"method": np.min}
+    )
     np.testing.assert_allclose(worst, [0.9, 0.4])
     # Method names are looked up case-insensitively, as in the reference.
-    np.testing.assert_array_equal(our_rank.get_label_quality_scores(labels, pred_probs, method="SELF_CONFIDENCE"), scores)
+    np.testing.assert_array_equal(
+        our_rank.get_label_quality_scores(labels, pred_probs, method="SELF_CONFIDENCE"), scores
+    )
 
 
 def test_default_aggregator_kwargs_is_read_only():
@@ -121,11 +139,19 @@ def test_default_aggregator_kwargs_is_read_only():
     ("kwargs", "error", "match"),
     [
         ({"method": "nope"}, ValueError, "'method' parameter"),
-        ({"method": "confidence_weighted_entropy", "adjust_pred_probs": True}, ValueError, "not supported"),
+        (
+            {"method": "confidence_weighted_entropy", "adjust_pred_probs": True},
+            ValueError,
+            "not supported",
+        ),
         ({"aggregator_kwargs": {"method": "median"}}, ValueError, "softmin"),
         ({"aggregator_kwargs": {"method": 3}}, TypeError, "str or a callable"),
         ({"aggregator_kwargs": {"alpha": 0.5}}, TypeError, "'method'"),
-        ({"aggregator_kwargs": {"method": "exponential_moving_average", "alpha": 2}}, ValueError, "alpha"),
+        (
+            {"aggregator_kwargs": {"method": "exponential_moving_average", "alpha": 2}},
+            ValueError,
+            "alpha",
+        ),
         ({"aggregator_kwargs": [1]}, TypeError, "dict"),
     ],
 )
@@ -180,18 +206,30 @@ def test_dataset_parity(n_classes, with_names, with_joint):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pd.testing.assert_frame_equal(
-            our_dataset.common_multilabel_issues(labels, pred_probs, class_names=class_names, confident_joint=joint),
-            ref_dataset.common_multilabel_issues(labels, pred_probs, class_names=class_names, confident_joint=joint),
+            our_dataset.common_multilabel_issues(
+                labels, pred_probs, class_names=class_names, confident_joint=joint
+            ),
+            ref_dataset.common_multilabel_issues(
+                labels, pred_probs, class_names=class_names, confident_joint=joint
+            ),
         )
         pd.testing.assert_frame_equal(
-            our_dataset.rank_classes_by_multilabel_quality(labels, pred_probs, class_names=class_names, joint=joint),
-            ref_dataset.rank_classes_by_multilabel_quality(labels, pred_probs, class_names=class_names, joint=joint),
+            our_dataset.rank_classes_by_multilabel_quality(
+                labels, pred_probs, class_names=class_names, joint=joint
+            ),
+            ref_dataset.rank_classes_by_multilabel_quality(
+                labels, pred_probs, class_names=class_names, joint=joint
+            ),
         )
         assert our_dataset.overall_multilabel_health_score(
             labels, pred_probs, confident_joint=joint
         ) == ref_dataset.overall_multilabel_health_score(labels, pred_probs, confident_joint=joint)
-        got = our_dataset.multilabel_health_summary(labels, pred_probs, class_names=class_names, confident_joint=joint, verbose=False)
-    expected = _reference_summary(labels, pred_probs, class_names=class_names, confident_joint=joint)
+        got = our_dataset.multilabel_health_summary(
+            labels, pred_probs, class_names=class_names, confident_joint=joint, verbose=False
+        )
+    expected = _reference_summary(
+        labels, pred_probs, class_names=class_names, confident_joint=joint
+    )
     assert got.keys() == expected.keys()
     assert got["overall_multilabel_health_score"] == expected["overall_multilabel_health_score"]
     assert 0 < got["overall_multilabel_health_score"] < 1
@@ -209,7 +247,9 @@ def test_common_issues_recomputed_from_the_per_class_flags():
     for _, row in table.iterrows():
         k = row["Class Index"]
         expected = np.count_nonzero(per_class[:, k] & (annotated[:, k] == row["In Given Label"]))
-        assert row["Num Examples"] == expected and row["In Suggested Label"] != row["In Given Label"]
+        assert (
+            row["Num Examples"] == expected and row["In Suggested Label"] != row["In Given Label"]
+        )
     assert table["Issue Probability"].is_monotonic_decreasing
     ranking = our_dataset.rank_classes_by_multilabel_quality(labels, pred_probs)
     np.testing.assert_allclose(ranking["Label Quality Score"], 1 - ranking["Label Noise"])
@@ -222,12 +262,20 @@ def test_summary_logs_and_never_prints(capsys, caplog):
         summary = our_dataset.multilabel_health_summary(labels, pred_probs)
     assert capsys.readouterr().out == ""
     text = caplog.text
-    assert "200 examples" in text and "Common multilabel issues" in text and "Label Quality Score" in text
+    assert (
+        "200 examples" in text
+        and "Common multilabel issues" in text
+        and "Label Quality Score" in text
+    )
     caplog.clear()
     with caplog.at_level(logging.INFO):
         our_dataset.multilabel_health_summary(labels, pred_probs, verbose=False)
     assert caplog.text == ""
-    assert set(summary) == {"overall_multilabel_health_score", "classes_by_multilabel_quality", "common_multilabel_issues"}
+    assert set(summary) == {
+        "overall_multilabel_health_score",
+        "classes_by_multilabel_quality",
+        "common_multilabel_issues",
+    }
 
 
 def test_dataset_bad_input():
@@ -238,7 +286,9 @@ def test_dataset_bad_input():
     with pytest.raises(ValueError, match=r"contains 2"):
         our_dataset.common_multilabel_issues([[0], [2], []], np.full((3, 2), 0.5))
     with pytest.raises(ValueError, match=r"\(2, 2, 2\)"):
-        our_dataset.common_multilabel_issues([[0], [1], []], np.full((3, 2), 0.5), confident_joint=np.ones((3, 2, 2)))
+        our_dataset.common_multilabel_issues(
+            [[0], [1], []], np.full((3, 2), 0.5), confident_joint=np.ones((3, 2, 2))
+        )
     # the count module's estimate_joint shapes agree with the confident joint's
     labels, pred_probs = make_multilabel(50, 3, seed=0)
     assert our_count.estimate_joint(labels, pred_probs, multi_label=True).shape == (3, 2, 2)

@@ -32,11 +32,15 @@ logger = logging.getLogger(__name__)
 
 def _num_examples(labels: Any, confident_joint: Any = None) -> int:
     if labels is None and confident_joint is None:
-        raise ValueError("labels is required (or a confident_joint, whose first class counts every example); got None.")
+        raise ValueError(
+            "labels is required (or a confident_joint, whose first class counts every example); got None."
+        )
     return len(labels) if labels is not None else int(np.sum(np.asarray(confident_joint)[0]))
 
 
-def _flags_by_class(labels_by_class: np.ndarray, probs_by_class: np.ndarray, confident_joint: Any) -> np.ndarray:
+def _flags_by_class(
+    labels_by_class: np.ndarray, probs_by_class: np.ndarray, confident_joint: Any
+) -> np.ndarray:
     """(K, N) default per-class flags (prune_by_noise_rate), the reference's
     find_multilabel_issues_per_class."""
     return _multilabel._per_class_flags(
@@ -44,14 +48,20 @@ def _flags_by_class(labels_by_class: np.ndarray, probs_by_class: np.ndarray, con
     )
 
 
-def _common_issues_table(labels_by_class, flags_by_class, num_examples: int, class_names) -> pd.DataFrame:
+def _common_issues_table(
+    labels_by_class, flags_by_class, num_examples: int, class_names
+) -> pd.DataFrame:
     """Two rows per class (annotated but should not be; not annotated but should be), by
     descending issue probability, built and sorted exactly as the reference builds them."""
     n_classes = labels_by_class.shape[0]
     counts = np.stack(
         [
-            np.count_nonzero(labels_by_class & flags_by_class, axis=1),  # in given, not in suggested
-            np.count_nonzero(~labels_by_class & flags_by_class, axis=1),  # not in given, in suggested
+            np.count_nonzero(
+                labels_by_class & flags_by_class, axis=1
+            ),  # in given, not in suggested
+            np.count_nonzero(
+                ~labels_by_class & flags_by_class, axis=1
+            ),  # not in given, in suggested
         ],
         axis=1,
     ).ravel()
@@ -64,7 +74,11 @@ def _common_issues_table(labels_by_class, flags_by_class, num_examples: int, cla
     table["In Suggested Label"] = [False, True] * n_classes
     table["Num Examples"] = counts
     table["Issue Probability"] = counts / num_examples
-    return pd.DataFrame.from_dict(table).sort_values(by=["Issue Probability"], ascending=False).reset_index(drop=True)
+    return (
+        pd.DataFrame.from_dict(table)
+        .sort_values(by=["Issue Probability"], ascending=False)
+        .reset_index(drop=True)
+    )
 
 
 def _class_ranking_table(issues: pd.DataFrame, num_examples: int, class_names) -> pd.DataFrame:
@@ -73,7 +87,11 @@ def _class_ranking_table(issues: pd.DataFrame, num_examples: int, class_names) -
     by_class: dict[Any, dict] = defaultdict(dict)
     names = issues["Class Name"] if class_names is not None else [None] * len(issues)
     for name, index, in_given, probability in zip(
-        names, issues["Class Index"], issues["In Given Label"], issues["Issue Probability"], strict=True
+        names,
+        issues["Class Index"],
+        issues["In Given Label"],
+        issues["Issue Probability"],
+        strict=True,
     ):  # 2K rows
         entry = by_class[index]
         if class_names is not None:
@@ -90,7 +108,14 @@ def _class_ranking_table(issues: pd.DataFrame, num_examples: int, class_names) -
         columns["Class Index"].append(index)
         for key, value in entry.items():
             columns[key].append(value)
-    return_columns = ["Class Index", "Label Issues", "Inverse Label Issues", "Label Noise", "Inverse Label Noise", "Label Quality Score"]
+    return_columns = [
+        "Class Index",
+        "Label Issues",
+        "Inverse Label Issues",
+        "Label Noise",
+        "Inverse Label Noise",
+        "Label Quality Score",
+    ]
     if class_names is not None:
         return_columns.insert(0, "Class Name")
     frame = pd.DataFrame.from_dict(columns).sort_values(by="Label Quality Score", ascending=True)
@@ -135,11 +160,15 @@ def rank_classes_by_multilabel_quality(
     and ``confident_joint`` only gives the number of examples when ``labels`` is None.
     """
     num_examples = _num_examples(labels, confident_joint)
-    issues = common_multilabel_issues(labels, pred_probs, class_names=class_names, confident_joint=joint)
+    issues = common_multilabel_issues(
+        labels, pred_probs, class_names=class_names, confident_joint=joint
+    )
     return _class_ranking_table(issues, num_examples, class_names)
 
 
-def overall_multilabel_health_score(labels: list | None = None, pred_probs: Any = None, *, confident_joint: Any = None) -> float:
+def overall_multilabel_health_score(
+    labels: list | None = None, pred_probs: Any = None, *, confident_joint: Any = None
+) -> float:
     """1 - the fraction of examples flagged by the default multi-label find_label_issues."""
     num_examples = _num_examples(labels)
     issues = _multilabel.find_label_issues(labels, pred_probs, confident_joint=confident_joint)
@@ -168,15 +197,23 @@ def multilabel_health_summary(
     labels_by_class, probs_by_class = check_multilabel_inputs(labels, pred_probs)
     n_examples = labels_by_class.shape[1]
     flags_without_joint = _flags_by_class(labels_by_class, probs_by_class, None)
-    flags = flags_without_joint if confident_joint is None else _flags_by_class(labels_by_class, probs_by_class, confident_joint)
+    flags = (
+        flags_without_joint
+        if confident_joint is None
+        else _flags_by_class(labels_by_class, probs_by_class, confident_joint)
+    )
     class_ranking = _class_ranking_table(
-        _common_issues_table(labels_by_class, flags_without_joint, n_examples, class_names), n_examples, class_names
+        _common_issues_table(labels_by_class, flags_without_joint, n_examples, class_names),
+        n_examples,
+        class_names,
     )
     common_issues = _common_issues_table(labels_by_class, flags, n_examples, class_names)
     health_score = 1.0 - np.count_nonzero(flags.any(axis=0)) / n_examples
     if verbose:
         logger.info("Dataset health summary for a multi-label dataset of %d examples", num_examples)
-        logger.info("Overall class quality and noise across your dataset:\n%s", class_ranking.to_string())
+        logger.info(
+            "Overall class quality and noise across your dataset:\n%s", class_ranking.to_string()
+        )
         logger.info("Common multilabel issues:\n%s", common_issues.to_string())
         logger.info("Overall multilabel health score: %.4f", health_score)
     return {

@@ -61,7 +61,11 @@ def get_label_quality_scores(
     aggregator = check_aggregator(aggregator_kwargs)
     labels_by_class, probs_by_class = check_multilabel_inputs(labels, pred_probs)
     return multilabel_scores(
-        labels_by_class, probs_by_class, method=method, adjust_pred_probs=adjust_pred_probs, aggregator=aggregator
+        labels_by_class,
+        probs_by_class,
+        method=method,
+        adjust_pred_probs=adjust_pred_probs,
+        aggregator=aggregator,
     )
 
 
@@ -77,4 +81,6 @@ def get_label_quality_scores_per_class(
     method = _method_name(method)
     check_scoring("method", method, adjust_pred_probs, caller="get_label_quality_scores_per_class")
     labels_by_class, probs_by_class = check_multilabel_inputs(labels, pred_probs)
-    return class_scores(labels_by_class, probs_by_class, method=method, adjust_pred_probs=adjust_pred_probs)
+    return class_scores(
+        labels_by_class, probs_by_class, method=method, adjust_pred_probs=adjust_pred_probs
+    )
