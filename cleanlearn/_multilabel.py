@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import logging
 import warnings
+from functools import partial
 from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
+from joblib import Parallel, cpu_count, delayed
 
 from cleanlearn._multilabel_binary import (
     binary_confident_joint,
@@ -48,6 +50,9 @@ from cleanlearn.filter import (
 from cleanlearn.validation import Interval, Options, check_n_jobs, validate_params
 
 logger = logging.getLogger("cleanlearn.filter")
+
+# Below this many pred_probs entries the per-class loop runs in one thread.
+_THREADS_MIN_SIZE = 1 << 20
 
 
 # ---------------------------------------------------------------------------------------
@@ -308,6 +313,73 @@ def _checked_filter_joint(confident_joint: Any, n_classes: int) -> np.ndarray | 
     return _checked_multilabel_joint(confident_joint, n_classes)
 
 
+def _predicted_neq_given(has_class, p, not_p, **_) -> tuple[np.ndarray, list]:
+    return (p > not_p) != has_class, []
+
+
+def _off_diagonal(has_class, p, not_p, **_) -> tuple[np.ndarray, list]:
+    """confident_learning: the examples counted off the diagonal (a given joint is ignored)."""
+    counted, guess_in = binary_guesses(p, not_p, binary_thresholds(has_class, p, not_p))
+    return counted & (guess_in != has_class), []
+
+
+def _lowest_scores(has_class, p, not_p, *, method: str, **_) -> tuple[np.ndarray, list]:
+    """low_*: as many as confident_learning finds (the binary num_label_issues, post-filter
+    included), those with the lowest ``method`` scores. No post-filter after, as the reference."""
+    off_diagonal, _ = _off_diagonal(has_class, p, not_p)
+    num_issues = int(np.count_nonzero(off_diagonal & ~binary_near_given(has_class, p, not_p)))
+    return _take_smallest(binary_scores(has_class, p, method=method), num_issues), []
+
+
+def _pruned(
+    has_class,
+    p,
+    not_p,
+    *,
+    by_class,
+    by_noise_rate,
+    class_joint,
+    remove_count,
+    frac_noise,
+    min_examples_per_class,
+) -> tuple[np.ndarray, list]:
+    """prune_by_class / prune_by_noise_rate / both with the binary (calibrated) joint."""
+    if class_joint is None:
+        counted, guess_in = binary_guesses(p, not_p, binary_thresholds(has_class, p, not_p))
+        class_joint = binary_confident_joint(has_class, counted, guess_in, calibrate=True)
+    prune_counts = _prune_counts(
+        class_joint, min_examples_per_class=min_examples_per_class, frac_noise=frac_noise
+    )
+    if remove_count is not None:
+        # The reference asks each binary problem to remove [n_k, 0]: n_k examples among
+        # those *without* class k, none among those with it.
+        prune_counts = _prune_counts_to_remove(
+            prune_counts, label_counts(has_class), np.array([remove_count, 0])
+        )
+    return binary_pruned(
+        has_class,
+        p,
+        not_p,
+        prune_counts,
+        by_class=by_class,
+        by_noise_rate=by_noise_rate,
+        min_examples_per_class=min_examples_per_class,
+    )
+
+
+# Per class: (flags before the post-filter, binary classes too small to prune).
+_CLASS_FILTERS = {
+    "prune_by_noise_rate": partial(_pruned, by_class=False, by_noise_rate=True),
+    "prune_by_class": partial(_pruned, by_class=True, by_noise_rate=False),
+    "both": partial(_pruned, by_class=True, by_noise_rate=True),
+    "confident_learning": _off_diagonal,
+    "predicted_neq_given": _predicted_neq_given,
+    "low_normalized_margin": partial(_lowest_scores, method="normalized_margin"),
+    "low_self_confidence": partial(_lowest_scores, method="self_confidence"),
+}
+_NO_POST_FILTER = ("low_normalized_margin", "low_self_confidence")
+
+
 def _issues_by_class(
     labels_by_class: np.ndarray,
     probs_by_class: np.ndarray,
@@ -317,58 +389,43 @@ def _issues_by_class(
     num_to_remove_per_class: np.ndarray | None,
     min_examples_per_class: int,
     confident_joint: np.ndarray | None,
+    n_jobs: int | None = None,
 ) -> np.ndarray:
     """(K, N) bool: row k flags the examples whose class-k annotation looks wrong (the
-    reference's single-label find_label_issues on class k's binary problem)."""
+    reference's single-label find_label_issues on class k's binary problem).
+
+    Classes run in ``n_jobs`` threads (None or 1: this thread; numpy releases the GIL in
+    the passes over each column); each writes its own row, so results never depend on it.
+    """
     n_classes, n_samples = probs_by_class.shape
     flags_by_class = np.zeros((n_classes, n_samples), dtype=bool)
-    too_few = []
-    for k, (has_class, p) in enumerate(zip(labels_by_class, probs_by_class, strict=True)):
+    class_filter = _CLASS_FILTERS[filter_by]
+
+    def flag_class(k: int) -> list:
+        has_class, p = labels_by_class[k], probs_by_class[k]
         not_p = 1 - p
-        if filter_by == "predicted_neq_given":
-            flags = (p > not_p) != has_class
-        elif (
-            filter_by == "confident_learning"
-        ):  # the examples off the diagonal; a given joint is ignored
-            counted, guess_in = binary_guesses(p, not_p, binary_thresholds(has_class, p, not_p))
-            flags = counted & (guess_in != has_class)
-        elif filter_by in ("low_normalized_margin", "low_self_confidence"):
-            # As many as confident_learning finds (the binary num_label_issues), the lowest
-            # scores; the reference applies no post-filter here.
-            counted, guess_in = binary_guesses(p, not_p, binary_thresholds(has_class, p, not_p))
-            off_diagonal = (
-                counted & (guess_in != has_class) & ~binary_near_given(has_class, p, not_p)
-            )
-            scores = binary_scores(has_class, p, method=filter_by[4:], adjust_pred_probs=False)
-            flags_by_class[k] = _take_smallest(scores, int(np.count_nonzero(off_diagonal)))
-            continue
-        else:
-            if confident_joint is None:
-                counted, guess_in = binary_guesses(p, not_p, binary_thresholds(has_class, p, not_p))
-                class_joint = binary_confident_joint(has_class, counted, guess_in, calibrate=True)
-            else:
-                class_joint = confident_joint[k]
-            prune_counts = _prune_counts(
-                class_joint, min_examples_per_class=min_examples_per_class, frac_noise=frac_noise
-            )
-            if num_to_remove_per_class is not None:
-                # The reference asks each binary problem to remove [n_k, 0]: n_k examples among
-                # those *without* class k, none among those with it.
-                prune_counts = _prune_counts_to_remove(
-                    prune_counts, label_counts(has_class), np.array([num_to_remove_per_class[k], 0])
-                )
-            flags, class_too_few = binary_pruned(
-                has_class,
-                p,
-                not_p,
-                prune_counts,
-                by_class=filter_by in ("prune_by_class", "both"),
-                by_noise_rate=filter_by in ("prune_by_noise_rate", "both"),
-                min_examples_per_class=min_examples_per_class,
-            )
-            too_few.extend((k, bool(given)) for given in class_too_few)
-        flags &= ~binary_near_given(has_class, p, not_p)
+        flags, too_few = class_filter(
+            has_class,
+            p,
+            not_p,
+            class_joint=None if confident_joint is None else confident_joint[k],
+            remove_count=None if num_to_remove_per_class is None else num_to_remove_per_class[k],
+            frac_noise=frac_noise,
+            min_examples_per_class=min_examples_per_class,
+        )
+        if filter_by not in _NO_POST_FILTER:
+            flags &= ~binary_near_given(has_class, p, not_p)
         flags_by_class[k] = flags
+        return [(k, bool(given)) for given in too_few]
+
+    n_threads = _n_threads(n_jobs, n_tasks=n_classes, size=probs_by_class.size)
+    if n_threads == 1:
+        too_few = [flag_class(k) for k in range(n_classes)]
+    else:
+        too_few = Parallel(n_jobs=n_threads, prefer="threads")(
+            delayed(flag_class)(k) for k in range(n_classes)
+        )
+    too_few = [pair for pairs in too_few for pair in pairs]
     if too_few:
         warnings.warn(
             "May not flag all label issues of (class, in given label) "
@@ -376,6 +433,13 @@ def _issues_by_class(
             stacklevel=4,
         )
     return flags_by_class
+
+
+def _n_threads(n_jobs: int | None, *, n_tasks: int, size: int) -> int:
+    """n_jobs threads (-1: all cores) for the per-class loop; one for None, 1 and small inputs."""
+    if n_jobs is None or n_jobs == 1 or n_tasks < 2 or size < _THREADS_MIN_SIZE:
+        return 1
+    return max(1, min(cpu_count() if n_jobs == -1 else n_jobs, n_tasks))
 
 
 def _ranked(
@@ -425,11 +489,12 @@ def find_multilabel_issues_per_class(
     flags_by_class = _per_class_flags(
         labels_by_class,
         probs_by_class,
-        filter_by,
-        frac_noise,
-        num_to_remove_per_class,
-        min_examples_per_class,
-        confident_joint,
+        filter_by=filter_by,
+        frac_noise=frac_noise,
+        num_to_remove_per_class=num_to_remove_per_class,
+        min_examples_per_class=min_examples_per_class,
+        confident_joint=confident_joint,
+        n_jobs=n_jobs,
     )
     if return_indices_ranked_by is None:
         return np.ascontiguousarray(flags_by_class.T)
@@ -446,14 +511,18 @@ def find_multilabel_issues_per_class(
 
 
 def _per_class_flags(
-    labels_by_class,
-    probs_by_class,
-    filter_by,
-    frac_noise,
-    num_to_remove_per_class,
-    min_examples_per_class,
-    confident_joint,
+    labels_by_class: np.ndarray,
+    probs_by_class: np.ndarray,
+    *,
+    filter_by: str = "prune_by_noise_rate",
+    frac_noise: float = 1.0,
+    num_to_remove_per_class: Any = None,
+    min_examples_per_class: int = 1,
+    confident_joint: Any = None,
+    n_jobs: int | None = None,
 ) -> np.ndarray:
+    """:func:`_issues_by_class` after the checks of num_to_remove_per_class and the joint
+    (inputs already checked; the defaults are those of find_label_issues)."""
     n_classes = probs_by_class.shape[0]
     if filter_by == "confident_learning" and confident_joint is not None:
         warnings.warn(
@@ -470,6 +539,7 @@ def _per_class_flags(
         num_to_remove_per_class=_check_num_to_remove(num_to_remove_per_class, n_classes),
         min_examples_per_class=min_examples_per_class,
         confident_joint=_checked_filter_joint(confident_joint, n_classes),
+        n_jobs=n_jobs,
     )
 
 
@@ -507,7 +577,7 @@ def find_label_issues(
         num_issues = int(
             np.count_nonzero(
                 _per_class_flags(
-                    labels_by_class, probs_by_class, "confident_learning", 1.0, None, 1, None
+                    labels_by_class, probs_by_class, filter_by="confident_learning", n_jobs=n_jobs
                 ).any(axis=0)
             )
         )
@@ -523,11 +593,12 @@ def find_label_issues(
         issue_mask = _per_class_flags(
             labels_by_class,
             probs_by_class,
-            filter_by,
-            frac_noise,
-            num_to_remove_per_class,
-            min_examples_per_class,
-            confident_joint,
+            filter_by=filter_by,
+            frac_noise=frac_noise,
+            num_to_remove_per_class=num_to_remove_per_class,
+            min_examples_per_class=min_examples_per_class,
+            confident_joint=confident_joint,
+            n_jobs=n_jobs,
         ).any(axis=0)
     if verbose:
         logger.info("Number of label issues found: %d", np.count_nonzero(issue_mask))

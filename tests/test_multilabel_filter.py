@@ -533,3 +533,27 @@ def test_bad_count_arguments():
     with pytest.raises(TypeError, match="multi_label"):
         our_count.compute_confident_joint(labels, pred_probs, multi_label="yes")
     assert to_lists(np.array([[1, 0, 1], [0, 0, 0]])) == [[0, 2], []]
+
+
+def test_results_do_not_depend_on_n_jobs(monkeypatch):
+    from cleanlearn import _multilabel
+
+    monkeypatch.setattr(_multilabel, "_THREADS_MIN_SIZE", 0)  # threads even on small inputs
+    labels, pred_probs = make_multilabel(300, 6, seed=15)
+    for filter_by in FILTERS:
+        serial = quiet(
+            ours.find_multilabel_issues_per_class, labels, pred_probs, filter_by=filter_by
+        )
+        for n_jobs in (2, -1):
+            threaded = quiet(
+                ours.find_multilabel_issues_per_class,
+                labels,
+                pred_probs,
+                filter_by=filter_by,
+                n_jobs=n_jobs,
+            )
+            np.testing.assert_array_equal(threaded, serial, err_msg=f"{filter_by} n_jobs={n_jobs}")
+        np.testing.assert_array_equal(
+            quiet(ours.find_label_issues, labels, pred_probs, filter_by=filter_by, n_jobs=2),
+            quiet(ours.find_label_issues, labels, pred_probs, filter_by=filter_by),
+        )

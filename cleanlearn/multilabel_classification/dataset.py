@@ -44,7 +44,7 @@ def _flags_by_class(
     """(K, N) default per-class flags (prune_by_noise_rate), the reference's
     find_multilabel_issues_per_class."""
     return _multilabel._per_class_flags(
-        labels_by_class, probs_by_class, "prune_by_noise_rate", 1.0, None, 1, confident_joint
+        labels_by_class, probs_by_class, confident_joint=confident_joint
     )
 
 

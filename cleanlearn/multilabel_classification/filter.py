@@ -4,7 +4,7 @@ A drop-in for ``cleanlab.multilabel_classification.filter`` 2.9.0. Each class is
 problem (does the class apply to the example or not) solved by confident learning exactly as
 cleanlab's single-label ``find_label_issues`` would solve it; an example is an issue when any
 of its classes is. The work is vectorised over examples, one pass per class, with no
-process pool (``n_jobs`` is accepted for compatibility; results never depend on it).
+process pool (``n_jobs`` threads over classes on large inputs; results never depend on it).
 """
 
 from __future__ import annotations
@@ -62,8 +62,9 @@ def find_label_issues(
         One-vs-rest confident joint (``cleanlearn.count.compute_confident_joint(...,
         multi_label=True)``); computed when not given. A single-label (K, K) joint is
         ignored with a warning, as in the reference.
-    n_jobs : None or int
-        Accepted for compatibility; the work runs in this thread.
+    n_jobs : None, -1 or int >= 1
+        Threads for the per-class work on large inputs (-1: all cores; None or 1: this
+        thread). Results do not depend on it.
     verbose : bool
         Log the number of issues found (logging level INFO).
     low_memory : bool
