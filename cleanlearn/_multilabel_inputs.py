@@ -53,7 +53,10 @@ def check_multilabel_labels(labels: Any, *, n_classes: int, name: str = "labels"
             f"{name} must hold one list of class indices per example when multi_label=True "
             f"({_EXAMPLE}); {name}[{row}] is {labels[row]!r}. For single-label data use multi_label=False."
         ) from None
-    flat = np.asarray(list(itertools.chain.from_iterable(labels)))
+    try:
+        flat = np.asarray(list(itertools.chain.from_iterable(labels)))
+    except ValueError:  # ragged nesting, e.g. [[0, [1]]]
+        flat = np.empty((0, 0))  # (reported below, with the row)
     if flat.size == 0:
         flat = flat.astype(np.intp)
     if flat.ndim != 1 or flat.dtype.kind not in "iuf":

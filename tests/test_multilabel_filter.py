@@ -461,6 +461,8 @@ def test_drop_in_signatures():
         ([[0], [], [-1]], ValueError, r"labels\[2\]"),
         ([[0], ["a"], []], TypeError, r"labels\[1\]"),
         ([[0], [1.5], []], ValueError, r"labels\[1\]"),
+        ([[0], [1, [2]], []], TypeError, r"labels\[1\]"),
+        ([[0], None, []], TypeError, r"labels\[1\] is None"),
         ([], ValueError, "empty"),
     ],
 )
