@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 __all__ = [
     "describe_noise",
@@ -211,6 +212,8 @@ def plot_summary(frame: pd.DataFrame) -> Figure:
             drawn.append(values)
         low, high = _fitted_limits(np.concatenate(drawn), from_zero=fmt == "{:.0f}" or "error" in title)
         axes.set_xlim(low, high)
+        axes.xaxis.set_major_locator(MaxNLocator(nbins=5))
+        axes.tick_params(axis="x", labelsize=8)
         for row, state in zip(rows, status, strict=True):
             if state != "ok":
                 axes.text(low + 0.02 * (high - low), row, str(state), va="center", fontsize=8,
@@ -240,8 +243,11 @@ def _fitted_limits(values: np.ndarray, from_zero: bool) -> tuple[float, float]:
     return low, high + 0.35 * (high - low if high > low else span)
 
 
+SHORT_LABELS = {"n_label_issues": "flagged", "n_true_errors": "true errors", "noise_matrix_error": "noise matrix error"}
+
+
 def _metric_label(name: str) -> str:
-    return name.removeprefix("test_accuracy_").removeprefix("issue_")
+    return SHORT_LABELS.get(name, name.removeprefix("test_accuracy_").removeprefix("issue_"))
 
 
 def job_label_names(override_columns: Sequence[str]) -> list[str]:

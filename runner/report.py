@@ -425,7 +425,9 @@ def write_sweep_report(sweep_dir: str | Path) -> Path:
             _p("Swept: " + (", ".join(varying) or "nothing") + ". Same in every job: "
                + (", ".join(f"{c}={frame[c].iloc[0]}" for c in constant) or "nothing") + ".")]
     body += ["<h2>Results</h2>", _results_table(sweep_dir / "results.csv")]
-    body += ["<h2>Comparisons</h2>", _csv_table_or_note(sweep_dir / "comparisons.csv", "comparisons")]
+    body += ["<h2>Comparisons</h2>", _csv_table_or_note(
+        sweep_dir / "comparisons.csv", "comparisons",
+        missing="No comparisons.csv in this sweep (written by the results step of runner.summarize).")]
     body += ["<h2>Figures</h2>", _image_or_note(sweep_dir / "results.png", "results"),
              _image_or_note(sweep_dir / "summary.png", "summary")]
     body += ["<h2>Jobs</h2>", _jobs_table(frame, varying, dirs)]
@@ -603,9 +605,9 @@ def _table(header: Sequence[str], rows: Sequence[str], table_id: str) -> str:
             + "\n".join(rows) + "</tbody></table>")
 
 
-def _csv_table_or_note(path: Path, table_id: str, max_rows: int | None = None) -> str:
+def _csv_table_or_note(path: Path, table_id: str, max_rows: int | None = None, missing: str | None = None) -> str:
     if not path.is_file():
-        return _p(f"No {path.name} in this dir (older runs, or written by a newer runner).")
+        return _p(missing or f"No {path.name} in this dir (runs before it was written have none).")
     frame = pd.read_csv(path)
     note = ""
     if max_rows is not None and len(frame) > max_rows:
