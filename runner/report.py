@@ -88,7 +88,7 @@ th{background:#f0f0f0}table.sortable th{cursor:pointer}table.sortable th:hover{b
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.true-error td.detection{color:#1a7f37;font-weight:600}tr.false-detection td.detection{color:#b00020}
 img.thumb{width:48px;height:auto;image-rendering:pixelated;border:1px solid #ccc}
-img.figure{max-width:100%;height:auto}
+img.figure{max-width:100%;height:auto}img.grid{max-width:760px}
 .features{font-family:ui-monospace,monospace;font-size:.85em}.text{max-width:40em}
 """
 
@@ -232,7 +232,7 @@ def _write_run_report(run_dir: Path, top_k: int | None) -> Path:
                   + ("; red outline = true error" if has_truth else ""),
         )
         atomic_write_bytes(run_dir / FLAGGED_FIGURE, plots.png_bytes(figure))
-        figure_html = _image(run_dir / FLAGGED_FIGURE, "flagged examples")
+        figure_html = _image(run_dir / FLAGGED_FIGURE, "flagged examples", css="figure grid")
 
     body = [
         f"<h1>{_e(title)}</h1>",
@@ -619,9 +619,9 @@ def _csv_table_or_note(path: Path, table_id: str, max_rows: int | None = None, m
     return note + _table([str(c) for c in frame.columns], lines, table_id)
 
 
-def _image(path: Path, alt: str) -> str:
+def _image(path: Path, alt: str, css: str = "figure") -> str:
     data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return f'<p><img class="figure" alt="{_e(alt)}" src="data:image/png;base64,{data}"></p>'
+    return f'<p><img class="{css}" alt="{_e(alt)}" src="data:image/png;base64,{data}"></p>'
 
 
 def _image_or_note(path: Path, alt: str) -> str:
