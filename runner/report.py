@@ -127,12 +127,14 @@ class Examples:
 
 def load_examples(cfg: Mapping) -> tuple[Examples | None, str]:
     """The examples of the run's dataset and a line saying where they come from (or why not)."""
+    from runner import data as runner_data
+
     dataset = cfg.get("dataset") or {}
     name = dataset.get("name")
     image_shape = dataset.get("image_shape")
     try:
-        if "_target_" in dataset:
-            return _examples_from_dataset_type(dataset)
+        if "_target_" in dataset and hasattr(runner_data, "call_loader"):
+            return _examples_from_dataset_type(dataset, int(cfg.get("seed") or 0))
         if name == "digits":
             from sklearn.datasets import load_digits
 
@@ -156,11 +158,15 @@ def load_examples(cfg: Mapping) -> tuple[Examples | None, str]:
     return None, f"dataset={name} has no examples to show (only precomputed pred_probs or generated features)"
 
 
-def _examples_from_dataset_type(dataset: Mapping) -> tuple[Examples | None, str]:
-    """A ``runner.datasets.Dataset`` built from the config: its examples, else its features."""
-    from hydra.utils import instantiate
+def _examples_from_dataset_type(dataset: Mapping, seed: int) -> tuple[Examples | None, str]:
+    """A ``runner.datasets.Dataset`` built from the config, as the run built it (the loader
+    gets the run's data seed): its examples, else its features."""
+    from omegaconf import OmegaConf
 
-    loaded = instantiate(dict(dataset), _convert_="all")
+    from runner import data
+    from runner.experiment import derive_seeds
+
+    loaded = data.call_loader(OmegaConf.create(dict(dataset)), data_seed=derive_seeds(seed).data)
     examples = getattr(loaded, "examples", None)
     image_shape = getattr(loaded, "image_shape", None)
     target = dataset["_target_"]
@@ -486,12 +492,17 @@ def _jobs_table(frame: pd.DataFrame, varying: list[str], dirs: Mapping[str, Path
     return _table(header, lines, "jobs")
 
 
+# Swept keys under these config groups are methods; every other swept key is a condition
+# (as in the results step of runner.summarize).
+METHOD_GROUPS = ("classifier", "cleanlearning", "quality_score")
+
+
 def _method_axes(sweep_dir: Path, frame: pd.DataFrame, varying: list[str], dirs) -> tuple[list[str], list[str]]:
-    """(method axes, replicate keys) among the swept keys, as the results step defines them:
-    ``summary.method_axes`` / ``summary.replicate_by`` of the sweep's config when set, else
-    the keys under cleanlearning.* and classifier, and seed."""
-    summary_cfg: Mapping = {}
-    for name in frame["dir"].astype(str):
+    """(method axes, replicate keys) among the swept keys: ``summary.method_axes`` and
+    ``summary.replicate_by`` of the sweep (multirun.yaml, else a job's resolved config) when
+    set, else the keys under METHOD_GROUPS, and seed."""
+    summary_cfg = ((_load_yaml(sweep_dir / "multirun.yaml") or {}).get("summary")) or {}
+    for name in ([] if summary_cfg else frame["dir"].astype(str)):
         cfg = _load_yaml(dirs[name] / "resolved_config.yaml") if name in dirs else None
         if cfg:
             summary_cfg = cfg.get("summary") or {}
@@ -503,7 +514,7 @@ def _method_axes(sweep_dir: Path, frame: pd.DataFrame, varying: list[str], dirs)
         axes = [axes] if isinstance(axes, str) else list(axes)
         methods = [c for c in varying if c in axes]
     else:
-        methods = [c for c in varying if c.startswith("cleanlearning.") or c.split(".")[0] == "classifier"]
+        methods = [c for c in varying if c.split(".", 1)[0] in METHOD_GROUPS]
     return methods, [c for c in varying if c in replicate]
 
 
@@ -512,8 +523,8 @@ def _agreement_sections(sweep_dir: Path, frame: pd.DataFrame, varying: list[str]
         return [_p("No jobs.")]
     methods, replicate = _method_axes(sweep_dir, frame, varying, dirs)
     if not methods:
-        return [_p("Only one method in this sweep (no cleanlearning.* or classifier key is swept): "
-                   "nothing to compare.")]
+        return [_p("Only one method in this sweep (no classifier, cleanlearning.* or quality_score key is "
+                   "swept, nor any of summary.method_axes): nothing to compare.")]
     conditions = [c for c in varying if c not in methods]  # replicates included: same seed = same split
     ok = frame[frame["status"] == "ok"]
     method_names = plots.job_label_names(methods)

@@ -416,9 +416,39 @@ def test_sweep_without_a_method_axis_says_there_is_nothing_to_compare(tmp_path):
         (job / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump([overrides[1], f"noise.rate=0.{job.name}"]))
     text = write_sweep_report(sweep_dir).read_text()
     assert "Only one method in this sweep" in text and 'id="jaccard"' not in text
+    # summary.method_axes of the sweep (multirun.yaml) names the methods instead.
+    (sweep_dir / "multirun.yaml").write_text(yaml.safe_dump({"summary": {"method_axes": ["noise.rate"]}}))
+    page = Tables(write_sweep_report(sweep_dir).read_text())
+    # seed 0: jobs 0 (a, rate 0.0) and 1 (b, rate 0.1); seed 1: jobs 2 (a) and 3 (b)
+    assert [r[:3] for r in page.tables["jaccard"]] == [["noise.rate=0.0", "noise.rate=0.1", "1"],
+                                                      ["noise.rate=0.2", "noise.rate=0.3", "1"]]
 
 
 def test_report_cli_refuses_a_missing_dir(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main([str(tmp_path / "nope")])
     assert "is not a directory" in capsys.readouterr().err
+
+
+def test_examples_come_from_the_dataset_loader_when_the_config_names_one(tmp_path, monkeypatch):
+    """A dataset config with _target_ (runner.datasets): its loader's examples, text here."""
+    import types
+
+    from runner import data as runner_data
+    from runner.experiment import derive_seeds
+
+    texts = [f"review number {k} <b>" for k in range(6)]
+    calls = []
+
+    def call_loader(dataset, *, data_seed):
+        calls.append((dataset["_target_"], dataset["path"], data_seed))
+        return types.SimpleNamespace(examples=texts, image_shape=None, features=None)
+
+    monkeypatch.setattr(runner_data, "call_loader", call_loader, raising=False)
+    issues = issues_frame([4, 1], [True, True], [0.1, 0.2], ["pos", "neg"], ["neg", "pos"])
+    dataset = {"_target_": "my.loaders.reviews", "name": "reviews", "path": "reviews.csv", "test_size": 0.25}
+    run_dir = make_run_dir(tmp_path, dataset, issues, seed=3)
+    write_run_report(run_dir)
+    assert calls == [("my.loaders.reviews", "reviews.csv", derive_seeds(3).data)]
+    rows = Tables((run_dir / "report.html").read_text()).tables["flagged"]
+    assert [r[-1] for r in rows] == [texts[4], texts[1]]  # by original row; escaped markup shown as text
