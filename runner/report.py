@@ -32,6 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -476,9 +477,9 @@ def _jobs_table(frame: pd.DataFrame, varying: list[str], dirs: Mapping[str, Path
     header = ["job", *plots.job_label_names(varying), "status", *key_metrics, "report"]
     lines = []
     for _, row in frame.iterrows():
-        job_dir = dirs.get(str(row["dir"]))
+        job_dir = _job_dir(dirs, row["dir"])
         report = job_dir / REPORT if job_dir is not None else None
-        link = (f'<a href="{_e(str(row["dir"]))}/{REPORT}">{_e(str(row["dir"]))}/{REPORT}</a>'
+        link = (f'<a href="{_e(quote(job_dir.name))}/{REPORT}">{_e(job_dir.name)}/{REPORT}</a>'
                 if report is not None and report.is_file() else '<span class="note">none</span>')
         status = str(row["status"])
         if status == "failed" and isinstance(row.get("error"), str):
@@ -502,8 +503,9 @@ def _method_axes(sweep_dir: Path, frame: pd.DataFrame, varying: list[str], dirs)
     ``summary.replicate_by`` of the sweep (multirun.yaml, else a job's resolved config) when
     set, else the keys under METHOD_GROUPS, and seed."""
     summary_cfg = ((_load_yaml(sweep_dir / "multirun.yaml") or {}).get("summary")) or {}
-    for name in ([] if summary_cfg else frame["dir"].astype(str)):
-        cfg = _load_yaml(dirs[name] / "resolved_config.yaml") if name in dirs else None
+    for name in ([] if summary_cfg else frame["dir"]):
+        job_dir = _job_dir(dirs, name)
+        cfg = _load_yaml(job_dir / "resolved_config.yaml") if job_dir is not None else None
         if cfg:
             summary_cfg = cfg.get("summary") or {}
             break
@@ -536,7 +538,7 @@ def _agreement_sections(sweep_dir: Path, frame: pd.DataFrame, varying: list[str]
     groups: dict[tuple, dict[str, set]] = {}
     truth: dict[tuple, set | None] = {}
     for _, row in ok.iterrows():
-        issues = _read_issues(dirs.get(str(row["dir"])))
+        issues = _read_issues(_job_dir(dirs, row["dir"]))
         if issues is None:
             continue
         key = tuple(str(row[c]) for c in conditions)
@@ -588,6 +590,11 @@ def _agreement_sections(sweep_dir: Path, frame: pd.DataFrame, varying: list[str]
     sections += ["<h3>True errors no method flags</h3>",
                  _table(["condition", "methods run", "flagged by none", "true errors"], lines, "missed-by-all")]
     return sections
+
+
+def _job_dir(dirs: Mapping[str, Path], name) -> Path | None:
+    """The job dir of a summary row: its ``dir`` is the dir's name (or, merged, its path)."""
+    return dirs.get(str(name)) or dirs.get(Path(str(name)).name)
 
 
 def _read_issues(job_dir: Path | None) -> pd.DataFrame | None:

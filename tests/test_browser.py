@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from matplotlib.image import imread
 
 pytestmark = pytest.mark.slow
@@ -70,6 +71,14 @@ def browser(tmp_path_factory):
         SeleniumManager.binary_paths = original
 
 
+def job_dir(sweep_dir: Path, filter_by: str, seed: int) -> Path:
+    """The job dir of one combination, found by its overrides (not by its dir's name)."""
+    wanted = {f"cleanlearning.find_label_issues_kwargs.filter_by={filter_by}", f"seed={seed}"}
+    (found,) = [path for path in sweep_dir.iterdir() if (path / ".hydra" / "overrides.yaml").is_file()
+                and wanted <= set(yaml.safe_load((path / ".hydra" / "overrides.yaml").read_text()))]
+    return found
+
+
 def open_page(driver, path: Path) -> list[dict]:
     """Load a report from disk; return the console messages it logged."""
     driver.get_log("browser")  # drop messages of the previous page
@@ -106,7 +115,7 @@ def assert_screenshot_not_blank(driver, path: Path) -> None:
 def test_run_report_renders_in_chromium(sweep_dir, browser, tmp_path):
     from selenium.webdriver.common.by import By
 
-    job = sweep_dir / "0"
+    job = job_dir(sweep_dir, "prune_by_noise_rate", 0)
     messages = open_page(browser, job / "report.html")
     assert [m for m in messages if m["level"] == "SEVERE"] == []
 
@@ -137,15 +146,15 @@ def test_sweep_report_renders_in_chromium_and_links_to_the_runs(sweep_dir, brows
     messages = open_page(browser, sweep_dir / "report.html")
     assert [m for m in messages if m["level"] == "SEVERE"] == []
     jobs = rows(browser, "jobs")
-    assert [r[-1] for r in jobs] == [f"{n}/report.html" for n in range(4)]
-    assert [r[1:3] for r in jobs] == [["prune_by_noise_rate", "0"], ["prune_by_noise_rate", "1"],
-                                      ["both", "0"], ["both", "1"]]
+    combinations = [("prune_by_noise_rate", 0), ("prune_by_noise_rate", 1), ("both", 0), ("both", 1)]
+    assert [r[1:3] for r in jobs] == [[method, str(seed)] for method, seed in combinations]
+    assert [r[-1] for r in jobs] == [f"{job_dir(sweep_dir, *c).name}/report.html" for c in combinations]
     (pair,) = rows(browser, "jaccard")
     assert pair[:3] == ["filter_by=both", "filter_by=prune_by_noise_rate", "2"] and 0 < float(pair[3]) <= 1
     assert len(rows(browser, "missed-by-all")) == 2  # one line per seed
     assert assert_images_loaded(browser) >= 1  # summary.png (results.png when the results step wrote it)
     assert_screenshot_not_blank(browser, tmp_path / "sweep.png")
 
-    browser.find_element(By.LINK_TEXT, "3/report.html").click()
+    browser.find_element(By.LINK_TEXT, f"{job_dir(sweep_dir, 'both', 1).name}/report.html").click()
     assert "filter_by=both" in browser.title and "seed 1" in browser.title
     assert len(rows(browser, "flagged")) > 0
