@@ -51,6 +51,7 @@ DEFAULT_TOP_K = 50
 FIGURE_MAX_EXAMPLES = 40  # the grid of flagged_examples.png: 5 rows of 8
 MAX_FEATURES_SHOWN = 8
 MAX_TEXT_CHARS = 300
+COUNTS = ("n_examples", "n_classes", "n_test_examples")  # the same in every group: not in the results table
 
 # One line per metric, as in README's table (and w08's detection metrics, w09a's health score).
 METRIC_EXPLANATIONS = {
@@ -88,7 +89,8 @@ th,td{border:1px solid #ddd;padding:3px 7px;text-align:left;vertical-align:middl
 th{background:#f0f0f0}table.sortable th{cursor:pointer}table.sortable th:hover{background:#e4e4e4}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.true-error td.detection{color:#1a7f37;font-weight:600}tr.false-detection td.detection{color:#b00020}
-img.thumb{width:48px;height:auto;image-rendering:pixelated;border:1px solid #ccc}
+.scroll{overflow-x:auto}nav a{color:#0b57d0}
+img.thumb{width:36px;height:auto;image-rendering:pixelated;border:1px solid #ccc}
 img.figure{max-width:100%;height:auto}img.grid{max-width:760px}
 .features{font-family:ui-monospace,monospace;font-size:.85em}.text{max-width:40em}
 """
@@ -361,8 +363,8 @@ def _examples_table(rows: pd.DataFrame, examples: Examples | None, has_truth: bo
         cells.append(f"<td>{_example_cell(examples, int(row.index), image_range)}</td>")
         lines.append(f'<tr class="{css}">' + "".join(cells) + "</tr>")
     head = "".join(f"<th>{_e(h)}</th>" for h in header)
-    return (f'<table class="sortable" id="{table_id}"><thead><tr>{head}</tr></thead><tbody>'
-            + "\n".join(lines) + "</tbody></table>")
+    return (f'<div class="scroll"><table class="sortable" id="{table_id}"><thead><tr>{head}</tr></thead><tbody>'
+            + "\n".join(lines) + "</tbody></table></div>")
 
 
 def _example_cell(examples: Examples | None, index: int, image_range) -> str:
@@ -449,8 +451,8 @@ def _results_table(path: Path) -> str:
     if not path.is_file():
         return _p(f"No {path.name} in this sweep (written by the results step of runner.summarize).")
     results = pd.read_csv(path)
-    metrics = [c.removesuffix("_mean") for c in results.columns
-               if c.endswith("_mean") and not c.removesuffix("_mean").endswith("_seconds")]
+    # The metrics of the README's table, in its order (every other one is in results.csv).
+    metrics = [m for m in METRIC_EXPLANATIONS if f"{m}_mean" in results.columns and m not in COUNTS]
     derived = {f"{m}{suffix}" for m in results.columns.str.removesuffix("_mean")
                for suffix in ("_mean", "_std", "_ci95_low", "_ci95_high")}
     plain = [c for c in results.columns if c not in derived and not c.endswith("_seconds")]
@@ -465,7 +467,8 @@ def _results_table(path: Path) -> str:
                 text += f" ± {(high - low) / 2:.3g}"
             cells.append(f'<td class=num data-sort="{_e(_format(mean))}">{_e(text)}</td>')
         lines.append("<tr>" + "".join(cells) + "</tr>")
-    return (_p("mean ± half-width of the 95% confidence interval over the replicates (timings: results.csv).")
+    return (_p("mean ± half-width of the 95% confidence interval over the replicates (every metric and the "
+               "timings: results.csv).")
             + _table(header, lines, "results"))
 
 
@@ -609,9 +612,20 @@ def _read_issues(job_dir: Path | None) -> pd.DataFrame | None:
 
 
 def _page(title: str, body: Iterable[str]) -> str:
+    """The page: the body parts, each <h2> section anchored and listed in a line of links on top."""
+    parts, links = [], []
+    for part in (part for part in body if part):
+        if part.startswith("<h2>"):
+            anchor = f"section-{len(links) + 1}"
+            heading = part.removeprefix("<h2>").removesuffix("</h2>")
+            links.append(f'<a href="#{anchor}">{heading.split(" (", 1)[0]}</a>')
+            part = f'<h2 id="{anchor}">{heading}</h2>'
+        parts.append(part)
+    if parts and parts[0].startswith("<h1>"):
+        parts.insert(1, '<nav class="note">' + " · ".join(links) + "</nav>")
     return ("<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>"
             f"<title>{_e(title)}</title><style>{CSS}</style></head>\n<body>\n"
-            + "\n".join(part for part in body if part)
+            + "\n".join(parts)
             + f'\n<p class="note">Written by runner.report from the files in this dir; '
               f"rebuild with <code>python -m runner.report DIR</code>.</p>\n<script>{SORT_SCRIPT}</script>\n"
               "</body></html>\n")
@@ -619,8 +633,8 @@ def _page(title: str, body: Iterable[str]) -> str:
 
 def _table(header: Sequence[str], rows: Sequence[str], table_id: str) -> str:
     head = "".join(f"<th>{_e(h)}</th>" for h in header)
-    return (f'<table class="sortable" id="{_e(table_id)}"><thead><tr>{head}</tr></thead><tbody>'
-            + "\n".join(rows) + "</tbody></table>")
+    return (f'<div class="scroll"><table class="sortable" id="{_e(table_id)}"><thead><tr>{head}</tr></thead>'
+            "<tbody>" + "\n".join(rows) + "</tbody></table></div>")
 
 
 def _csv_table_or_note(path: Path, table_id: str, max_rows: int | None = None, missing: str | None = None) -> str:
