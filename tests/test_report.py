@@ -291,7 +291,11 @@ def test_digits_report_lists_the_worst_flagged_first_with_their_images(tmp_path)
         np.testing.assert_allclose(pixels, np.round(255 * (1 - digits.images[int(row[1])] / 16)) / 255, atol=1e-6)
     # The true error not flagged: index 250.
     assert [int(r[1]) for r in page.tables["missed"]] == [250]
-    assert (run_dir / "flagged_examples.png").read_bytes()[:4] == b"\x89PNG"
+    figure_bytes, page_bytes = (run_dir / "flagged_examples.png").read_bytes(), (run_dir / "report.html").read_bytes()
+    assert figure_bytes[:4] == b"\x89PNG"
+    write_run_report(run_dir)  # rebuilt from the same files: the same bytes
+    assert (run_dir / "flagged_examples.png").read_bytes() == figure_bytes
+    assert (run_dir / "report.html").read_bytes() == page_bytes
     # Self-contained: every image inline, nothing fetched.
     html_text = (run_dir / "report.html").read_text()
     assert page.all_images and all(src.startswith("data:image/png;base64,") for src in page.all_images)
