@@ -195,7 +195,8 @@ def plot_summary(frame: pd.DataFrame) -> Figure:
     labels = _job_labels(frame)
     label_width = min(5.0, 0.5 + 0.065 * max(len(label) for label in labels))
     n_bars = max(len(names) for _, names, _ in panels)
-    figure = Figure(figsize=(label_width + 4.2 * len(panels), 1.4 + 0.22 * n_jobs * max(2, n_bars)))
+    # about 0.14 inch per bar (room for its value label) and a gap between jobs
+    figure = Figure(figsize=(label_width + 4.2 * len(panels), 1.4 + n_jobs * (0.14 * max(2, n_bars) + 0.1)))
     axes_row = figure.subplots(1, len(panels), squeeze=False, sharey=True)[0]
     rows = np.arange(n_jobs)
     status = frame["status"] if "status" in frame else pd.Series(["ok"] * n_jobs)
