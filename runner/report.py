@@ -727,15 +727,18 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"dir {str(args.dir)!r} is not a directory")
     if args.top_k is not None and args.top_k < 1:
         parser.error(f"--top-k must be >= 1; got {args.top_k}")
-    if _is_run_dir(args.dir):
-        logger.info("wrote %s", write_run_report(args.dir, top_k=args.top_k))
-        return 0
-    from runner.summarize import job_dirs
+    try:
+        if _is_run_dir(args.dir):
+            logger.info("wrote %s", write_run_report(args.dir, top_k=args.top_k))
+            return 0
+        from runner.summarize import job_dirs
 
-    for job_dir in job_dirs(args.dir):
-        if (job_dir / "DONE").is_file() and (job_dir / "label_issues.csv").is_file():
-            write_run_report(job_dir, top_k=args.top_k)
-    logger.info("wrote %s", write_sweep_report(args.dir))
+        for job_dir in job_dirs(args.dir):
+            if (job_dir / "DONE").is_file() and (job_dir / "label_issues.csv").is_file():
+                write_run_report(job_dir, top_k=args.top_k)
+        logger.info("wrote %s", write_sweep_report(args.dir))
+    except (OSError, ValueError) as error:  # a dir that is not a finished run: one line
+        parser.exit(1, f"{parser.prog}: error: {error}\n")
     return 0
 
 

@@ -433,6 +433,13 @@ def test_report_cli_refuses_a_missing_dir(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main([str(tmp_path / "nope")])
     assert "is not a directory" in capsys.readouterr().err
+    unfinished = tmp_path / "run"
+    unfinished.mkdir()
+    (unfinished / "resolved_config.yaml").write_text("seed: 0\n")
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(unfinished)])
+    assert exit_info.value.code == 1
+    assert "label_issues.csv does not exist: not a finished run's dir" in capsys.readouterr().err
 
 
 def test_examples_come_from_the_dataset_loader_when_the_config_names_one(tmp_path, monkeypatch):
