@@ -280,16 +280,16 @@ def _matrices_png(frames: dict[str, pd.DataFrame], cache: ArrayCache, cfg: DictC
 
     from runner import plots
 
-    title = plots.matrices_title(cfg)  # what the matrices depend on (not filter_by)
+    figure_title = plots.matrices_title(cfg)  # what the matrices depend on (not filter_by)
     key = {
-        "title": title,
+        "title": figure_title,
         "matrices": fingerprint(*(x for title, frame in frames.items() for x in (title, frame))),
         "plot_code": fingerprint(np.frombuffer(Path(plots.__file__).read_bytes(), dtype=np.uint8)),
         "matplotlib": matplotlib.__version__,
     }
     arrays = cache.get_or_compute(
         "matrices_png", key,
-        lambda: {"png": np.frombuffer(plots.png_bytes(plots.plot_matrices(frames, title)), dtype=np.uint8)},
+        lambda: {"png": np.frombuffer(plots.png_bytes(plots.plot_matrices(frames, figure_title)), dtype=np.uint8)},
     )
     return arrays["png"].tobytes()
 
