@@ -43,7 +43,11 @@ class SweepSummaryCallback(Callback):
         # A broken summary must never fail a job or the sweep: the job results are on disk
         # and `python -m runner.summarize SWEEP_DIR` rebuilds it.
         try:
-            summarize(sweep_dir_of(config), plot=plot)
+            frame = summarize(sweep_dir_of(config), plot=plot)
+            if plot or "failed" in set(frame["status"]):  # as summary.png (the end may not come)
+                from runner.report import write_sweep_report
+
+                write_sweep_report(sweep_dir_of(config))
         except Exception as error:  # noqa: BLE001 - reported, not raised
             logger.warning("could not write the sweep summary: %s", error)
 

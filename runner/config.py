@@ -167,6 +167,13 @@ class CleanLearningConfig:
 
 
 @dataclass
+class ReportConfig:
+    """Read by runner.report only (report.html): not part of what a job computes."""
+
+    top_k: int = 50  # flagged examples listed, worst first
+
+
+@dataclass
 class RunConfig:
     """The top level. Groups are typed by their own schema (see the group's defaults list)."""
 
@@ -178,6 +185,7 @@ class RunConfig:
     classifier: Any = MISSING  # open: any _target_ with its keyword arguments
     noise: Any = MISSING
     cleanlearning: Any = MISSING
+    report: ReportConfig = field(default_factory=ReportConfig)
 
 
 def register_configs() -> None:
@@ -208,6 +216,8 @@ def validate_config(cfg: DictConfig) -> None:
     problems: list[str] = []
     problems += _check_unknown_keys(cfg)
     problems += _check_seed(cfg)
+    if "report" in cfg:
+        problems += _check(cfg.report, "report", "top_k", lambda v: _is_int(v) and v >= 1, "an int >= 1")
     problems += _check_dataset(cfg.dataset)
     if cfg.dataset.name != "precomputed":  # a precomputed run trains nothing
         problems += _check_classifier(cfg.classifier)

@@ -168,7 +168,7 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
     with _stopwatch(timings, "write_seconds"):
         return _write_and_score(
             out_dir, clean_learning, label_issues, data.classes, noisy_labels, true_labels,
-            true_noise_matrix, index=data.index_train, metrics=metrics, cache=cache,
+            true_noise_matrix, index=data.index_train, metrics=metrics, cache=cache, cfg=cfg,
         )
 
 
@@ -186,6 +186,7 @@ def _run_precomputed(cfg, data: PrecomputedData, seeds: Seeds, timings, out_dir:
         return _write_and_score(
             out_dir, clean_learning, label_issues, data.classes, data.labels, data.true_labels,
             true_noise_matrix, index=np.arange(n_examples), metrics={}, cache=ArrayCache(cfg.cache_dir),
+            cfg=cfg,
         )
 
 
@@ -214,6 +215,7 @@ def _write_and_score(
     index: np.ndarray,
     metrics: dict[str, Any],
     cache: ArrayCache,
+    cfg: DictConfig,
 ) -> dict[str, Any]:
     """Write label_issues.csv, the matrices (CSV and PNG); return ``metrics`` completed."""
     n_examples, n_classes = given_labels.shape[0], len(classes)
@@ -251,7 +253,7 @@ def _write_and_score(
                 out_dir / file_name, frames[title], index=True, index_label="given_label/true_label",
                 float_format=FLOAT_FORMAT,
             )
-    atomic_write_bytes(out_dir / "matrices.png", _matrices_png(frames, cache))
+    atomic_write_bytes(out_dir / "matrices.png", _matrices_png(frames, cache, cfg))
 
     metrics = {
         "n_examples": int(n_examples),
@@ -268,7 +270,7 @@ def _write_and_score(
     return metrics
 
 
-def _matrices_png(frames: dict[str, pd.DataFrame], cache: ArrayCache) -> bytes:
+def _matrices_png(frames: dict[str, pd.DataFrame], cache: ArrayCache, cfg: DictConfig) -> bytes:
     """matrices.png as bytes, from the cache when the same matrices were drawn before.
 
     The confident joint and noise matrices do not depend on the filter settings, so every job
@@ -278,14 +280,16 @@ def _matrices_png(frames: dict[str, pd.DataFrame], cache: ArrayCache) -> bytes:
 
     from runner import plots
 
+    figure_title = plots.matrices_title(cfg)  # what the matrices depend on (not filter_by)
     key = {
+        "title": figure_title,
         "matrices": fingerprint(*(x for title, frame in frames.items() for x in (title, frame))),
         "plot_code": fingerprint(np.frombuffer(Path(plots.__file__).read_bytes(), dtype=np.uint8)),
         "matplotlib": matplotlib.__version__,
     }
     arrays = cache.get_or_compute(
         "matrices_png", key,
-        lambda: {"png": np.frombuffer(plots.png_bytes(plots.plot_matrices(frames)), dtype=np.uint8)},
+        lambda: {"png": np.frombuffer(plots.png_bytes(plots.plot_matrices(frames, figure_title)), dtype=np.uint8)},
     )
     return arrays["png"].tobytes()
 
