@@ -21,6 +21,8 @@ text and bool columns are then given the pandas dtype ``category``.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer, make_column_selector
@@ -48,13 +50,28 @@ def prepare_features(features, preprocess: str):
     return features
 
 
+class WeightedPipeline(Pipeline):
+    """A Pipeline whose ``fit`` names ``sample_weight``, passed on to the classifier step.
+
+    CleanLearning weights its final fit by the estimated noise rates only when ``clf.fit``
+    has a ``sample_weight`` parameter; ``Pipeline.fit(X, y, **params)`` hides it. Used only
+    when the classifier's own fit takes ``sample_weight`` (a plain Pipeline otherwise).
+    """
+
+    def fit(self, X, y=None, sample_weight=None, **params):
+        if sample_weight is not None:
+            params[f"{self.steps[-1][0]}__sample_weight"] = sample_weight
+        return super().fit(X, y, **params)
+
+
 def with_preprocessing(estimator, features, *, preprocess: str, standardize: bool, max_categories: int):
     """``estimator`` behind the per-fold preprocessing of ``features`` (itself when none is needed)."""
     steps = preprocessor(features, preprocess=preprocess, standardize=standardize,
                          max_categories=max_categories)
     if steps is None:
         return estimator
-    return Pipeline([("preprocess", steps), ("classifier", estimator)])
+    weighted = "sample_weight" in inspect.signature(estimator.fit).parameters
+    return (WeightedPipeline if weighted else Pipeline)([("preprocess", steps), ("classifier", estimator)])
 
 
 def preprocessor(features, *, preprocess: str, standardize: bool, max_categories: int):
