@@ -2,12 +2,21 @@
 
 Two layers catch a bad config before any work is done:
 
-1. Schemas, stored in Hydra's ConfigStore by :func:`register_configs`. Each group option
+1. Schemas, stored in Hydra's ConfigStore by :func:`register_configs`. Each bundled option
    (``conf/dataset/digits.yaml``, ...) extends one of them through its defaults list, e.g.
    ``- /schema_dataset_sklearn@_here_``. Hydra then rejects, at composition, an unknown key
    (``cleanlearning.cv_nfolds=3``) or a value of the wrong type (``cleanlearning.cv_n_folds=abc``).
-2. :func:`validate_config`: ranges, choices, files that must exist and importable
-   ``_target_`` classes. It raises :class:`ConfigError` naming the key and the bad value.
+   The classifier schemas are generated from the installed estimators' signatures
+   (runner.estimators): every constructor parameter is present, so ``classifier.max_depth=3``
+   needs no ``+``, and a typo is reported with the valid names by the second layer.
+2. :func:`validate_config`: ranges, choices, files that must exist, importable ``_target_``
+   classes, a user's dataset loader checked against its signature, and the noise node
+   (runner.noise.validate_noise). It raises :class:`ConfigError` naming the key and the bad
+   value, one line per problem.
+
+Datasets and noise models are open: any ``_target_`` function with a YAML file. Only the
+bundled loaders (runner.datasets) have schemas here; the noise models check their own
+parameters.
 
 The schemas are stored outside any config group (``schema_<group>_<kind>``), so that they are
 neither selectable as group options nor listed by ``--help``.

@@ -320,7 +320,8 @@ def _check_probabilities(probabilities, path: str, n_rows: int = 1000) -> None:
 def load_array(path: str, key: str, *, mmap: bool | None = None):
     """A .npy file (never unpickled) or a .zarr directory, with errors naming ``dataset.<key>``."""
     path_obj = Path(path)
-    if path_obj.suffix == ".zarr" or (path_obj.is_dir() and (path_obj / ".zarray").exists()):
+    zarr_markers = (".zarray", "zarr.json")  # zarr format 2, 3
+    if path_obj.suffix == ".zarr" or (path_obj.is_dir() and any((path_obj / m).exists() for m in zarr_markers)):
         try:
             import zarr
         except ImportError as error:

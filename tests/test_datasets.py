@@ -296,7 +296,7 @@ def test_precomputed_keeps_the_dtype_and_memory_maps_on_request(tmp_path):
 
 
 def test_precomputed_reads_a_zarr_array(tmp_path):
-    zarr = pytest.importorskip("zarr")  # the [zarr] extra, installed in CI
+    import zarr  # the [zarr] extra: CI installs it (a missing extra fails here, never skips)
     pred_probs, _, _ = _precomputed_files(tmp_path)
     array = zarr.open_array(str(tmp_path / "p.zarr"), mode="w", shape=pred_probs.shape, chunks=(50, 3),
                             dtype=pred_probs.dtype)
