@@ -197,6 +197,13 @@ def test_csv_test_split_and_noise_on_request(table_csv, tmp_path):
     assert "test_accuracy_cleanlearning" in metrics and "issue_precision" in metrics
 
 
+def test_instance_noise_uses_the_preprocessed_table(table_csv, tmp_path):
+    cfg = make_config("dataset=csv", f"dataset.path={table_csv}", "dataset.label_column=label",
+                      "dataset.drop_columns=[patient]", "noise=instance", "cleanlearning.cv_n_folds=3")
+    metrics = run(cfg, tmp_path / "out")
+    assert 0 < metrics["true_noise_rate"] < 0.5 and "issue_auprc" in metrics
+
+
 def test_known_error_column_scores_the_detection_without_a_noise_matrix(tmp_path):
     table = mixed_table()
     rng = np.random.default_rng(1)
@@ -304,6 +311,11 @@ def test_precomputed_reads_a_zarr_array(tmp_path):
     loaded = datasets.precomputed(str(tmp_path / "p.zarr"), str(tmp_path / "l.npy"))
     assert loaded.pred_probs.dtype == np.float32 and not isinstance(loaded.pred_probs, np.ndarray)
     np.testing.assert_array_equal(loaded.pred_probs[:], pred_probs)
+    # A run on the .zarr finds the same issues as on the .npy.
+    for name in ("p.zarr", "p.npy"):
+        run(make_config("dataset=precomputed", f"dataset.pred_probs={tmp_path / name}",
+                        f"dataset.labels={tmp_path / 'l.npy'}"), tmp_path / name.replace(".", "_"))
+    assert (tmp_path / "p_zarr" / "label_issues.csv").read_bytes() == (tmp_path / "p_npy" / "label_issues.csv").read_bytes()
 
 
 def test_precomputed_error_mask_scores_the_detection(tmp_path):
