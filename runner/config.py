@@ -349,17 +349,8 @@ def _check_dataset(dataset: DictConfig) -> list[str]:
     problems = _check_loader(dataset, target)
     if problems:
         return problems
-    problems += _check_run_settings(dataset)
-    if target == "runner.datasets.synthetic":
-        problems += _check_synthetic(dataset)
-    elif target in ("runner.datasets.csv", "runner.datasets.parquet"):
-        problems += _check_file(dataset, "path")
-        problems += _check(dataset, "dataset", "label_column", lambda v: isinstance(v, str) and v != "",
-                           "a column name")
-        columns = dataset.feature_columns
-        if columns is not None and len(columns) == 0:
-            problems.append("dataset.feature_columns must be null (all other columns) or a non-empty list; got []")
-    return problems
+    check = _BUNDLED_CHECKS.get(target)
+    return _check_run_settings(dataset) + ([] if check is None else check(dataset))
 
 
 def _check_loader(dataset: DictConfig, target: str) -> list[str]:
@@ -412,6 +403,16 @@ def _check_precomputed(dataset: DictConfig) -> list[str]:
     for key in ("true_labels", "label_errors"):
         if dataset.get(key) is not None:
             problems += _check_file(dataset, key)
+    return problems
+
+
+def _check_table(dataset: DictConfig) -> list[str]:
+    problems = _check_file(dataset, "path")
+    problems += _check(dataset, "dataset", "label_column", lambda v: isinstance(v, str) and v != "",
+                       "a column name")
+    columns = dataset.feature_columns
+    if columns is not None and len(columns) == 0:
+        problems.append("dataset.feature_columns must be null (all other columns) or a non-empty list; got []")
     return problems
 
 
@@ -494,3 +495,12 @@ def _check_cleanlearning(node: DictConfig) -> list[str]:
             f"{kw_prefix}.adjust_pred_probs must be false with method=confidence_weighted_entropy; got true"
         )
     return problems
+
+
+# Range checks of the bundled loaders beyond their schemas, by _target_ (a user's loader is
+# checked by its signature, and raises ValueError itself for a bad value).
+_BUNDLED_CHECKS: dict[str, Callable[[DictConfig], list[str]]] = {
+    "runner.datasets.synthetic": _check_synthetic,
+    "runner.datasets.csv": _check_table,
+    "runner.datasets.parquet": _check_table,
+}

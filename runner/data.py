@@ -46,7 +46,8 @@ class RunSettings:
 
 
 def run_settings(dataset: DictConfig) -> RunSettings:
-    values = {key: dataset[key] for key in RUN_KEYS[2:] if key in dataset and dataset[key] is not None}
+    keys = ("test_size", "standardize", "preprocess", "max_categories")
+    values = {key: dataset[key] for key in keys if key in dataset and dataset[key] is not None}
     name = dataset.get("name") or str(dataset._target_).rpartition(".")[2]
     return RunSettings(name=name, **values)
 
@@ -123,6 +124,8 @@ def load_dataset(dataset: DictConfig, *, data_seed: int, split_seed: int) -> Fea
     features = loaded.features
     if isinstance(features, pd.DataFrame):
         features = features.set_axis(pd.RangeIndex(n_examples), axis=0)
+    else:
+        features = np.asarray(features)
     return FeatureData(
         classes=classes,
         X_train=rows(features, train),
@@ -139,7 +142,7 @@ def load_dataset(dataset: DictConfig, *, data_seed: int, split_seed: int) -> Fea
 def _n_rows(features) -> int:
     if features is None:
         raise ValueError("the dataset has neither features nor pred_probs")
-    return int(features.shape[0])
+    return int(np.shape(features)[0]) if not isinstance(features, pd.DataFrame) else len(features)
 
 
 def _check_lengths(loaded: Dataset, n_examples: int, against: str) -> None:

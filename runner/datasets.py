@@ -74,11 +74,13 @@ class Dataset:
 
     def where(self, row: int, column: str | None = None) -> str:
         """``'data.csv: column 'age', line 18'``: where row ``row`` (0-based) is to be found."""
-        parts = [self.source or "dataset"]
-        if column is not None:
-            parts.append(f"column {column!r}")
-        parts.append(f"line {row + self.first_line}" if self.first_line is not None else f"row {row}")
-        return f"{parts[0]}: {', '.join(parts[1:])}"
+        return _where(self.source, self.first_line, row, column)
+
+
+def _where(source: str | None, first_line: int | None, row: int, column: str | None = None) -> str:
+    place = [f"column {column!r}"] if column is not None else []
+    place.append(f"line {row + first_line}" if first_line is not None else f"row {row}")
+    return f"{source or 'dataset'}: {', '.join(place)}"
 
 
 # ---------------------------------------------------------------------------------------
@@ -177,8 +179,7 @@ def parquet(
 def _table(frame, source, first_line, label_column, feature_columns, drop_columns, id_column,
            true_label_column, label_errors) -> Dataset:
     def where(row, column):
-        line = f"line {row + first_line}" if first_line is not None else f"row {row}"
-        return f"{source}: column {column!r}, {line}"
+        return _where(source, first_line, row, column)
 
     columns = [str(c) for c in frame.columns]
     frame.columns = columns
