@@ -99,20 +99,9 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
         "data: %s, %d training / %d test examples, %d features, %d classes",
         settings.name, n_train, n_test, n_features, data.n_classes,
     )
-    estimator = build_estimator(cfg.classifier)
+    # 1) the model: the classifier behind the preprocessing, both fitted inside every fold.
     with _stopwatch(timings, "data_seconds"):
-        # Every row is checked, so an error names the file's first bad line.
-        preprocessing.check_features(
-            data.dataset, preprocessing.prepare_features(data.dataset.features, settings.preprocess),
-            preprocess=settings.preprocess, estimator=estimator,
-        )
-        X_train = preprocessing.prepare_features(data.X_train, settings.preprocess)
-        X_test = None if data.X_test is None else preprocessing.prepare_features(data.X_test, settings.preprocess)
-    # The preprocessing is part of the model: cloned and fitted inside every fold.
-    clf = preprocessing.with_preprocessing(
-        estimator, X_train, preprocess=settings.preprocess, standardize=settings.standardize,
-        max_categories=settings.max_categories,
-    )
+        clf, X_train, X_test = _model(cfg, data, settings)
 
     # 2) noise on the training labels only.
     with _stopwatch(timings, "data_seconds"):
@@ -120,21 +109,12 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
             cfg.noise, data.labels_train, n_classes=data.n_classes, seed=seeds.noise,
             features=_noise_features(cfg.noise, X_train, settings),
         )
+    n_changed = int((noisy_labels != data.labels_train).sum())
     log.info(
         "noise: %s, %d of %d training labels changed (%.1f%%)",
-        _describe_noise(cfg.noise), (noisy_labels != data.labels_train).sum(), n_train,
-        100 * (noisy_labels != data.labels_train).mean(),
+        _describe_noise(cfg.noise), n_changed, n_train, 100 * n_changed / n_train,
     )
-    # What is known about the errors: the injected noise; else the dataset's own true labels
-    # or error mask; else nothing (no detection metrics rather than a vacuous precision 0).
-    label_errors = None
-    if not is_no_noise(cfg.noise):
-        true_labels = data.labels_train
-    else:
-        true_labels, label_errors = data.true_labels_train, data.label_errors_train
-        true_noise_matrix = None
-        if true_labels is not None:
-            true_noise_matrix = _empirical_noise_matrix(noisy_labels, true_labels, data.n_classes)
+    true_labels, label_errors, true_noise_matrix = _known_errors(cfg, data, noisy_labels, true_noise_matrix)
 
     cache = ArrayCache(cfg.cache_dir)
     # Everything that decides the cached arrays (the cache adds package versions): the data as
@@ -200,6 +180,39 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
             true_noise_matrix, index=data.index_train, metrics=metrics, cache=cache,
             label_errors=label_errors, extra_columns=_identity_columns(cfg, data.dataset, data.index_train),
         )
+
+
+def _model(cfg, data: FeatureData, settings):
+    """``(clf, X_train, X_test)``: the classifier behind the per-fold preprocessing, and the
+    features in the form it takes. Every row of the dataset is checked first, so an error
+    names the file's first bad line."""
+    estimator = build_estimator(cfg.classifier)
+    preprocessing.check_features(
+        data.dataset, preprocessing.prepare_features(data.dataset.features, settings.preprocess),
+        preprocess=settings.preprocess, estimator=estimator,
+    )
+    X_train = preprocessing.prepare_features(data.X_train, settings.preprocess)
+    X_test = None if data.X_test is None else preprocessing.prepare_features(data.X_test, settings.preprocess)
+    clf = preprocessing.with_preprocessing(
+        estimator, X_train, preprocess=settings.preprocess, standardize=settings.standardize,
+        max_categories=settings.max_categories,
+    )
+    return clf, X_train, X_test
+
+
+def _known_errors(cfg, data: FeatureData, noisy_labels, injected_matrix):
+    """``(true_labels, label_errors, true_noise_matrix)``: what is known about the errors.
+
+    Injected noise: the labels before it. Otherwise the dataset's own true labels (the noise
+    matrix counted from them) or its error mask; else nothing (no detection metrics rather
+    than a vacuous precision 0).
+    """
+    if not is_no_noise(cfg.noise):
+        return data.labels_train, None, injected_matrix
+    if data.true_labels_train is not None:
+        matrix = _empirical_noise_matrix(noisy_labels, data.true_labels_train, data.n_classes)
+        return data.true_labels_train, None, matrix
+    return None, data.label_errors_train, None
 
 
 def _noise_features(noise: DictConfig, X_train, settings) -> np.ndarray | None:
