@@ -4,6 +4,7 @@ checked, errors that point at the line, precomputed pred_probs as given, classif
 from __future__ import annotations
 
 import re
+import shlex
 import subprocess
 import sys
 import textwrap
@@ -447,7 +448,7 @@ def test_readme_add_your_own_dataset_runs_as_written(tmp_path):
             (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
             (tmp_path / relative).write_text(body)
     [command] = [body.strip() for language, body in blocks if language == "bash"]
-    command = command.replace("$PWD", str(tmp_path)).split()
+    command = shlex.split(command.replace("$PWD", str(tmp_path)))
     assert command[:3] == ["python", "-m", "runner"]
     argv = [sys.executable, *command[1:], f"hydra.run.dir={tmp_path / 'run'}", "cache_dir=null",
             "cleanlearning.cv_n_folds=3"]
