@@ -46,6 +46,11 @@ def make_config(*overrides: str, **kwargs):
     return cfg
 
 
+def cache_entries(cache_dir: Path, kind: str) -> list[Path]:
+    """The stored entries of one kind (directories with a manifest; not lock or staging files)."""
+    return [p for p in (cache_dir / kind).iterdir() if (p / "manifest.json").is_file()]
+
+
 def mixed_table(n: int = 240, seed: int = 0) -> pd.DataFrame:
     """Numeric, text, bool and id columns with empty cells; the label follows age and colour."""
     rng = np.random.default_rng(seed)
@@ -102,7 +107,7 @@ def test_the_default_preprocessing_is_the_documented_column_transformer_fitted_p
     cfg = make_config("dataset=csv", f"dataset.path={table_csv}", "dataset.label_column=label",
                       "dataset.drop_columns=[patient]", "cleanlearning.cv_n_folds=3", f"cache_dir={tmp_path / 'c'}")
     run(cfg, tmp_path / "out")
-    [entry] = (tmp_path / "c" / "cv_pred_probs").iterdir()
+    [entry] = cache_entries(tmp_path / "c", "cv_pred_probs")
     pred_probs = np.load(entry / "pred_probs.npy")
 
     table = mixed_table()
@@ -146,7 +151,7 @@ def test_no_preprocessing_step_is_fitted_on_rows_it_then_predicts(table_csv, tmp
 def test_standardisation_of_bundled_datasets_is_inside_the_folds(tmp_path):
     cfg = make_config("dataset=wine", "cleanlearning.cv_n_folds=3", f"cache_dir={tmp_path / 'c'}")
     run(cfg, tmp_path / "out")
-    [entry] = (tmp_path / "c" / "cv_pred_probs").iterdir()
+    [entry] = cache_entries(tmp_path / "c", "cv_pred_probs")
     seeds = derive_seeds(cfg.seed)
     data = load_dataset(cfg.dataset, data_seed=seeds.data, split_seed=seeds.split)
     noisy = pd.read_csv(tmp_path / "out" / "label_issues.csv").sort_values("index")
@@ -163,7 +168,7 @@ def test_preprocessing_settings_are_part_of_the_cache_key(tmp_path):
     for standardize in ("true", "false"):
         run(make_config("dataset=iris", "cleanlearning.cv_n_folds=3", f"dataset.standardize={standardize}",
                         f"cache_dir={cache}"), tmp_path / standardize)
-    assert len(list((cache / "cv_pred_probs").iterdir())) == 2
+    assert len(cache_entries(cache, "cv_pred_probs")) == 2
 
 
 def test_preprocess_none_gives_the_classifier_nan_and_categories(table_csv, tmp_path):
