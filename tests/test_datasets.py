@@ -227,6 +227,31 @@ def test_known_error_column_scores_the_detection_without_a_noise_matrix(tmp_path
     assert "true_label" not in frame and "audited_wrong" not in frame
 
 
+def test_true_label_column_scores_the_detection_and_the_noise_matrix(tmp_path):
+    table = mixed_table()
+    table["truth"] = table["label"]
+    flipped = np.arange(len(table)) % 10 == 0
+    table.loc[flipped, "label"] = np.where(table.loc[flipped, "label"] == "sick", "well", "sick")
+    table.to_csv(tmp_path / "t.csv", index=False)
+    cfg = make_config("dataset=csv", f"dataset.path={tmp_path / 't.csv'}", "dataset.label_column=label",
+                      "dataset.drop_columns=[patient]", "dataset.true_label_column=truth", "cleanlearning.cv_n_folds=3")
+    metrics = run(cfg, tmp_path / "out")
+    assert metrics["true_noise_rate"] == pytest.approx(flipped.mean())
+    true = pd.read_csv(tmp_path / "out" / "true_noise_matrix.csv", index_col=0)
+    expected = pd.crosstab(table["label"], table["truth"], normalize="columns")
+    np.testing.assert_allclose(true.to_numpy(), expected.to_numpy())
+    assert "noise_matrix_error" in metrics
+
+
+def test_a_column_neither_numeric_nor_categorical_is_named(tmp_path):
+    table = mixed_table().drop(columns=["patient"])
+    table["visit"] = pd.date_range("2024-01-01", periods=len(table), freq="D")
+    table.to_parquet(tmp_path / "t.parquet", engine="pyarrow")
+    cfg = make_config("dataset=parquet", f"dataset.path={tmp_path / 't.parquet'}", "dataset.label_column=label")
+    with pytest.raises(ValueError, match=r"t.parquet: column 'visit' has dtype datetime64.*dataset.drop_columns"):
+        run(cfg, tmp_path / "out")
+
+
 def test_digits_keeps_its_raw_images_for_display():
     data = load_dataset(compose_config().dataset, data_seed=0, split_seed=0)
     assert data.dataset.image_shape == (8, 8) and data.dataset.examples.shape == (1797, 8, 8)
