@@ -187,10 +187,7 @@ def _model(cfg, data: FeatureData, settings):
     features in the form it takes. Every row of the dataset is checked first, so an error
     names the file's first bad line."""
     estimator = build_estimator(cfg.classifier)
-    preprocessing.check_features(
-        data.dataset, preprocessing.prepare_features(data.dataset.features, settings.preprocess),
-        preprocess=settings.preprocess, estimator=estimator,
-    )
+    preprocessing.check_features(data.dataset, preprocess=settings.preprocess, estimator=estimator)
     X_train = preprocessing.prepare_features(data.X_train, settings.preprocess)
     X_test = None if data.X_test is None else preprocessing.prepare_features(data.X_test, settings.preprocess)
     clf = preprocessing.with_preprocessing(

@@ -104,11 +104,16 @@ def allows_nan(estimator) -> bool:
         return False
 
 
-def check_features(dataset: Dataset, features, *, preprocess: str, estimator) -> None:
-    """Refuse features the pipeline cannot take, naming the file, the column and the first line."""
+def check_features(dataset: Dataset, *, preprocess: str, estimator) -> None:
+    """Refuse features the pipeline cannot take, naming the file, the column and the first line.
+
+    Every row of the dataset is checked (not only the training part), so the line named is the
+    file's first bad one.
+    """
+    features = dataset.features
     if not isinstance(features, pd.DataFrame):
         if preprocess == "none" and not allows_nan(estimator):
-            bad = np.isnan(features)
+            bad = np.isnan(np.asarray(features, dtype=np.float64))
             if bad.any():
                 row, column = np.argwhere(bad)[0]
                 name = dataset.feature_names[column] if dataset.feature_names is not None else f"#{column}"

@@ -397,6 +397,14 @@ def blobs(n_per_class, spread=1.0, *, seed):
     return Dataset(features=features, labels=labels, ids=np.array([f"id{i}" for i in range(labels.size)]))
 
 
+def with_gaps(*, seed):
+    rng = np.random.default_rng(seed)
+    labels = np.arange(90) % 3
+    features = labels[:, None] + rng.normal(size=(90, 2))
+    features[[7, 30], 1] = np.nan
+    return Dataset(features=features, labels=labels, feature_names=["u", "v"])
+
+
 def flip_to_first(true_labels, *, n_classes, seed, rate):
     rng = np.random.default_rng(seed)
     noisy = np.where(rng.random(true_labels.size) < rate, 0, true_labels)
@@ -443,6 +451,15 @@ def test_a_user_dataset_and_noise_model_by_yaml_and_function(user_conf, tmp_path
     true_matrix = pd.read_csv(tmp_path / "noisy" / "true_noise_matrix.csv", index_col=0).to_numpy()
     np.testing.assert_allclose(true_matrix, [[1, 0.2, 0.2], [0, 0.8, 0], [0, 0, 0.8]])
     assert 0 <= metrics["issue_recall"] <= 1
+
+
+def test_an_array_with_gaps_is_imputed_per_fold_or_refused_by_row(user_conf, tmp_path):
+    (user_conf / "dataset" / "gaps.yaml").write_text("_target_: user_code.with_gaps\npreprocess: auto\n")
+    metrics = run(make_config("dataset=gaps", "cleanlearning.cv_n_folds=3", search_path=user_conf), tmp_path / "a")
+    assert metrics["n_examples"] == 90
+    cfg = make_config("dataset=gaps", "dataset.preprocess=none", search_path=user_conf)
+    with pytest.raises(ValueError, match=r"^dataset: column 'v', row 7: empty value, and dataset.preprocess=none"):
+        run(cfg, tmp_path / "b")
 
 
 @pytest.mark.parametrize(
