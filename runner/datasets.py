@@ -220,6 +220,9 @@ def _table(frame, source, first_line, label_column, feature_columns, drop_column
     if error_column is not None:
         errors = _bool_column(frame[error_column], lambda row: where(row, error_column))
     elif label_errors is not None:
+        if not Path(label_errors).is_file():
+            raise ValueError(f"{source}: dataset.label_errors={label_errors!r} is neither a column of the "
+                             f"file nor a .npy file (columns: {', '.join(columns)})")
         errors = load_error_mask(label_errors, len(frame))
     ids = None if id_column is None else frame[id_column].to_numpy()
     features = frame[feature_columns].reset_index(drop=True)
