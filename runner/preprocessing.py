@@ -32,7 +32,15 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from runner.datasets import Dataset
 
-__all__ = ["PREPROCESS", "allows_nan", "check_features", "prepare_features", "with_preprocessing"]
+__all__ = [
+    "PREPROCESS",
+    "WeightedPipeline",
+    "allows_nan",
+    "check_features",
+    "prepare_features",
+    "takes_categories",
+    "with_preprocessing",
+]
 
 PREPROCESS = ("auto", "none")
 NUMERIC = make_column_selector(dtype_include=np.number)
@@ -104,6 +112,12 @@ def allows_nan(estimator) -> bool:
         return False
 
 
+def takes_categories(estimator) -> bool:
+    """Whether ``estimator`` encodes pandas categories itself (a ``categorical_features``
+    parameter, as HistGradientBoostingClassifier's ``"from_dtype"``)."""
+    return "categorical_features" in estimator.get_params(deep=False)
+
+
 def check_features(dataset: Dataset, *, preprocess: str, estimator) -> None:
     """Refuse features the pipeline cannot take, naming the file, the column and the first line.
 
@@ -127,6 +141,15 @@ def check_features(dataset: Dataset, *, preprocess: str, estimator) -> None:
             f"{dataset.source or 'dataset'}: column {other[0]!r} has dtype {features[other[0]].dtype}, "
             "neither numeric nor categorical (text, bool, category); convert it or list it in "
             "dataset.drop_columns"
+        )
+    categorical = CATEGORICAL(features)
+    if preprocess == "none" and categorical and not takes_categories(estimator):
+        column = categorical[0]
+        row = int(np.flatnonzero(features[column].notna().to_numpy())[0]) if features[column].notna().any() else 0
+        raise ValueError(
+            f"{dataset.where(row, str(column))}: value {features[column].iloc[row]!r} is not a number, and "
+            f"dataset.preprocess=none with a classifier that takes numbers only ({type(estimator).__name__}; "
+            "use dataset.preprocess=auto to one-hot encode, or a classifier such as hist_gradient_boosting)"
         )
     if preprocess == "none" and not allows_nan(estimator):
         missing = features.isna().to_numpy()

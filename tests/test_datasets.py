@@ -265,7 +265,7 @@ def test_digits_keeps_its_raw_images_for_display():
 
 def test_missing_value_with_preprocess_none_names_file_column_and_line(table_csv, tmp_path):
     cfg = make_config("dataset=csv", f"dataset.path={table_csv}", "dataset.label_column=label",
-                      "dataset.drop_columns=[patient]", "dataset.preprocess=none")
+                      "dataset.drop_columns=[patient,colour,smoker]", "dataset.preprocess=none")
     # Row 3 is the first with an empty cell (age); line 1 is the header, so line 5.
     expected = (f"{table_csv}: column 'age', line 5: empty value, and dataset.preprocess=none with a "
                 "classifier that cannot take missing values (LogisticRegression; use dataset.preprocess=auto "
@@ -273,6 +273,14 @@ def test_missing_value_with_preprocess_none_names_file_column_and_line(table_csv
     with pytest.raises(ValueError) as error:
         run(cfg, tmp_path / "out")
     assert str(error.value) == expected
+
+
+def test_text_with_preprocess_none_and_a_numbers_only_classifier_is_refused(table_csv, tmp_path):
+    cfg = make_config("dataset=csv", f"dataset.path={table_csv}", "dataset.label_column=label",
+                      "dataset.drop_columns=[patient]", "dataset.preprocess=none", "classifier=random_forest")
+    with pytest.raises(ValueError, match=rf"^{re.escape(str(table_csv))}: column 'colour', line 2: value '\w+' is "
+                                         r"not a number, and dataset.preprocess=none with a classifier that takes"):
+        run(cfg, tmp_path / "out")
 
 
 @pytest.mark.parametrize(
