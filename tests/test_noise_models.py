@@ -96,7 +96,8 @@ def test_bundled_yaml_options_build_the_documented_models():
 
         default = noise_node()
         assert (default._target_, default.rate, default.sparsity) == ("runner.noise.asymmetric", 0.2, 0.0)
-        assert noise_node("noise=uniform") == noise_node("noise=symmetric")  # an alias: same jobs
+        alias, symmetric = noise_node("noise=uniform"), noise_node("noise=symmetric")
+        assert alias.name == "uniform" and {**alias, "name": "symmetric"} == {**symmetric}
         for name in ("none", "symmetric", "pairflip", "asymmetric", "instance"):
             assert validate_noise(noise_node(f"noise={name}"), n_classes=10) == [], name
         assert validate_noise(noise_node("noise=matrix"), n_classes=10) == [
@@ -361,6 +362,8 @@ def test_matrix_file_problems_are_reported(tmp_path):
 def test_every_problem_is_listed_at_once_and_validation_never_raises():
     problems = validate_noise(node("asymmetric", rate=-1, sparsity="x"), n_classes=3)
     assert [p.split()[0] for p in problems] == ["noise.rate", "noise.sparsity"]
+    problems = validate_noise(node("instance", rate="high", ratestd=1), n_classes=3)
+    assert [p.split()[0] for p in problems] == ["noise.ratestd", "noise.rate"]
     assert validate_noise(42) == ["noise must be a mapping with _target_ and parameters; got int"]
 
 
