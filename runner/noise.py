@@ -117,7 +117,9 @@ def inject_noise(
     keywords = {"n_classes": n_classes, "seed": seed, **parameters}
     if _accepts(model, "features"):
         keywords["features"] = features
-    noisy_labels, noise_matrix = model(true_labels, **keywords)
+    read_only = true_labels.view()  # a model that edits the true labels in place fails loudly
+    read_only.flags.writeable = False
+    noisy_labels, noise_matrix = model(read_only, **keywords)
     return _checked_output(target, noisy_labels, noise_matrix, true_labels.shape[0], n_classes)
 
 
@@ -135,6 +137,8 @@ def validate_noise(
         target, parameters = _split_node(noise_cfg)
     except TypeError as error:
         return [str(error)]
+    except Exception as error:  # e.g. an interpolation that does not resolve
+        return [f"noise cannot be resolved: {type(error).__name__}: {error}".splitlines()[0]]
     if target is None:
         return [f"noise._target_ is required (a noise model function, e.g. runner.noise.symmetric); "
                 f"got a node with keys {sorted(parameters)}"]
@@ -142,6 +146,8 @@ def validate_noise(
         model = _locate(target)
     except (ImportError, AttributeError) as error:
         return [f"noise._target_={target!r} cannot be imported: {error}"]
+    except Exception as error:  # the user's module fails while importing
+        return [f"noise._target_={target!r} cannot be imported: {type(error).__name__}: {error}"]
     if not callable(model):
         return [f"noise._target_={target!r} must name a function; got a {type(model).__name__}"]
     convention = _check_convention(target, model)
@@ -167,7 +173,7 @@ def is_no_noise(noise_cfg: Mapping | DictConfig) -> bool:
         return _get(noise_cfg, "name") == "none"
     try:
         return _locate(target) is none
-    except (ImportError, AttributeError):
+    except Exception:  # not importable: validate_noise reports it
         return False
 
 

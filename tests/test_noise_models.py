@@ -438,3 +438,22 @@ def test_draw_categorical_never_draws_a_zero_probability_class():
     probabilities = np.array([[0.3, 0.7 - 1e-17, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
     draws = noise._draw_categorical(np.repeat(probabilities, 2000, axis=0), rng).reshape(3, 2000)
     assert set(draws[0]) == {0, 1} and set(draws[1]) == {2} and set(draws[2]) == {0}
+
+
+def test_a_user_module_failing_at_import_or_editing_the_true_labels_is_reported(tmp_path, monkeypatch):
+    (tmp_path / "broken_noise.py").write_text("raise RuntimeError('boom')\n")
+    (tmp_path / "inplace_noise.py").write_text(
+        "import numpy as np\n"
+        "def flip_first(true_labels, *, n_classes, seed):\n"
+        "    true_labels[0] = (true_labels[0] + 1) % n_classes\n"
+        "    return true_labels, np.eye(n_classes)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert validate_noise({"_target_": "broken_noise.fn"}) == [
+        "noise._target_='broken_noise.fn' cannot be imported: RuntimeError: boom"
+    ]
+    assert not is_no_noise({"_target_": "broken_noise.fn"})
+    true_labels = balanced_labels(4, 3)
+    with pytest.raises(ValueError, match="read-only"):
+        inject_noise({"_target_": "inplace_noise.flip_first"}, true_labels, n_classes=3, seed=0)
+    np.testing.assert_array_equal(true_labels, balanced_labels(4, 3))
