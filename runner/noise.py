@@ -28,7 +28,8 @@ Calling convention of a noise model (bundled or your own)::
     def my_noise(true_labels, *, n_classes, seed, features=None, **parameters):
         return noisy_labels, noise_matrix
 
-- ``true_labels``: (n_examples,) int array of class indices 0..n_classes-1 (never modified).
+- ``true_labels``: (n_examples,) int array of class indices 0..n_classes-1, read-only (copy it
+  to edit).
 - ``n_classes``: int K. Classes may have no example.
 - ``seed``: an int; draw everything from ``np.random.default_rng(seed)`` (no global state), so
   the same seed gives the same labels.
@@ -45,8 +46,9 @@ Calling convention of a noise model (bundled or your own)::
   The bundled models carry theirs.
 
 "The matrix actually applied" is the matrix the labels were drawn from where the model has one
-(symmetric, pairflip, matrix: each label drawn independently; asymmetric: exact counts
-``int(P(i|j) n_j)`` per cell, so the realised rate is a little lower), and the realised matrix
+(symmetric, pairflip, matrix: each label drawn independently; asymmetric, and matrix with
+``exact_counts``: exactly ``int(P(i|j) n_j)`` labels per cell, so the realised rate is a little
+lower), and the realised matrix
 (given vs true counts) for ``instance``, whose flips are per example.
 """
 
