@@ -168,9 +168,12 @@ def test_asymmetric_matrix_has_the_trace_and_flips_exact_counts(sparsity):
     np.testing.assert_array_equal(counts[off], wanted[off])
 
 
-def test_asymmetric_rate_zero_injects_nothing():
+@pytest.mark.parametrize("model", ["asymmetric", "instance", "symmetric", "pairflip"])
+def test_rate_zero_injects_nothing(model):
     true_labels = balanced_labels(20, 3)
-    noisy_labels, noise_matrix = inject_noise(node("asymmetric", rate=0.0), true_labels, n_classes=3, seed=0)
+    features = np.random.default_rng(0).standard_normal((60, 2))
+    noisy_labels, noise_matrix = inject_noise(node(model, rate=0.0), true_labels, n_classes=3, seed=0,
+                                              features=features)
     np.testing.assert_array_equal(noisy_labels, true_labels)
     np.testing.assert_array_equal(noise_matrix, np.eye(3))
 
