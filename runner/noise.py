@@ -28,7 +28,8 @@ Calling convention of a noise model (bundled or your own)::
     def my_noise(true_labels, *, n_classes, seed, features=None, **parameters):
         return noisy_labels, noise_matrix
 
-- ``true_labels``: (n_examples,) int array of class indices 0..n_classes-1 (never modified).
+- ``true_labels``: (n_examples,) int array of class indices 0..n_classes-1, read-only (copy it
+  to edit).
 - ``n_classes``: int K. Classes may have no example.
 - ``seed``: an int; draw everything from ``np.random.default_rng(seed)`` (no global state), so
   the same seed gives the same labels.
@@ -45,8 +46,9 @@ Calling convention of a noise model (bundled or your own)::
   The bundled models carry theirs.
 
 "The matrix actually applied" is the matrix the labels were drawn from where the model has one
-(symmetric, pairflip, matrix: each label drawn independently; asymmetric: exact counts
-``int(P(i|j) n_j)`` per cell, so the realised rate is a little lower), and the realised matrix
+(symmetric, pairflip, matrix: each label drawn independently; asymmetric, and matrix with
+``exact_counts``: exactly ``int(P(i|j) n_j)`` labels per cell, so the realised rate is a little
+lower), and the realised matrix
 (given vs true counts) for ``instance``, whose flips are per example.
 """
 
@@ -117,7 +119,9 @@ def inject_noise(
     keywords = {"n_classes": n_classes, "seed": seed, **parameters}
     if _accepts(model, "features"):
         keywords["features"] = features
-    noisy_labels, noise_matrix = model(true_labels, **keywords)
+    read_only = true_labels.view()  # a model that edits the true labels in place fails loudly
+    read_only.flags.writeable = False
+    noisy_labels, noise_matrix = model(read_only, **keywords)
     return _checked_output(target, noisy_labels, noise_matrix, true_labels.shape[0], n_classes)
 
 
@@ -135,6 +139,8 @@ def validate_noise(
         target, parameters = _split_node(noise_cfg)
     except TypeError as error:
         return [str(error)]
+    except Exception as error:  # e.g. an interpolation that does not resolve
+        return [f"noise cannot be resolved: {type(error).__name__}: {error}".splitlines()[0]]
     if target is None:
         return [f"noise._target_ is required (a noise model function, e.g. runner.noise.symmetric); "
                 f"got a node with keys {sorted(parameters)}"]
@@ -142,21 +148,24 @@ def validate_noise(
         model = _locate(target)
     except (ImportError, AttributeError) as error:
         return [f"noise._target_={target!r} cannot be imported: {error}"]
+    except Exception as error:  # the user's module fails while importing
+        return [f"noise._target_={target!r} cannot be imported: {type(error).__name__}: {error}"]
     if not callable(model):
         return [f"noise._target_={target!r} must name a function; got a {type(model).__name__}"]
-    problems = _check_signature(target, model, parameters)
-    if problems:
-        return problems
+    convention = _check_convention(target, model)
+    if convention:
+        return convention
+    unknown, absent = _check_keys(target, model, parameters)
     missing = [key for key, value in parameters.items() if value == _MISSING]
-    if missing:
-        return [f"noise.{key} is required; got ??? (set it: noise.{key}=...)" for key in missing]
+    problems = unknown + absent + [f"noise.{key} is required; got ??? (set it: noise.{key}=...)" for key in missing]
     check = getattr(model, "check_parameters", None)
-    if check is None:
-        return []
+    if check is None or absent or missing:  # its checks may read any parameter
+        return problems
     try:
-        return list(check(parameters, n_classes=n_classes, has_features=has_features))
+        return problems + list(check(parameters, n_classes=n_classes, has_features=has_features))
     except Exception as error:  # a user's check must not crash the validation
-        return [f"noise._target_={target!r}: its check_parameters failed: {type(error).__name__}: {error}"]
+        return problems + [f"noise._target_={target!r}: its check_parameters failed: "
+                           f"{type(error).__name__}: {error}"]
 
 
 def is_no_noise(noise_cfg: Mapping | DictConfig) -> bool:
@@ -166,7 +175,7 @@ def is_no_noise(noise_cfg: Mapping | DictConfig) -> bool:
         return _get(noise_cfg, "name") == "none"
     try:
         return _locate(target) is none
-    except (ImportError, AttributeError):
+    except Exception:  # not importable: validate_noise reports it
         return False
 
 
@@ -562,34 +571,40 @@ def _accepts(model: Callable, name: str) -> bool:
     return any(p.name == name or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
 
 
-def _check_signature(target: str, model: Callable, parameters: dict[str, Any]) -> list[str]:
-    """The model takes (true_labels, *, n_classes, seed, ...) and every configured key."""
+_CONVENTION = "fn(true_labels, *, n_classes, seed, features=None, **parameters)"
+
+
+def _check_convention(target: str, model: Callable) -> list[str]:
+    """The model takes the true labels first and the keywords n_classes and seed."""
     try:
-        signature = inspect.signature(model)
+        given = list(inspect.signature(model).parameters.values())
     except (TypeError, ValueError):
         return [f"noise._target_={target!r} has no inspectable signature; wrap it in a Python function"]
-    expected = "fn(true_labels, *, n_classes, seed, features=None, **parameters)"
-    given = list(signature.parameters.values())
-    takes_any_keyword = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in given)
-    positional = [p for p in given if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    if not positional and not any(p.kind is p.VAR_POSITIONAL for p in given):
-        return [f"noise._target_={target!r} must take the true labels as its first argument: {expected}"]
-    own = {p.name: p for p in given[1:] if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
-    absent = [name for name in ("n_classes", "seed") if name not in own and not takes_any_keyword]
+    if not any(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL) for p in given):
+        return [f"noise._target_={target!r} must take the true labels as its first argument: {_CONVENTION}"]
+    absent = [name for name in ("n_classes", "seed") if not _accepts(model, name)]
     if absent:
-        return [f"noise._target_={target!r} must accept the keyword(s) {', '.join(absent)}: {expected}"]
+        return [f"noise._target_={target!r} must accept the keyword(s) {', '.join(absent)}: {_CONVENTION}"]
+    return []
+
+
+def _check_keys(target: str, model: Callable, parameters: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """(unknown keys, required parameters not set), one line each."""
+    given = list(inspect.signature(model).parameters.values())
+    takes_any_keyword = any(p.kind is p.VAR_KEYWORD for p in given)
+    own = {p.name: p for p in given[1:] if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
     configurable = [name for name in own if name not in CALL_ARGUMENTS]
-    problems = []
+    unknown, absent = [], []
     for key, value in parameters.items():
         if key in CALL_ARGUMENTS:
-            problems.append(f"noise.{key} is passed by the run, not set in the config; got {value!r}")
+            unknown.append(f"noise.{key} is passed by the run, not set in the config; got {value!r}")
         elif key not in own and not takes_any_keyword:
-            problems.append(f"noise.{key} is not a parameter of {target} (parameters: "
+            unknown.append(f"noise.{key} is not a parameter of {target} (parameters: "
                             f"{', '.join(configurable) or 'none'}); got {value!r}")
     for name in configurable:
         if own[name].default is inspect.Parameter.empty and name not in parameters:
-            problems.append(f"noise.{name} is required by {target}; got nothing (set it: +noise.{name}=...)")
-    return problems
+            absent.append(f"noise.{name} is required by {target}; got nothing (set it: +noise.{name}=...)")
+    return unknown, absent
 
 
 def _checked_output(target: str, noisy_labels, noise_matrix, n_examples: int, n_classes: int):

@@ -96,7 +96,8 @@ def test_bundled_yaml_options_build_the_documented_models():
 
         default = noise_node()
         assert (default._target_, default.rate, default.sparsity) == ("runner.noise.asymmetric", 0.2, 0.0)
-        assert noise_node("noise=uniform") == noise_node("noise=symmetric")  # an alias: same jobs
+        alias, symmetric = noise_node("noise=uniform"), noise_node("noise=symmetric")
+        assert alias.name == "uniform" and {**alias, "name": "symmetric"} == {**symmetric}
         for name in ("none", "symmetric", "pairflip", "asymmetric", "instance"):
             assert validate_noise(noise_node(f"noise={name}"), n_classes=10) == [], name
         assert validate_noise(noise_node("noise=matrix"), n_classes=10) == [
@@ -167,9 +168,12 @@ def test_asymmetric_matrix_has_the_trace_and_flips_exact_counts(sparsity):
     np.testing.assert_array_equal(counts[off], wanted[off])
 
 
-def test_asymmetric_rate_zero_injects_nothing():
+@pytest.mark.parametrize("model", ["asymmetric", "instance", "symmetric", "pairflip"])
+def test_rate_zero_injects_nothing(model):
     true_labels = balanced_labels(20, 3)
-    noisy_labels, noise_matrix = inject_noise(node("asymmetric", rate=0.0), true_labels, n_classes=3, seed=0)
+    features = np.random.default_rng(0).standard_normal((60, 2))
+    noisy_labels, noise_matrix = inject_noise(node(model, rate=0.0), true_labels, n_classes=3, seed=0,
+                                              features=features)
     np.testing.assert_array_equal(noisy_labels, true_labels)
     np.testing.assert_array_equal(noise_matrix, np.eye(3))
 
@@ -361,6 +365,8 @@ def test_matrix_file_problems_are_reported(tmp_path):
 def test_every_problem_is_listed_at_once_and_validation_never_raises():
     problems = validate_noise(node("asymmetric", rate=-1, sparsity="x"), n_classes=3)
     assert [p.split()[0] for p in problems] == ["noise.rate", "noise.sparsity"]
+    problems = validate_noise(node("instance", rate="high", ratestd=1), n_classes=3)
+    assert [p.split()[0] for p in problems] == ["noise.ratestd", "noise.rate"]
     assert validate_noise(42) == ["noise must be a mapping with _target_ and parameters; got int"]
 
 
@@ -435,3 +441,22 @@ def test_draw_categorical_never_draws_a_zero_probability_class():
     probabilities = np.array([[0.3, 0.7 - 1e-17, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
     draws = noise._draw_categorical(np.repeat(probabilities, 2000, axis=0), rng).reshape(3, 2000)
     assert set(draws[0]) == {0, 1} and set(draws[1]) == {2} and set(draws[2]) == {0}
+
+
+def test_a_user_module_failing_at_import_or_editing_the_true_labels_is_reported(tmp_path, monkeypatch):
+    (tmp_path / "broken_noise.py").write_text("raise RuntimeError('boom')\n")
+    (tmp_path / "inplace_noise.py").write_text(
+        "import numpy as np\n"
+        "def flip_first(true_labels, *, n_classes, seed):\n"
+        "    true_labels[0] = (true_labels[0] + 1) % n_classes\n"
+        "    return true_labels, np.eye(n_classes)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert validate_noise({"_target_": "broken_noise.fn"}) == [
+        "noise._target_='broken_noise.fn' cannot be imported: RuntimeError: boom"
+    ]
+    assert not is_no_noise({"_target_": "broken_noise.fn"})
+    true_labels = balanced_labels(4, 3)
+    with pytest.raises(ValueError, match="read-only"):
+        inject_noise({"_target_": "inplace_noise.flip_first"}, true_labels, n_classes=3, seed=0)
+    np.testing.assert_array_equal(true_labels, balanced_labels(4, 3))
