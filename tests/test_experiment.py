@@ -186,7 +186,7 @@ def test_one_run_logs_each_stage_and_a_result(tmp_path, caplog):
     messages = [r.getMessage() for r in caplog.records if r.name == "runner.experiment"]
     for prefix in ("data:", "noise:", "cross-validation:", "baseline:", "filtering", "final fit:", "result:"):
         assert sum(m.startswith(prefix) for m in messages) == 1, prefix
-    assert "symmetric rate=0.2" in next(m for m in messages if m.startswith("noise:"))
+    assert "uniform rate=0.2" in next(m for m in messages if m.startswith("noise:"))
 
 
 def test_uniform_noise_without_test_split(tmp_path):
