@@ -36,6 +36,7 @@ from sklearn.metrics import accuracy_score, average_precision_score, precision_r
 from runner.cache import ArrayCache, fingerprint
 from runner.data import FeatureData, PrecomputedData, inject_noise, load_dataset
 from runner.io import atomic_write_bytes, atomic_write_csv
+from runner.signals import raise_if_interrupted
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +137,7 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
             baseline_predictions = cache.get_or_compute(
                 "baseline",
                 cache_key,
-                lambda: {"test_predictions": clone(clf).fit(data.X_train, noisy_labels).predict(data.X_test)},
+                lambda: {"test_predictions": _fit_baseline(clf, data.X_train, noisy_labels).predict(data.X_test)},
             )["test_predictions"]
         metrics["test_accuracy_baseline"] = float(accuracy_score(data.labels_test, baseline_predictions))
         log.info("baseline: test accuracy %.4f (trained on the noisy labels)", metrics["test_accuracy_baseline"])
@@ -146,8 +147,11 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
     with _stopwatch(timings, "filter_seconds"):
         label_issues = clean_learning.find_label_issues(data.X_train, noisy_labels, pred_probs=pred_probs)
     _log_issues(cfg, label_issues)
+    log.info("final fit: %s on the %d examples kept", type(clf).__name__,
+             n_train - int(label_issues["is_label_issue"].sum()))
     with _stopwatch(timings, "final_fit_seconds"):
         clean_learning.fit(data.X_train, noisy_labels, pred_probs=pred_probs, label_issues=label_issues)
+    raise_if_interrupted()  # the classifier may have swallowed a Ctrl-C (runner.signals)
     label_issues = clean_learning.get_label_issues()
     if data.X_test is not None:
         metrics["test_accuracy_cleanlearning"] = float(
@@ -187,6 +191,11 @@ def _run_precomputed(cfg, data: PrecomputedData, seeds: Seeds, timings, out_dir:
             out_dir, clean_learning, label_issues, data.classes, data.labels, data.true_labels,
             true_noise_matrix, index=np.arange(n_examples), metrics={}, cache=ArrayCache(cfg.cache_dir),
         )
+
+
+def _fit_baseline(clf, X, labels):
+    log.info("baseline: fitting %s on all %d noisy labels", type(clf).__name__, len(labels))
+    return clone(clf).fit(X, labels)
 
 
 def _cross_validate(X, labels, clf, cv_n_folds: int, seed: int, n_jobs) -> np.ndarray:

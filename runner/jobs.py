@@ -285,7 +285,9 @@ def _interrupted(out_dir: Path, signum: int, *, stage: str) -> NoReturn:
         (out_dir / DONE).unlink()
     atomic_write_json(
         out_dir / "status.json",
-        {"status": "interrupted", "signal": name, "stage": stage, "time": _now()},
+        # the traceback says where the work was when it stopped
+        {"status": "interrupted", "signal": name, "stage": stage, "time": _now(),
+         "traceback": traceback.format_exc()},
     )
     logger.warning("interrupted by %s during the %s stage: no result recorded; run it again to redo it",
                    name, stage)

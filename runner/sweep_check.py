@@ -317,11 +317,18 @@ class SweepCheckCallback(Callback):
             )
         if os.environ.get("HYDRA_FULL_ERROR", "") == "1":
             return  # the job records it in status.json and shows the full traceback
+        from hydra.core.hydra_config import HydraConfig
+
         from runner.jobs import config_problems
 
         task_config = copy.deepcopy(config)
         with read_write(task_config), open_dict(task_config):
             del task_config["hydra"]
-        problem = config_problems(task_config)
+        saved = HydraConfig.instance().cfg
+        HydraConfig.instance().set_config(config)  # for ${hydra:runtime.cwd} and the like
+        try:
+            problem = config_problems(task_config)
+        finally:
+            HydraConfig.instance().cfg = saved
         if problem:
             raise SystemExit(f"config error: {problem}")
