@@ -47,6 +47,7 @@ from typing import NoReturn
 
 import yaml
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import CompactHydraException
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf, open_dict
 
@@ -95,8 +96,12 @@ RESULT_FILES = (
 SUMMARY_KEY = "summary"
 
 
-class JobFailedError(RuntimeError):
-    """A job failed; the message is one line, the traceback is in the job's status.json."""
+class JobFailedError(CompactHydraException, RuntimeError):
+    """A job failed; the message is one line, the traceback is in the job's status.json.
+
+    A CompactHydraException: when a sweep ends with failed jobs, Hydra prints this one line
+    instead of a traceback.
+    """
 
 
 def run_job(cfg: DictConfig) -> dict:
