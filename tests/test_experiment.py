@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-import re
 import math
+import re
 from pathlib import Path
 
 import numpy as np
