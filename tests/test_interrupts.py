@@ -17,6 +17,7 @@ import pytest
 
 from runner import signals
 from runner.cache import ArrayCache
+from runner.sweep_check import job_dir_name
 
 REPO = Path(__file__).resolve().parents[1]
 # An MLP on iris that trains for its full max_iter (about a second per fit): a signal sent
@@ -166,3 +167,33 @@ def test_sklearn_mlp_interrupt_warning_becomes_an_error_inside_the_guard():
         warnings.simplefilter("always")
         warnings.warn("Training interrupted by user.", stacklevel=1)  # outside a job: a warning
     assert len(caught) == 1
+
+
+@pytest.mark.slow
+def test_sigterm_stops_a_sweep_and_resuming_it_reruns_the_interrupted_job(tmp_path):
+    module_dir = tmp_path / "code"
+    module_dir.mkdir()
+    (module_dir / "swallowing.py").write_text(textwrap.dedent(SWALLOWING_CLASSIFIER))
+    (module_dir / "hold").write_text("")  # the first fit waits for the signal, later ones do not
+    sweep_dir = tmp_path / "sweep"
+    command = runner_command(
+        "-m", f"hydra.sweep.dir={sweep_dir}", "experiment=quick", f"cache_dir={tmp_path / 'cache'}",
+        "classifier._target_=swallowing.SwallowingClassifier", "seed=0,1",
+    )
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(module_dir), os.environ.get("PYTHONPATH")]))}
+    first_job = sweep_dir / job_dir_name(["experiment=quick", f"cache_dir={tmp_path / 'cache'}",
+                                          "classifier._target_=swallowing.SwallowingClassifier", "seed=0"])
+    result = run_until_log_line_then_signal(command, first_job / "runner.log", "cache miss: cv_pred_probs",
+                                            signal.SIGTERM, env=env)
+    assert result.returncode == 143, result.stderr
+    status = json.loads((first_job / "status.json").read_text())
+    assert status["status"] == "interrupted" and status["signal"] == "SIGTERM"
+    assert len([p for p in sweep_dir.iterdir() if (p / ".hydra").is_dir()]) == 1  # the sweep stopped there
+
+    resumed = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600,
+                             env={**os.environ, **env})
+    assert resumed.returncode == 0, resumed.stderr
+    job_dirs = [p for p in sweep_dir.iterdir() if (p / ".hydra").is_dir()]
+    assert len(job_dirs) == 2 and all((p / "DONE").is_file() for p in job_dirs)
+    assert (first_job / "runner.log").read_text().count("running into") == 2
+    assert json.loads((first_job / "status.json").read_text())["status"] == "ok"

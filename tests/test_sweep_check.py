@@ -206,3 +206,18 @@ def test_summarize_refuses_a_dir_that_is_not_a_sweep(tmp_path, capsys):
     (sweep_dir / "seed=1" / ".hydra" / "overrides.yaml").write_text("- seed=1\n")
     assert is_sweep_dir(sweep_dir)
     assert summarize.main([str(sweep_dir)]) == 0 and (sweep_dir / "summary.csv").is_file()
+
+
+def test_another_sweep_is_told_apart_by_its_keys_not_its_values_nor_summary_settings(tmp_path):
+    from runner.sweep_check import different_sweep_message
+
+    for name, overrides in {"seed=0": ["seed=0", "noise.rate=0.1"], "seed=1": ["seed=1", "noise.rate=0.1"]}.items():
+        (tmp_path / name / ".hydra").mkdir(parents=True)
+        (tmp_path / name / ".hydra" / "overrides.yaml").write_text("".join(f"- {o}\n" for o in overrides))
+    same = [["seed=2", "noise.rate=0.3", "summary.compare_metric=issue_f1"]]  # extends both axes
+    assert different_sweep_message(tmp_path, same) is None
+    message = different_sweep_message(tmp_path, [["seed=0"], ["seed=1"]])
+    assert "(noise.rate=0.1 seed=0,1)" in message and "(seed=0,1)" in message and "differs in noise.rate" in message
+    assert different_sweep_message(tmp_path / "new", [["seed=0"]]) is None
+    run_dir = tmp_path / "seed=0"  # a job's (or single run's) own dir is no sweep dir
+    assert "the dir of a single run" in different_sweep_message(run_dir, [["seed=0"]])
