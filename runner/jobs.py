@@ -107,8 +107,9 @@ class JobFailedError(CompactHydraException, RuntimeError):
 def run_job(cfg: DictConfig) -> dict:
     """Run one job into Hydra's output dir and return its metrics.
 
-    Raises JobFailedError (SystemExit for a config error in a single run) after recording
-    the failure in status.json; with HYDRA_FULL_ERROR=1 the original exception instead.
+    Raises JobFailedError in a sweep, SystemExit with the same one line in a single run,
+    after recording the failure in status.json; with HYDRA_FULL_ERROR=1 the original
+    exception instead. On SIGINT/SIGTERM: SystemExit(130/143) after recording the interrupt.
     """
     hydra_cfg = HydraConfig.get()
     out_dir = Path(hydra_cfg.runtime.output_dir)
