@@ -121,6 +121,11 @@ def run_job(cfg: DictConfig) -> dict:
     try:
         resolved_config = checked_config(cfg)
     except Exception as error:
+        if single_run and not _full_error_requested():
+            # Normally refused before Hydra makes the run dir (runner.sweep_check); here it
+            # exists already: remove it, and the dated dirs above it, if they hold nothing else.
+            _remove_empty_dirs(out_dir, stop_at=Path(str(hydra_cfg.runtime.cwd or os.getcwd())))
+            raise SystemExit(f"config error: {config_problems(cfg)}") from None
         _start_fresh(out_dir, cfg, resolved_config=None)
         _fail(out_dir, error, stage="config", single_run=single_run)
 
@@ -255,6 +260,17 @@ def _start_fresh(out_dir: Path, cfg: DictConfig, resolved_config: str | None) ->
     )
     if resolved_config is not None:
         atomic_write_text(out_dir / "resolved_config.yaml", resolved_config)
+
+
+def _remove_empty_dirs(directory: Path, stop_at: Path) -> None:
+    """rmdir ``directory`` and then its parents while they are empty, never ``stop_at`` or above."""
+    directory, stop_at = directory.resolve(), stop_at.resolve()
+    while directory != stop_at and stop_at in directory.parents:
+        try:
+            directory.rmdir()  # fails on a non-empty dir: nothing of anyone else is removed
+        except OSError:
+            return
+        directory = directory.parent
 
 
 def _fail(out_dir: Path, error: Exception, *, stage: str, single_run: bool) -> NoReturn:

@@ -221,3 +221,29 @@ def test_another_sweep_is_told_apart_by_its_keys_not_its_values_nor_summary_sett
     assert different_sweep_message(tmp_path / "new", [["seed=0"]]) is None
     run_dir = tmp_path / "seed=0"  # a job's (or single run's) own dir is no sweep dir
     assert "the dir of a single run" in different_sweep_message(run_dir, [["seed=0"]])
+
+
+def test_run_job_removes_the_run_dir_of_a_config_error_only_if_it_holds_nothing_else(tmp_path, monkeypatch):
+    from hydra.core.hydra_config import HydraConfig
+
+    monkeypatch.delenv("HYDRA_FULL_ERROR", raising=False)
+    register_configs()
+    with initialize_config_dir(version_base="1.3", config_dir=str(REPO / "conf")):
+        cfg = compose("config", overrides=[*FAST, "cleanlearning.cv_n_folds=1"], return_hydra_config=True)
+    keep = tmp_path / "outputs" / "runs" / "keep.txt"
+    keep.parent.mkdir(parents=True)
+    keep.write_text("someone else's file")
+    run_dir = tmp_path / "outputs" / "runs" / "day" / "time"
+    run_dir.mkdir(parents=True)  # as Hydra makes it before the job starts
+    with read_write(cfg.hydra.runtime), open_dict(cfg.hydra.runtime):
+        cfg.hydra.runtime.output_dir = str(run_dir)
+        cfg.hydra.runtime.cwd = str(tmp_path)
+    HydraConfig.instance().set_config(cfg)
+    try:
+        task = OmegaConf.masked_copy(cfg, [key for key in cfg if key != "hydra"])
+        with pytest.raises(SystemExit, match="cleanlearning.cv_n_folds must be an int >= 2; got 1"):
+            jobs.run_job(task)
+    finally:
+        HydraConfig.instance().cfg = None
+    assert not (tmp_path / "outputs" / "runs" / "day").exists()
+    assert keep.read_text() == "someone else's file"
