@@ -61,8 +61,9 @@ def cache_entries(cache_dir: Path, kind: str) -> list[Path]:
 def test_sigint_mid_fit_of_an_mlp_is_recorded_and_a_rerun_gives_the_uninterrupted_bytes(tmp_path):
     run_dir, cache_dir = tmp_path / "run", tmp_path / "cache"
     command = runner_command(f"hydra.run.dir={run_dir}", f"cache_dir={cache_dir}", *MLP)
+    # the first fold's fit starts within a millisecond of that line and lasts 0.2 s or more
     interrupted = run_until_log_line_then_signal(
-        command, run_dir / "runner.log", "cache miss: cv_pred_probs", signal.SIGINT)
+        command, run_dir / "runner.log", "cache miss: cv_pred_probs", signal.SIGINT, delay=0.1)
 
     assert interrupted.returncode == 130, interrupted.stderr
     status = json.loads((run_dir / "status.json").read_text())
