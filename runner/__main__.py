@@ -1,13 +1,22 @@
 """``python -m runner [overrides]`` and ``python -m runner -m [sweep overrides]``.
 
 Thin on purpose: the job logic lives in runner.jobs.run_job, a plain function tests call.
+
+Signals reaching the launching process (Ctrl-C reaches it and every launcher worker; Slurm's
+SIGTERM every process of the job) end it with one line and the shell's exit status, 130 for
+SIGINT and 143 for SIGTERM, instead of a traceback. Each job records its own interrupt
+(runner.jobs, runner.signals).
 """
+
+import signal
+import sys
 
 import hydra
 from omegaconf import DictConfig
 
 from runner.config import register_configs
 from runner.jobs import run_job
+from runner.signals import Interrupted, exit_code
 
 register_configs()  # structured schemas must be in the ConfigStore before composition
 
@@ -17,5 +26,15 @@ def main(cfg: DictConfig) -> dict:
     return run_job(cfg)
 
 
+def _stop_on_sigterm(signum, frame):
+    raise Interrupted(signum)
+
+
 if __name__ == "__main__":
-    main()
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    try:
+        main()
+    except KeyboardInterrupt as interrupt:
+        signum = getattr(interrupt, "signum", signal.SIGINT)
+        sys.stderr.write(f"interrupted by {signal.Signals(signum).name}\n")
+        sys.exit(exit_code(signum))

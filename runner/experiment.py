@@ -40,6 +40,7 @@ from runner.data import FeatureData, PrecomputedData, load_dataset, run_settings
 from runner.estimators import build_estimator, set_parameters
 from runner.io import atomic_write_bytes, atomic_write_csv
 from runner.noise import inject_noise, is_no_noise
+from runner.signals import raise_if_interrupted
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +151,7 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
             baseline_predictions = cache.get_or_compute(
                 "baseline",
                 cache_key,
-                lambda: {"test_predictions": clone(clf).fit(X_train, noisy_labels).predict(X_test)},
+                lambda: {"test_predictions": _fit_baseline(clf, X_train, noisy_labels).predict(X_test)},
             )["test_predictions"]
         metrics["test_accuracy_baseline"] = float(accuracy_score(data.labels_test, baseline_predictions))
         log.info("baseline: test accuracy %.4f (trained on the noisy labels)", metrics["test_accuracy_baseline"])
@@ -160,8 +161,11 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
     with _stopwatch(timings, "filter_seconds"):
         label_issues = clean_learning.find_label_issues(X_train, noisy_labels, pred_probs=pred_probs)
     _log_issues(cfg, label_issues)
+    log.info("final fit: %s on the %d examples kept", type(clf).__name__,
+             n_train - int(label_issues["is_label_issue"].sum()))
     with _stopwatch(timings, "final_fit_seconds"):
         clean_learning.fit(X_train, noisy_labels, pred_probs=pred_probs, label_issues=label_issues)
+    raise_if_interrupted()  # the classifier may have swallowed a Ctrl-C (runner.signals)
     label_issues = clean_learning.get_label_issues()
     if X_test is not None:
         metrics["test_accuracy_cleanlearning"] = float(
@@ -287,6 +291,11 @@ def _identity_columns(cfg, dataset, index: np.ndarray) -> dict[str, np.ndarray]:
         for name in features.columns:
             columns[str(name)] = features[name].to_numpy()[index]
     return columns
+
+
+def _fit_baseline(clf, X, labels):
+    log.info("baseline: fitting %s on all %d noisy labels", type(clf).__name__, len(labels))
+    return clone(clf).fit(X, labels)
 
 
 def _cross_validate(X, labels, clf, cv_n_folds: int, seed: int, n_jobs) -> np.ndarray:

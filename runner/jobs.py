@@ -7,7 +7,7 @@
     resolved_config.yaml                   OmegaConf.to_yaml(cfg, resolve=True)
     label_issues.csv, ... matrices.png     written by runner.experiment.run
     metrics.json                           the dict experiment.run returned
-    status.json                            {"status": "ok" | "failed", ...}
+    status.json                            {"status": "ok" | "failed" | "interrupted", ...}
     provenance.json                        versions, git commit, platform, command line
     DONE                                   completion marker, always last
 
@@ -15,12 +15,19 @@ Every file goes through runner.io (temporary name + rename), so a SIGKILL leaves
 the previous file or the new one, never a truncated one. A dir without DONE is not finished
 and is rerun from scratch.
 
+Interrupts: SIGINT or SIGTERM during a job (Ctrl-C; Slurm on timeout or preemption) stops it
+as soon as the work returns, even when the classifier swallowed the KeyboardInterrupt
+(runner.signals): status.json says ``interrupted`` with the signal, no DONE is written, the
+cache keeps nothing computed after the signal, and the process exits 130 (SIGINT) or 143
+(SIGTERM). A resumed sweep runs the job again.
+
 Resume: a job whose dir holds DONE and the same resolved config is skipped without touching
 a single byte or mtime in its dir. That is why conf/config.yaml sets
 ``hydra.output_subdir: null`` (Hydra would otherwise rewrite .hydra/ before this function
 runs; we write .hydra/ here, only for jobs that actually run), why the job log file is
 opened lazily (conf/hydra/job_logging/runner.yaml, ``delay: true``) and why the "skipping"
-line goes to the console-only logger ``runner.console``.
+line goes to the console-only logger ``runner.console``. The ``summary`` settings are read by
+the summary only: a finished job whose config differs in them alone is finished.
 """
 
 from __future__ import annotations
@@ -31,22 +38,30 @@ import datetime
 import json
 import logging
 import os
+import signal
 import time
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NoReturn
 
+import yaml
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import CompactHydraException
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from runner import config as runner_config
+from runner import (
+    signals,
+    sweep_check,  # noqa: F401 - registers the runner_job_dir resolver of job dir names
+)
 from runner.io import atomic_write_json, atomic_write_text
 from runner.provenance import collect_provenance
 
 __all__ = [
     "DONE",
+    "config_problems",
     "JobFailedError",
     "RESULT_FILES",
     "is_finished",
@@ -58,6 +73,9 @@ logger = logging.getLogger(__name__)
 # Configured console-only in conf/hydra/job_logging/runner.yaml: lines about a finished job
 # must not append to that job's log file.
 console_logger = logging.getLogger("runner.console")
+# Configured file-only: the failure of a single run is one line on the console (its SystemExit
+# message) and still in the job log.
+file_logger = logging.getLogger("runner.file")
 
 DONE = "DONE"
 HYDRA_SUBDIR = ".hydra"
@@ -76,17 +94,24 @@ RESULT_FILES = (
     "report.html",
     "flagged_examples.png",
 )
+# Top-level config key read by the summary only, never part of a job's identity.
+SUMMARY_KEY = "summary"
 
 
-class JobFailedError(RuntimeError):
-    """A job failed; the message is one line, the traceback is in the job's status.json."""
+class JobFailedError(CompactHydraException, RuntimeError):
+    """A job failed; the message is one line, the traceback is in the job's status.json.
+
+    A CompactHydraException: when a sweep ends with failed jobs, Hydra prints this one line
+    instead of a traceback.
+    """
 
 
 def run_job(cfg: DictConfig) -> dict:
     """Run one job into Hydra's output dir and return its metrics.
 
-    Raises JobFailedError (SystemExit for a config error in a single run) after recording
-    the failure in status.json; with HYDRA_FULL_ERROR=1 the original exception instead.
+    Raises JobFailedError in a sweep, SystemExit with the same one line in a single run,
+    after recording the failure in status.json; with HYDRA_FULL_ERROR=1 the original
+    exception instead. On SIGINT/SIGTERM: SystemExit(130/143) after recording the interrupt.
     """
     hydra_cfg = HydraConfig.get()
     out_dir = Path(hydra_cfg.runtime.output_dir)
@@ -96,9 +121,13 @@ def run_job(cfg: DictConfig) -> dict:
 
     # 1) config: schema checks and every interpolation resolved, before any work
     try:
-        runner_config.validate_config(cfg)
-        resolved_config = OmegaConf.to_yaml(cfg, resolve=True)
+        resolved_config = checked_config(cfg)
     except Exception as error:
+        if single_run and not _full_error_requested():
+            # Normally refused before Hydra makes the run dir (runner.sweep_check); here it
+            # exists already: remove it, and the dated dirs above it, if they hold nothing else.
+            _remove_empty_dirs(out_dir, stop_at=Path(str(hydra_cfg.runtime.cwd or os.getcwd())))
+            raise SystemExit(f"config error: {config_problems(cfg)}") from None
         _start_fresh(out_dir, cfg, resolved_config=None)
         _fail(out_dir, error, stage="config", single_run=single_run)
 
@@ -107,36 +136,62 @@ def run_job(cfg: DictConfig) -> dict:
         console_logger.info("%s: skipping finished job in %s", job_name, out_dir)
         return _read_json(out_dir / "metrics.json")
 
-    # 3) run the experiment
+    # 3) run the experiment; 4) record the success, DONE last. A signal stops either.
     _start_fresh(out_dir, cfg, resolved_config)
     logger.info("%s: running into %s", job_name, out_dir)
-    try:
-        from runner import experiment  # imported here: --help and config errors stay fast
+    stage = "run"
+    with signals.interrupt_guard():
+        try:
+            try:
+                from runner import experiment  # imported here: --help and config errors stay fast
 
-        with _capped_threads(hydra_cfg.launcher) as thread_budget:
-            metrics = experiment.run(_with_thread_budget(cfg, thread_budget), out_dir)
-    except Exception as error:
-        _fail(out_dir, error, stage="run", single_run=single_run)
+                with _capped_threads(hydra_cfg.launcher) as thread_budget:
+                    metrics = experiment.run(_with_thread_budget(cfg, thread_budget), out_dir)
+                signals.raise_if_interrupted()  # the work returned, but after a signal
+            except Exception as error:
+                signals.raise_if_interrupted()  # a failure caused by the signal is an interrupt
+                _fail(out_dir, error, stage="run", single_run=single_run)
 
-    # 4) record the success; DONE last
-    try:
-        atomic_write_json(out_dir / "metrics.json", metrics)
-        atomic_write_json(
-            out_dir / "status.json",
-            {"status": "ok", "time": _now(), "wall_seconds": round(time.perf_counter() - started, 3)},
-        )
-        atomic_write_json(
-            out_dir / "provenance.json",
-            collect_provenance(_overrides(hydra_cfg, "task"), _overrides(hydra_cfg, "hydra")),
-        )
-        from runner.report import write_run_report  # report.html: never fails the job
+            stage = "record"
+            try:
+                atomic_write_json(out_dir / "metrics.json", metrics)
+                atomic_write_json(
+                    out_dir / "status.json",
+                    {"status": "ok", "time": _now(), "wall_seconds": round(time.perf_counter() - started, 3)},
+                )
+                atomic_write_json(
+                    out_dir / "provenance.json",
+                    collect_provenance(_overrides(hydra_cfg, "task"), _overrides(hydra_cfg, "hydra")),
+                )
+                from runner.report import write_run_report  # report.html: never fails the job
 
-        write_run_report(out_dir, on_error="warn")
-        atomic_write_text(out_dir / DONE, "")
-    except Exception as error:  # e.g. a metric that is not JSON-serialisable
-        _fail(out_dir, error, stage="record", single_run=single_run)
+                write_run_report(out_dir, on_error="warn")
+                signals.raise_if_interrupted()
+                atomic_write_text(out_dir / DONE, "")
+            except Exception as error:  # e.g. a metric that is not JSON-serialisable
+                signals.raise_if_interrupted()
+                _fail(out_dir, error, stage="record", single_run=single_run)
+        except signals.Interrupted as interrupt:
+            _interrupted(out_dir, interrupt.signum, stage=stage)
     logger.info("%s: result %s", job_name, _format_metrics(metrics))
     return metrics
+
+
+def checked_config(cfg: DictConfig) -> str:
+    """The resolved config as YAML, after every check; raises on the first bad config."""
+    runner_config.validate_config(cfg)
+    return OmegaConf.to_yaml(cfg, resolve=True)
+
+
+def config_problems(cfg: DictConfig) -> str | None:
+    """What is wrong with ``cfg`` (one line per problem), or None: the checks of step 1."""
+    try:
+        checked_config(cfg)
+    except runner_config.ConfigError as error:
+        return str(error)
+    except Exception as error:  # noqa: BLE001 - e.g. an unresolvable interpolation
+        return _short(error)
+    return None
 
 
 def is_finished(out_dir: Path, resolved_config: str) -> bool:
@@ -149,10 +204,21 @@ def is_finished(out_dir: Path, resolved_config: str) -> bool:
         _read_json(out_dir / "metrics.json")
     except (OSError, ValueError):
         return False
-    if recorded != resolved_config:
+    if _without_summary(recorded) != _without_summary(resolved_config):
         logger.info("config changed since %s finished; running it again", out_dir)
         return False
     return True
+
+
+def _without_summary(resolved_config: str):
+    """The job's identity in a resolved config: everything but the summary's settings."""
+    try:
+        config = yaml.safe_load(resolved_config)
+    except yaml.YAMLError:
+        return None
+    if isinstance(config, dict):
+        config.pop(SUMMARY_KEY, None)
+    return config
 
 
 def parallel_thread_budget(launcher_cfg, cpu_count: int | None = None) -> int | None:
@@ -201,11 +267,24 @@ def _start_fresh(out_dir: Path, cfg: DictConfig, resolved_config: str | None) ->
         atomic_write_text(out_dir / "resolved_config.yaml", resolved_config)
 
 
+def _remove_empty_dirs(directory: Path, stop_at: Path) -> None:
+    """rmdir ``directory`` and then its parents while they are empty, never ``stop_at`` or above."""
+    directory, stop_at = directory.resolve(), stop_at.resolve()
+    while directory != stop_at and stop_at in directory.parents:
+        try:
+            directory.rmdir()  # fails on a non-empty dir: nothing of anyone else is removed
+        except OSError:
+            return
+        directory = directory.parent
+
+
 def _fail(out_dir: Path, error: Exception, *, stage: str, single_run: bool) -> NoReturn:
-    """Record ``error`` in status.json, log it, and raise the short form of it."""
-    message = f"{type(error).__name__}: {error}"
-    if isinstance(error, runner_config.ConfigError):
-        message = str(error)
+    """Record ``error`` in status.json, log one line, and raise the short form of it.
+
+    The traceback goes to status.json only: on the console a failure is one line (the
+    message of the SystemExit of a single run, or the job's log line in a sweep).
+    """
+    message = str(error) if isinstance(error, runner_config.ConfigError) else _short(error)
     status_path = out_dir / "status.json"
     atomic_write_json(
         status_path,
@@ -217,17 +296,35 @@ def _fail(out_dir: Path, error: Exception, *, stage: str, single_run: bool) -> N
             "time": _now(),
         },
     )
-    if stage == "config":
-        # The traceback of a bad value is noise; the message names the key and the value.
-        logger.error("config error: %s", message)
-    else:
-        logger.error("job failed: %s", message, exc_info=error)
+    short = f"{'config error' if stage == 'config' else 'job failed'}: {message} (traceback in {status_path})"
+    (file_logger if single_run else logger).error("%s", short)
     if _full_error_requested():
         raise error
-    short = f"{'config error' if stage == 'config' else 'job failed'}: {message} (see {status_path})"
-    if stage == "config" and single_run:
+    if single_run:
         raise SystemExit(short)
     raise JobFailedError(short) from None
+
+
+def _interrupted(out_dir: Path, signum: int, *, stage: str) -> NoReturn:
+    """Record the interrupt (no DONE), say so in one line, exit 128 + the signal's number."""
+    name = signal.Signals(signum).name
+    with contextlib.suppress(FileNotFoundError):
+        (out_dir / DONE).unlink()
+    atomic_write_json(
+        out_dir / "status.json",
+        # the traceback says where the work was when it stopped
+        {"status": "interrupted", "signal": name, "stage": stage, "time": _now(),
+         "traceback": traceback.format_exc()},
+    )
+    logger.warning("interrupted by %s during the %s stage: no result recorded; run it again to redo it",
+                   name, stage)
+    raise SystemExit(signals.exit_code(signum))
+
+
+def _short(error: BaseException) -> str:
+    """'TypeName: message' on one line (OmegaConf's messages span several)."""
+    text = "; ".join(" ".join(line.split()) for line in str(error).splitlines() if line.strip())
+    return f"{type(error).__name__}: {text}"
 
 
 @contextlib.contextmanager

@@ -242,6 +242,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="[%(name)s][%(levelname)s] - %(message)s")
     if not args.sweep_dir.is_dir():
         parser.error(f"sweep_dir {str(args.sweep_dir)!r} is not a directory")
+    from runner.sweep_check import is_sweep_dir
+
+    if not is_sweep_dir(args.sweep_dir):
+        parser.error(f"sweep_dir {str(args.sweep_dir)!r} is not a sweep's dir (no multirun.yaml, no job dir "
+                     "with .hydra/overrides.yaml); a single run's results are in its metrics.json")
     frame = summarize(args.sweep_dir)
     counts = frame["status"].value_counts().to_dict() if len(frame) else {}
     logger.info("summary of %d job(s) %s written to %s", len(frame), counts, args.sweep_dir)

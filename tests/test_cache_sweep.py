@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from _jobs import find_job, job_dirs
 
 pytestmark = pytest.mark.slow
 
@@ -60,7 +61,9 @@ def test_three_filter_settings_compute_the_cross_validation_and_baseline_once(tm
         assert (paths[0] / "manifest.json").is_file()
 
     # In the logs: the first job computes both, every later job only reads them.
-    jobs = [tmp_path / "sweep" / str(number) for number in range(len(FILTERS))]
+    # in the order Hydra ran them (job dirs are named by their overrides, not numbered)
+    jobs = [find_job(tmp_path / "sweep", f"cleanlearning.find_label_issues_kwargs.filter_by={name}")
+            for name in FILTERS]
     assert cache_events(jobs[0]) == {("miss", "cv_pred_probs"): 1, ("miss", "baseline"): 1, ("miss", "matrices_png"): 1}
     for job in jobs[1:]:
         assert cache_events(job) == {("hit", "cv_pred_probs"): 1, ("hit", "baseline"): 1, ("hit", "matrices_png"): 1}, job
@@ -88,8 +91,9 @@ def test_settings_that_change_the_cross_validation_get_their_own_entry(tmp_path)
     assert len(on_disk["baseline"]) == 1
 
     total = Counter()
-    for number in range(4):
-        total += cache_events(tmp_path / "sweep" / str(number), kinds=("cv_pred_probs", "baseline"))
+    for job_dir in job_dirs(tmp_path / "sweep"):
+        total += cache_events(job_dir, kinds=("cv_pred_probs", "baseline"))
+    assert len(job_dirs(tmp_path / "sweep")) == 4
     assert total == {
         ("miss", "cv_pred_probs"): 2, ("hit", "cv_pred_probs"): 2,
         ("miss", "baseline"): 1, ("hit", "baseline"): 3,
@@ -97,7 +101,8 @@ def test_settings_that_change_the_cross_validation_get_their_own_entry(tmp_path)
 
     # A later sweep over the same settings reads everything from the cache.
     run_sweep(tmp_path / "again", cache_dir, "cleanlearning.cv_n_folds=4", "cleanlearning.find_label_issues_kwargs.filter_by=confident_learning")
-    assert cache_events(tmp_path / "again" / "0", kinds=("cv_pred_probs", "baseline")) == {
+    (again,) = job_dirs(tmp_path / "again")
+    assert cache_events(again, kinds=("cv_pred_probs", "baseline")) == {
         ("hit", "cv_pred_probs"): 1, ("hit", "baseline"): 1}
     counts = {kind: len(paths) for kind, paths in entries(cache_dir).items()}
     assert counts["baseline"] == 1 and counts["cv_pred_probs"] == 2

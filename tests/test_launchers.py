@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from _jobs import find_job
 from hydra import compose, initialize_config_dir
 
 from runner.config import register_configs
@@ -35,12 +36,13 @@ def test_joblib_launcher_runs_jobs_in_parallel_and_summarises_a_failure(tmp_path
     assert result.returncode != 0  # one job failed
     assert "Joblib.Parallel(n_jobs=2," in result.stdout
 
-    assert (tmp_path / "0" / "DONE").is_file()
-    assert json.loads((tmp_path / "1" / "status.json").read_text())["status"] == "failed"
-    summary = pd.read_csv(tmp_path / "summary.csv")
+    assert (find_job(tmp_path, "classifier.C=1") / "DONE").is_file()
+    assert json.loads((find_job(tmp_path, "classifier.C=-1") / "status.json").read_text())["status"] == "failed"
+    summary = pd.read_csv(tmp_path / "summary.csv").sort_values("job")
     assert summary["status"].tolist() == ["ok", "failed"]
     # Two workers share the CPUs: each job is capped (the budget is in its log).
-    assert "parallel launcher: capping this job at" in (tmp_path / "0" / "runner.log").read_text()
+    assert "parallel launcher: capping this job at" in (
+        find_job(tmp_path, "classifier.C=1") / "runner.log").read_text()
 
 
 @pytest.mark.slow
@@ -50,12 +52,12 @@ def test_submitit_local_launcher_runs_each_job_in_its_own_process(tmp_path):
 
     assert (tmp_path / ".submitit").is_dir()
     summary = pd.read_csv(tmp_path / "summary.csv")
-    assert summary["job"].tolist() == [0, 1] and (summary["status"] == "ok").all()
-    for job in (0, 1):
-        job_dir = tmp_path / str(job)
+    assert sorted(summary["job"].tolist()) == [0, 1] and (summary["status"] == "ok").all()
+    for seed in (0, 1):
+        job_dir = find_job(tmp_path, f"seed={seed}")
         assert (job_dir / "DONE").is_file()
         assert "capping this job at 1 thread" in (job_dir / "runner.log").read_text()
-    first = json.loads((tmp_path / "0" / "metrics.json").read_text())
+    first = json.loads((find_job(tmp_path, "seed=0") / "metrics.json").read_text())
     assert first["n_examples"] > 0 and 0.0 <= first["issue_f1"] <= 1.0
 
 
@@ -85,5 +87,5 @@ def test_library_parallelism_inside_joblib_workers_gives_the_serial_result(tmp_p
         cwd=REPO, capture_output=True, text=True, timeout=600,
     )
     assert serial.returncode == 0, serial.stderr
-    assert (tmp_path / "sweep" / "0" / "label_issues.csv").read_bytes() == (
+    assert (find_job(tmp_path / "sweep", "seed=0") / "label_issues.csv").read_bytes() == (
         tmp_path / "serial" / "label_issues.csv").read_bytes()

@@ -267,7 +267,7 @@ def raise_and_record(out_dir, error, **kwargs):
     [
         ("config", True, SystemExit),  # a single run stops with the message alone
         ("config", False, jobs.JobFailedError),  # a sweep job fails; the other jobs still run
-        ("run", True, jobs.JobFailedError),
+        ("run", True, SystemExit),  # one line on the console, the traceback in status.json
         ("run", False, jobs.JobFailedError),
     ],
 )
@@ -328,7 +328,7 @@ def test_run_job_in_process_records_success_then_skips(job_config, tmp_path, mon
 def test_run_job_records_a_result_that_cannot_be_saved_as_a_failure(job_config, tmp_path, monkeypatch):
     monkeypatch.delenv("HYDRA_FULL_ERROR", raising=False)
     monkeypatch.setattr("runner.experiment.run", lambda cfg, out_dir: {"bad": object()})
-    with pytest.raises(jobs.JobFailedError, match="not JSON serialisable"):
+    with pytest.raises(SystemExit, match="not JSON serialisable"):  # a single run
         jobs.run_job(job_config)
     status = json.loads((tmp_path / "status.json").read_text())
     assert status["status"] == "failed" and status["stage"] == "record"

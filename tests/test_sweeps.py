@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from _jobs import find_job, job_dirs
 
 pytestmark = pytest.mark.slow
 
@@ -42,12 +43,15 @@ def test_two_by_two_sweep_writes_every_job_and_the_summary(tmp_path):
     result = run_sweep(tmp_path, "seed=0,1", "noise.rate=0.1,0.3")
     assert result.returncode == 0, result.stderr
 
-    for job in range(4):
-        assert (tmp_path / str(job) / "DONE").is_file()
-        json.loads((tmp_path / str(job) / "metrics.json").read_text())
+    assert len(job_dirs(tmp_path)) == 4
+    for job_dir in job_dirs(tmp_path):
+        assert (job_dir / "DONE").is_file()
+        json.loads((job_dir / "metrics.json").read_text())
+    # job dirs are named by their overrides (summary rows follow the dir names)
+    assert (tmp_path / "cache_dir=null,experiment=quick,noise.rate=0.3,seed=1").is_dir()
     summary = pd.read_csv(tmp_path / "summary.csv")
     assert len(summary) == 4
-    assert summary["job"].tolist() == [0, 1, 2, 3]
+    assert sorted(summary["job"].tolist()) == [0, 1, 2, 3]
     assert (summary["status"] == "ok").all()
     assert sorted(zip(summary["seed"], summary["noise.rate"], strict=True)) == [
         (0, 0.1), (0, 0.3), (1, 0.1), (1, 0.3)
@@ -55,8 +59,9 @@ def test_two_by_two_sweep_writes_every_job_and_the_summary(tmp_path):
     for metric in ("test_accuracy_baseline", "test_accuracy_cleanlearning", "issue_f1", "issue_auprc"):
         assert summary[metric].between(0.0, 1.0).all(), metric
     # Each job's metrics reach the summary unchanged.
-    job_metrics = json.loads((tmp_path / "2" / "metrics.json").read_text())
-    assert summary.loc[2, "n_label_issues"] == job_metrics["n_label_issues"]
+    job_metrics = json.loads((find_job(tmp_path, "seed=1", "noise.rate=0.1") / "metrics.json").read_text())
+    row = summary[(summary["seed"] == 1) & (summary["noise.rate"] == 0.1)]
+    assert row["n_label_issues"].tolist() == [job_metrics["n_label_issues"]]
 
     markdown = (tmp_path / "summary.md").read_text().splitlines()
     assert len(markdown) == 2 + 4 and markdown[0].startswith(
@@ -71,27 +76,28 @@ def test_failed_job_is_recorded_others_complete_and_resume_reruns_only_it(tmp_pa
     assert first.returncode != 0
     assert "job failed" in first.stderr and len(first.stderr.strip().splitlines()) <= 20
 
-    assert (tmp_path / "0" / "DONE").is_file()
-    failed = json.loads((tmp_path / "1" / "status.json").read_text())
+    ok_dir, failed_dir = find_job(tmp_path, "classifier.C=1"), find_job(tmp_path, "classifier.C=-1")
+    assert (ok_dir / "DONE").is_file()
+    failed = json.loads((failed_dir / "status.json").read_text())
     assert failed["status"] == "failed" and failed["stage"] == "run"
     assert "Traceback" in failed["traceback"] and "C" in failed["error"]
-    assert not (tmp_path / "1" / "DONE").exists()
+    assert not (failed_dir / "DONE").exists()
 
-    summary = pd.read_csv(tmp_path / "summary.csv")
+    summary = pd.read_csv(tmp_path / "summary.csv").sort_values("job").reset_index(drop=True)
     assert summary["status"].tolist() == ["ok", "failed"]
     assert summary["classifier.C"].tolist() == [1, -1]
     assert pd.isna(summary.loc[1, "issue_f1"]) and "C" in summary.loc[1, "error"]
 
     # Same command again: the finished job is skipped byte for byte, the failed one reruns.
-    finished_before = snapshot(tmp_path / "0")
-    failed_status_before = (tmp_path / "1" / "status.json").stat().st_mtime_ns
+    finished_before = snapshot(ok_dir)
+    failed_status_before = (failed_dir / "status.json").stat().st_mtime_ns
     second = run_sweep(tmp_path, *overrides)
     assert second.returncode != 0
     assert "skipping finished job" in second.stdout
-    assert snapshot(tmp_path / "0") == finished_before
-    assert (tmp_path / "1" / "status.json").stat().st_mtime_ns > failed_status_before
-    assert (tmp_path / "1" / "runner.log").read_text().count("running into") == 2
-    assert pd.read_csv(tmp_path / "summary.csv")["status"].tolist() == ["ok", "failed"]
+    assert snapshot(ok_dir) == finished_before
+    assert (failed_dir / "status.json").stat().st_mtime_ns > failed_status_before
+    assert (failed_dir / "runner.log").read_text().count("running into") == 2
+    assert sorted(pd.read_csv(tmp_path / "summary.csv")["status"].tolist()) == ["failed", "ok"]
 
 
 def test_sigkill_mid_sweep_leaves_no_truncated_file_and_rerun_completes(tmp_path):
@@ -105,7 +111,8 @@ def test_sigkill_mid_sweep_leaves_no_truncated_file_and_rerun_completes(tmp_path
     )
     try:
         deadline = time.monotonic() + 240
-        while not (tmp_path / "0" / "DONE").exists():
+        first_job = tmp_path / "cache_dir=null,experiment=quick,seed=0"
+        while not (first_job / "DONE").exists():
             assert process.poll() is None, "the sweep ended before it could be killed"
             assert time.monotonic() < deadline, "job 0 never finished"
             time.sleep(0.05)
@@ -117,16 +124,17 @@ def test_sigkill_mid_sweep_leaves_no_truncated_file_and_rerun_completes(tmp_path
         json.loads(path.read_text())  # every JSON written so far parses
     for path in tmp_path.rglob("*.csv"):
         pd.read_csv(path)
-    for job_dir in (p for p in tmp_path.iterdir() if p.is_dir() and p.name.isdigit()):
+    for job_dir in job_dirs(tmp_path):
         if (job_dir / "DONE").exists():
             json.loads((job_dir / "metrics.json").read_text())
-    assert not all((tmp_path / str(job) / "DONE").exists() for job in range(3))
+    assert not all((tmp_path / f"cache_dir=null,experiment=quick,seed={seed}" / "DONE").exists()
+                   for seed in range(3))
 
-    finished_before = snapshot(tmp_path / "0")
+    finished_before = snapshot(first_job)
     rerun = run_sweep(tmp_path, *overrides)
     assert rerun.returncode == 0, rerun.stderr
-    assert all((tmp_path / str(job) / "DONE").exists() for job in range(3))
-    assert snapshot(tmp_path / "0") == finished_before
+    assert all((find_job(tmp_path, f"seed={seed}") / "DONE").exists() for seed in range(3))
+    assert snapshot(first_job) == finished_before
     assert not list(tmp_path.rglob("*.tmp"))
     summary = pd.read_csv(tmp_path / "summary.csv")
     assert summary["status"].tolist() == ["ok"] * 3
