@@ -133,11 +133,26 @@ def _installed_distribution(top_level: str, file: Path) -> metadata.Distribution
     for name in _packages_distributions().get(top_level, []):
         with contextlib.suppress(metadata.PackageNotFoundError):
             distribution = metadata.distribution(name)
+            if not _is_wheel_install(distribution):
+                continue
             root = Path(distribution.locate_file("")).resolve()
             with contextlib.suppress(ValueError):
                 if file.relative_to(root).as_posix() in _installed_files(name):
                     return distribution
     return None
+
+
+def _is_wheel_install(distribution: metadata.Distribution) -> bool:
+    """Installed from a wheel, not editable. An ``.egg-info`` folder (what ``pip install -e``
+    leaves in the source tree, found there when the tree is on sys.path) has no WHEEL file and
+    lists the source files as if installed: its code must be hashed like any local module."""
+    if distribution.read_text("WHEEL") is None:
+        return False
+    direct_url = distribution.read_text("direct_url.json")
+    if direct_url:
+        with contextlib.suppress(ValueError):
+            return not json.loads(direct_url).get("dir_info", {}).get("editable", False)
+    return True
 
 
 @functools.lru_cache(maxsize=1)
