@@ -161,7 +161,7 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
     with _stopwatch(timings, "filter_seconds"):
         label_issues = clean_learning.find_label_issues(X_train, noisy_labels, pred_probs=pred_probs)
     _log_issues(cfg, label_issues)
-    log.info("final fit: %s on the %d examples kept", type(clf).__name__,
+    log.info("final fit: %s on the %d examples kept", _classifier_name(clf),
              n_train - int(label_issues["is_label_issue"].sum()))
     with _stopwatch(timings, "final_fit_seconds"):
         clean_learning.fit(X_train, noisy_labels, pred_probs=pred_probs, label_issues=label_issues)
@@ -237,8 +237,14 @@ def _noise_features(noise: DictConfig, X_train, settings) -> np.ndarray | None:
 def _model_name(clf) -> str:
     steps = getattr(clf, "steps", None)
     if steps:
-        return f"{type(steps[-1][1]).__name__} (after per-fold {type(steps[0][1]).__name__})"
+        return f"{_classifier_name(clf)} (after per-fold {type(steps[0][1]).__name__})"
     return type(clf).__name__
+
+
+def _classifier_name(clf) -> str:
+    """The classifier's class name, also when it is the last step of the per-fold pipeline."""
+    steps = getattr(clf, "steps", None)
+    return type(steps[-1][1] if steps else clf).__name__
 
 
 def _run_precomputed(cfg, data: PrecomputedData, seeds: Seeds, timings, out_dir: Path) -> dict[str, Any]:
@@ -294,7 +300,7 @@ def _identity_columns(cfg, dataset, index: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def _fit_baseline(clf, X, labels):
-    log.info("baseline: fitting %s on all %d noisy labels", type(clf).__name__, len(labels))
+    log.info("baseline: fitting %s on all %d noisy labels", _classifier_name(clf), len(labels))
     return clone(clf).fit(X, labels)
 
 
