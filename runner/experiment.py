@@ -31,8 +31,9 @@ import pandas as pd
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from sklearn.base import clone
-from sklearn.metrics import accuracy_score, average_precision_score, precision_recall_fscore_support
+from sklearn.metrics import accuracy_score
 
+from runner import metrics as detection
 from runner.cache import ArrayCache, fingerprint
 from runner.data import FeatureData, PrecomputedData, inject_noise, load_dataset
 from runner.io import atomic_write_bytes, atomic_write_csv
@@ -186,6 +187,7 @@ def _run_precomputed(cfg, data: PrecomputedData, seeds: Seeds, timings, out_dir:
         return _write_and_score(
             out_dir, clean_learning, label_issues, data.classes, data.labels, data.true_labels,
             true_noise_matrix, index=np.arange(n_examples), metrics={}, cache=ArrayCache(cfg.cache_dir),
+            label_errors=getattr(data, "label_errors", None),
         )
 
 
@@ -214,8 +216,13 @@ def _write_and_score(
     index: np.ndarray,
     metrics: dict[str, Any],
     cache: ArrayCache,
+    label_errors: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Write label_issues.csv, the matrices (CSV and PNG); return ``metrics`` completed."""
+    """Write label_issues.csv, the matrices (CSV and PNG); return ``metrics`` completed.
+
+    The detection is scored where the true errors are known: from the true labels, else from
+    a known error mask ``label_errors`` (then without the noise-matrix error).
+    """
     n_examples, n_classes = given_labels.shape[0], len(classes)
     is_label_issue = label_issues["is_label_issue"].to_numpy(dtype=bool)
     label_quality = label_issues["label_quality"].to_numpy(dtype=float)
@@ -230,9 +237,12 @@ def _write_and_score(
     }
     if "sample_weight" in label_issues.columns:
         columns["sample_weight"] = label_issues["sample_weight"].to_numpy(dtype=float)
+    is_true_error = label_errors
     if true_labels is not None:
+        is_true_error = given_labels != true_labels
         columns["true_label"] = classes[true_labels]
-        columns["is_true_error"] = given_labels != true_labels
+    if is_true_error is not None:
+        columns["is_true_error"] = np.asarray(is_true_error, dtype=bool)
     atomic_write_csv(out_dir / "label_issues.csv", pd.DataFrame(columns), float_format=FLOAT_FORMAT)
 
     # Matrices: rows are the given label, columns the true label.
@@ -261,8 +271,8 @@ def _write_and_score(
         # P(given != true) under the estimated joint: 1 - sum_k P(given=k | true=k) P(true=k).
         "estimated_noise_rate": float(1 - np.sum(np.diag(noise_matrix) * class_prior)),
     }
-    if true_labels is not None:
-        metrics.update(_detection_metrics(given_labels != true_labels, is_label_issue, label_quality))
+    if is_true_error is not None:
+        metrics.update(detection.detection_metrics(is_true_error, is_label_issue, label_quality))
     if true_noise_matrix is not None:
         metrics["noise_matrix_error"] = float(np.mean(np.abs(noise_matrix - true_noise_matrix)))
     return metrics
@@ -288,23 +298,6 @@ def _matrices_png(frames: dict[str, pd.DataFrame], cache: ArrayCache) -> bytes:
         lambda: {"png": np.frombuffer(plots.png_bytes(plots.plot_matrices(frames)), dtype=np.uint8)},
     )
     return arrays["png"].tobytes()
-
-
-def _detection_metrics(is_true_error: np.ndarray, is_label_issue: np.ndarray, label_quality) -> dict:
-    """How well the flagged examples match the true label errors.
-
-    Recall, F1 and AUPRC are undefined without any true error: they are then left out.
-    """
-    precision, recall, f1, _ = precision_recall_fscore_support(
-        is_true_error, is_label_issue, average="binary", zero_division=0.0
-    )
-    metrics = {"true_noise_rate": float(is_true_error.mean()), "issue_precision": float(precision)}
-    if is_true_error.any():
-        metrics["issue_recall"] = float(recall)
-        metrics["issue_f1"] = float(f1)
-        # Low label quality = likely error, so rank by -label_quality.
-        metrics["issue_auprc"] = float(average_precision_score(is_true_error, -label_quality))
-    return metrics
 
 
 def _fitted(clean_learning, name: str) -> np.ndarray:

@@ -95,7 +95,8 @@ def run_job(cfg: DictConfig) -> dict:
     # 1) config: schema checks and every interpolation resolved, before any work
     try:
         runner_config.validate_config(cfg)
-        resolved_config = OmegaConf.to_yaml(cfg, resolve=True)
+        # summary.* is read by the sweep summary only: not part of the job's identity.
+        resolved_config = OmegaConf.to_yaml(_without_summary(cfg), resolve=True)
     except Exception as error:
         _start_fresh(out_dir, cfg, resolved_config=None)
         _fail(out_dir, error, stage="config", single_run=single_run)
@@ -254,6 +255,13 @@ def _with_thread_budget(cfg: DictConfig, thread_budget: int | None) -> DictConfi
     with open_dict(capped):
         capped.cleanlearning.n_jobs = thread_budget
     return capped
+
+
+def _without_summary(cfg: DictConfig) -> DictConfig:
+    """``cfg`` without its top-level ``summary`` key (settings of the sweep summary only)."""
+    if "summary" not in cfg:
+        return cfg
+    return OmegaConf.masked_copy(cfg, [key for key in cfg if key != "summary"])
 
 
 def _job_label(hydra_cfg) -> str:
