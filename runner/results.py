@@ -208,6 +208,19 @@ def t_interval(values) -> tuple[float, float, float, float]:
     return mean, std, mean - half, mean + half
 
 
+def _t_intervals(jobs: pd.DataFrame, metrics: list[str]) -> dict[str, tuple[float, float, float, float]]:
+    """t_interval of every metric column at once (NaN ignored per column)."""
+    from scipy import stats
+
+    values = jobs[metrics].apply(pd.to_numeric, errors="coerce")
+    n = values.count().to_numpy()
+    mean = values.mean().to_numpy(dtype=float)
+    std = values.std(ddof=1).to_numpy(dtype=float)  # NaN for n < 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * std / np.sqrt(n)
+    return {m: (mean[i], std[i], mean[i] - half[i], mean[i] + half[i]) for i, m in enumerate(metrics)}
+
+
 def paired_test(differences) -> float:
     """Two-sided Wilcoxon signed-rank p-value of paired differences; NaN below 6 non-zero ones."""
     from scipy import stats
@@ -258,9 +271,7 @@ def results_frame(summary: pd.DataFrame, settings: SummarySettings | None = None
         status = group["status"].fillna("incomplete")
         for state in STATUSES:
             row[f"n_{state}"] = int((status == state).sum())
-        ok = ok_jobs(group, axes)
-        for metric in metrics:
-            mean, std, low, high = t_interval(pd.to_numeric(ok[metric], errors="coerce"))
+        for metric, (mean, std, low, high) in _t_intervals(ok_jobs(group, axes), metrics).items():
             row.update({f"{metric}_mean": mean, f"{metric}_std": std,
                         f"{metric}_ci95_low": low, f"{metric}_ci95_high": high})
         rows.append(row)

@@ -251,10 +251,15 @@ def _load_json(path: Path):
         return None
 
 
+# libyaml's loader when PyYAML has it: a job's hydra.yaml takes ~0.1 s to parse in pure Python,
+# and the summary after every job reads every job's.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _load_yaml(path: Path):
     try:
         with open(path, encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
+            return yaml.load(handle, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
     except FileNotFoundError:
         return None
 
@@ -369,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="sweep output dir(s) (hydra.sweep.dir), and summary.KEY=VALUE settings")
     parser.add_argument("--out", type=Path, default=None,
                         help="output dir (required with several sweep dirs; default: the sweep dir)")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     logging.basicConfig(level=logging.INFO, format="[%(name)s][%(levelname)s] - %(message)s")
     overrides = [a for a in args.sweep_dir if "=" in a and a.startswith("summary.")]
     sweep_dirs = [Path(a) for a in args.sweep_dir if a not in overrides]
