@@ -4,7 +4,7 @@
 ``-m`` sweep). Files in the job's output dir, in the order they are written:
 
     .hydra/{config,hydra,overrides}.yaml   what Hydra would write; we write them ourselves
-    resolved_config.yaml                   OmegaConf.to_yaml(cfg, resolve=True)
+    resolved_config.yaml                   OmegaConf.to_yaml(cfg, resolve=True), without summary.*
     label_issues.csv, ... matrices.png     written by runner.experiment.run
     metrics.json                           the dict experiment.run returned
     status.json                            {"status": "ok" | "failed", ...}

@@ -208,19 +208,6 @@ def t_interval(values) -> tuple[float, float, float, float]:
     return mean, std, mean - half, mean + half
 
 
-def _t_intervals(jobs: pd.DataFrame, metrics: list[str]) -> dict[str, tuple[float, float, float, float]]:
-    """t_interval of every metric column at once (NaN ignored per column)."""
-    from scipy import stats
-
-    values = jobs[metrics].apply(pd.to_numeric, errors="coerce")
-    n = values.count().to_numpy()
-    mean = values.mean().to_numpy(dtype=float)
-    std = values.std(ddof=1).to_numpy(dtype=float)  # NaN for n < 2
-    with np.errstate(invalid="ignore", divide="ignore"):
-        half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * std / np.sqrt(n)
-    return {m: (mean[i], std[i], mean[i] - half[i], mean[i] + half[i]) for i, m in enumerate(metrics)}
-
-
 def paired_test(differences) -> float:
     """Two-sided Wilcoxon signed-rank p-value of paired differences; NaN below 6 non-zero ones."""
     from scipy import stats
@@ -261,23 +248,39 @@ def ok_jobs(summary: pd.DataFrame, axes: Axes) -> pd.DataFrame:
 def results_frame(summary: pd.DataFrame, settings: SummarySettings | None = None) -> pd.DataFrame:
     """One row per group: its axis values, job counts by status, and per metric M:
     M_mean, M_std, M_ci95_low, M_ci95_high over the group's finished replicates."""
+    from scipy import stats
+
     settings = settings or SummarySettings()
     axes = find_axes(summary, settings)
     metrics = metric_columns(summary)
     keys = list(axes.groups)
-    rows = []
-    for key_values, group in _groups(summary, keys):
-        row = dict(zip(keys, key_values, strict=True))
-        status = group["status"].fillna("incomplete")
-        for state in STATUSES:
-            row[f"n_{state}"] = int((status == state).sum())
-        for metric, (mean, std, low, high) in _t_intervals(ok_jobs(group, axes), metrics).items():
-            row.update({f"{metric}_mean": mean, f"{metric}_std": std,
-                        f"{metric}_ci95_low": low, f"{metric}_ci95_high": high})
-        rows.append(row)
     columns = [*keys, *(f"n_{state}" for state in STATUSES),
                *(f"{m}_{s}" for m in metrics for s in ("mean", "std", "ci95_low", "ci95_high"))]
-    return pd.DataFrame(rows, columns=columns)
+    if summary.empty:
+        return pd.DataFrame(columns=columns)
+    codes = _group_codes(summary, keys)  # (n_jobs,) group number, in order of first appearance
+    n_groups = int(codes.max()) + 1
+    first_rows = pd.Series(np.arange(len(summary))).groupby(codes).first().to_numpy()
+    table = {key: summary[key].to_numpy()[first_rows] for key in keys}
+    status = summary["status"].fillna("incomplete").to_numpy()
+    for state in STATUSES:
+        table[f"n_{state}"] = np.bincount(codes[status == state], minlength=n_groups)
+
+    ok = ok_jobs(summary, axes)
+    ok_codes = codes[summary.index.get_indexer(ok.index)]
+    grouped = ok[metrics].apply(pd.to_numeric, errors="coerce").groupby(ok_codes)
+    groups = pd.RangeIndex(n_groups)
+    n = grouped.count().reindex(groups, fill_value=0).to_numpy()
+    mean = grouped.mean().reindex(groups).to_numpy(dtype=float)
+    std = grouped.std(ddof=1).reindex(groups).to_numpy(dtype=float)  # NaN below 2 replicates
+    with np.errstate(invalid="ignore", divide="ignore"):
+        half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * std / np.sqrt(n)
+    for index, metric in enumerate(metrics):
+        table[f"{metric}_mean"] = mean[:, index]
+        table[f"{metric}_std"] = std[:, index]
+        table[f"{metric}_ci95_low"] = mean[:, index] - half[:, index]
+        table[f"{metric}_ci95_high"] = mean[:, index] + half[:, index]
+    return pd.DataFrame(table, columns=columns)
 
 
 # ---------------------------------------------------------------------------------------
@@ -596,14 +599,15 @@ def _paper_table(ok, axes: Axes, metric: str, title: str, *, with_baseline: bool
             blocks.append((label, deduped, ACCURACY[0]))
     for label, (_, group) in zip(row_labels, _groups(ok, methods), strict=True):
         blocks.append((label, group, metric))
+    column_codes = pd.Series(_group_codes(ok, conditions), index=ok.index)
     means = np.full((len(blocks), len(columns)), math.nan)
     stds = means.copy()
     counts = set()
     for i, (_, group, name) in enumerate(blocks):
-        for j, column in enumerate(columns):
-            values = pd.to_numeric(group[_match(group, conditions, column)][name], errors="coerce").dropna()
-            counts.add(len(values))
-            means[i, j], stds[i, j], _, _ = t_interval(values)
+        cells = pd.to_numeric(group[name], errors="coerce").groupby(column_codes.loc[group.index].to_numpy())
+        cells = cells.agg(["mean", "std", "count"]).reindex(pd.RangeIndex(len(columns)))
+        means[i], stds[i] = cells["mean"].to_numpy(dtype=float), cells["std"].to_numpy(dtype=float)
+        counts.update(int(c) for c in cells["count"].fillna(0))
     counts.discard(0)
     n_text = "-".join(str(c) for c in sorted({min(counts), max(counts)})) if counts else "0"
     row_name = names[methods[0]] if len(methods) == 1 else "method"
@@ -622,6 +626,13 @@ def _groups(frame: pd.DataFrame, keys: Sequence[str]):
         return
     for key, group in frame.groupby(list(keys), sort=False, dropna=False):
         yield (key if isinstance(key, tuple) else (key,)), group
+
+
+def _group_codes(frame: pd.DataFrame, keys: Sequence[str]) -> np.ndarray:
+    """(n_rows,) group number of each row, groups numbered in order of first appearance."""
+    if not keys:
+        return np.zeros(len(frame), dtype=np.int64)
+    return frame.groupby(list(keys), sort=False, dropna=False).ngroup().to_numpy()
 
 
 def _match(frame: pd.DataFrame, keys: Sequence[str], values: tuple) -> pd.Series:
@@ -782,14 +793,16 @@ def plot_results(summary: pd.DataFrame, axes: Axes, metric: str | None):
     series = [key for key, _ in _groups(ok, series_axes)]
     names = _short_names(list(axes.groups))
 
-    figure = Figure(figsize=(1.0 + 4.2 * len(facets), 0.9 + 3.0 * len(metrics) + 0.25 * math.ceil(len(series) / 3)))
-    grid = figure.subplots(len(metrics), len(facets), squeeze=False)
+    figure = Figure(figsize=(1.0 + 4.2 * len(facets), 0.9 + 3.0 * len(metrics) + 0.22 * math.ceil(len(series) / 4)))
+    grid = figure.subplots(len(metrics), len(facets), squeeze=False, sharey="row")
     for row, name in enumerate(metrics):
         for column, facet in enumerate(facets):
             panel = grid[row, column]
             jobs = ok[_match(ok, facet_axes, facet)]
             if x_axis is not None:
                 _draw_lines(panel, jobs, x_axis, series_axes, series, name)
+                if name == ACCURACY[1]:
+                    _draw_baseline(panel, jobs, x_axis, axes, series_axes)
                 panel.set_xlabel(AXIS_LABELS.get(x_axis, x_axis), fontsize=8)
             else:
                 _draw_bars(panel, jobs, axes, series_axes, series, name)
@@ -799,12 +812,18 @@ def plot_results(summary: pd.DataFrame, axes: Axes, metric: str | None):
             panel.set_ylabel(f"{name}\n(mean, 95% CI)", fontsize=8)
             panel.grid(alpha=0.3)
             panel.tick_params(labelsize=8)
-    handles, labels = grid[0, 0].get_legend_handles_labels()
+    handles, labels = [], []
+    for panel in grid[:, 0]:
+        for handle, label in zip(*panel.get_legend_handles_labels(), strict=True):
+            if label not in labels:
+                handles.append(handle)
+                labels.append(label)
     if len(labels) > 1:
         figure.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=8,
                       frameon=False, title=", ".join(names[a] for a in series_axes), title_fontsize=8)
-    n_rows = math.ceil(len(labels) / 4) if len(labels) > 1 else 0
-    figure.tight_layout(rect=(0, 0.04 + 0.05 * n_rows if n_rows else 0, 1, 1))
+    # room at the bottom for the legend: its title and one line per 4 entries
+    legend_inches = 0.3 + 0.22 * math.ceil(len(labels) / 4) if len(labels) > 1 else 0.0
+    figure.tight_layout(rect=(0, legend_inches / figure.get_figheight(), 1, 1))
     return figure
 
 
@@ -828,6 +847,30 @@ def _draw_lines(panel, jobs, x_axis, series_axes, series, metric) -> None:
                    linewidth=1.4, markersize=5, alpha=0.9)
         if np.isfinite(lows).any():
             panel.fill_between(xs, lows, highs, color=colour, alpha=0.12, linewidth=0)
+
+
+def _draw_baseline(panel, jobs, x_axis, axes: Axes, series_axes) -> None:
+    """"no cleaning": the baseline's test accuracy, when it is one line (it does not depend on
+    the cleaning settings, only on the classifier)."""
+    if ACCURACY[0] not in jobs or jobs[ACCURACY[0]].isna().all():
+        return
+    if any(not a.startswith(("cleanlearning", "quality_score")) for a in series_axes):
+        return  # a baseline per classifier: the lines of the methods already tell them apart
+    others = [a for a in axes.groups if a not in series_axes]
+    baseline = jobs.drop_duplicates(subset=[*others, *axes.replicate])
+    xs, means, lows, highs = [], [], [], []
+    for (x_value,), group in _groups(baseline, [x_axis]):
+        mean, _, low, high = t_interval(pd.to_numeric(group[ACCURACY[0]], errors="coerce"))
+        xs.append(float(x_value))
+        means.append(mean)
+        lows.append(low)
+        highs.append(high)
+    order = np.argsort(xs)
+    xs, means, lows, highs = (np.asarray(v, dtype=float)[order] for v in (xs, means, lows, highs))
+    panel.plot(xs, means, color="black", linestyle="--", marker="x", linewidth=1.2, markersize=5,
+               label="no cleaning (baseline)")
+    if np.isfinite(lows).any():
+        panel.fill_between(xs, lows, highs, color="black", alpha=0.08, linewidth=0)
 
 
 def _draw_bars(panel, jobs, axes: Axes, series_axes, series, metric) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import logging
 import math
@@ -228,11 +229,26 @@ def _flatten(metrics: dict, prefix: str = "") -> dict[str, object]:
 
 
 def _job_number(job_dir: Path) -> int | None:
-    hydra_cfg = _load_yaml(job_dir / ".hydra" / "hydra.yaml")
-    with contextlib.suppress(AttributeError, KeyError, TypeError, ValueError):
-        return int(hydra_cfg["hydra"]["job"]["num"])
+    path = job_dir / ".hydra" / "hydra.yaml"
+    try:
+        stat = path.stat()
+        number = _job_number_in(str(path), stat.st_mtime_ns, stat.st_size)
+    except FileNotFoundError:
+        number = None
+    if number is not None:
+        return number
     with contextlib.suppress(ValueError):
         return int(job_dir.name)
+    return None
+
+
+@functools.lru_cache(maxsize=65536)
+def _job_number_in(path: str, mtime_ns: int, size: int) -> int | None:
+    """hydra.job.num of a hydra.yaml, cached by file version: the summary after every job of a
+    sweep reads every job's (the largest file of a job dir), and finished jobs never change."""
+    hydra_cfg = _load_yaml(Path(path))
+    with contextlib.suppress(AttributeError, KeyError, TypeError, ValueError):
+        return int(hydra_cfg["hydra"]["job"]["num"])
     return None
 
 
