@@ -680,8 +680,9 @@ def _text(value) -> str:
     return str(value).replace("|", "\\|")
 
 
-def _number(value: float) -> str:
-    magnitude = abs(value)
+def _number(value: float, magnitude: float | None = None) -> str:
+    """3 decimals below 10, 1 below 100, none above (by ``magnitude``, default the value's)."""
+    magnitude = abs(value) if magnitude is None else magnitude
     if magnitude >= 100:
         return f"{value:.0f}"
     if magnitude >= 10:
@@ -690,11 +691,13 @@ def _number(value: float) -> str:
 
 
 def _mean_pm(mean: float, spread: float) -> str:
+    """'0.812 ± 0.014'; both numbers with the decimals of the larger one."""
     if _is_missing(mean):
         return ""
     if _is_missing(spread):
         return _number(mean)
-    return f"{_number(mean)} ± {_number(spread)}"
+    magnitude = max(abs(mean), abs(spread))
+    return f"{_number(mean, magnitude)} ± {_number(spread, magnitude)}"
 
 
 def _tex_pm(mean: float, spread: float) -> str:
