@@ -149,7 +149,8 @@ def find_axes(summary: pd.DataFrame, settings: SummarySettings) -> Axes:
     if settings.method_axes is None:
         methods = [k for k in varying if k.split(".", 1)[0] in METHOD_GROUPS]
     else:
-        methods = [k for k in varying if k in settings.method_axes]
+        # a full key or its last part (filter_by)
+        methods = [k for k in varying if k in settings.method_axes or k.rsplit(".", 1)[-1] in settings.method_axes]
     conditions = [k for k in varying if k not in methods]
     return Axes(constant, replicate, tuple(methods), tuple(conditions), tuple(varying))
 
@@ -790,13 +791,16 @@ def plot_results(summary: pd.DataFrame, axes: Axes, metric: str | None):
         facet_axes = [a for a in rest if a not in series_axes]
     else:
         x_axis = None
-        series_axes = list(axes.methods)
+        # methods side by side under each condition; without conditions, one bar per method
+        series_axes = list(axes.methods) if axes.conditions else []
         facet_axes = []
     facets = [key for key, _ in _groups(ok, facet_axes)]
     series = [key for key, _ in _groups(ok, series_axes)]
     names = _short_names(list(axes.groups))
 
-    figure = Figure(figsize=(1.0 + 4.2 * len(facets), 0.9 + 3.0 * len(metrics) + 0.22 * math.ceil(len(series) / 4)))
+    n_bars = len(series) * len([key for key, _ in _groups(ok, [a for a in axes.groups if a not in series_axes])])
+    width = 1.0 + 4.2 * len(facets) if x_axis is not None else max(5.2, 1.5 + 0.45 * n_bars)
+    figure = Figure(figsize=(width, 0.9 + 3.0 * len(metrics) + 0.22 * math.ceil(len(series) / 2)))
     grid = figure.subplots(len(metrics), len(facets), squeeze=False, sharey="row")
     for row, name in enumerate(metrics):
         for column, facet in enumerate(facets):
@@ -818,14 +822,15 @@ def plot_results(summary: pd.DataFrame, axes: Axes, metric: str | None):
     handles, labels = [], []
     for panel in grid[:, 0]:
         for handle, label in zip(*panel.get_legend_handles_labels(), strict=True):
-            if label not in labels:
+            if label not in labels and label not in metrics:  # a metric name: one unnamed series
                 handles.append(handle)
                 labels.append(label)
+    n_columns = max(1, min(4, len(labels), int(figure.get_figwidth() / 2.3)))
     if len(labels) > 1:
-        figure.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=8,
+        figure.legend(handles, labels, loc="lower center", ncol=n_columns, fontsize=8,
                       frameon=False, title=", ".join(names[a] for a in series_axes), title_fontsize=8)
-    # room at the bottom for the legend: its title and one line per 4 entries
-    legend_inches = 0.3 + 0.22 * math.ceil(len(labels) / 4) if len(labels) > 1 else 0.0
+    # room at the bottom for the legend: its title and one line per n_columns entries
+    legend_inches = 0.3 + 0.22 * math.ceil(len(labels) / n_columns) if len(labels) > 1 else 0.0
     figure.tight_layout(rect=(0, legend_inches / figure.get_figheight(), 1, 1))
     return figure
 
@@ -892,12 +897,18 @@ def _draw_bars(panel, jobs, axes: Axes, series_axes, series, metric) -> None:
         offsets = np.arange(len(positions)) - 0.4 + width * (index + 0.5)
         label = ", ".join(_text(v) if len(series_axes) == 1 else f"{names[a]}={_text(v)}"
                           for a, v in zip(series_axes, key, strict=True)) or metric
-        panel.bar(offsets, means, width=width, yerr=errors, capsize=3, label=label,
-                  color=COLOURS[index % len(COLOURS)], hatch=("", "//", "..", "xx")[index // len(COLOURS) % 4])
+        # one series: a colour per bar (per method); several: a colour per series
+        colours = ([COLOURS[i % len(COLOURS)] for i in range(len(positions))] if len(series) == 1
+                   else COLOURS[index % len(COLOURS)])
+        panel.bar(offsets, means, width=width, yerr=errors, capsize=3, label=label, color=colours,
+                  hatch=("", "//", "..", "xx")[index // len(COLOURS) % 4])
     panel.set_xticks(np.arange(len(positions)))
+    single = len(position_axes) == 1
+    panel.set_xlabel(", ".join(names[a] for a in position_axes), fontsize=8)
     panel.set_xticklabels(
-        ["\n".join(f"{names[a]}={_text(v)}" for a, v in zip(position_axes, p, strict=True)) or "all"
-         for p in positions], fontsize=8)
+        ["\n".join(_text(v) if single else f"{names[a]}={_text(v)}" for a, v in zip(position_axes, p, strict=True))
+         or "all" for p in positions], fontsize=8, rotation=30 if single and len(positions) > 3 else 0,
+        ha="right" if single and len(positions) > 3 else "center")
 
 
 def _is_numeric(column: pd.Series) -> bool:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, precision_recall_fscore_support, roc_auc_score
@@ -135,20 +133,13 @@ def test_best_follows_the_direction_and_ignores_nan():
     assert best_mask("n_label_issues_minus_true", [2, -2, 3]).tolist() == [True, True, False]
 
 
-def test_a_run_with_an_error_mask_and_no_true_classes_is_scored(tmp_path, monkeypatch):
-    """dataset.label_errors (loaded by runner.data) reaches the metrics: detection, no noise-matrix error."""
-    from dataclasses import dataclass
-
+def test_a_run_with_an_error_mask_and_no_true_classes_is_scored(tmp_path):
+    """A known error mask (dataset.label_errors) reaches the run's metrics: detection, no noise-matrix error."""
     import pandas as pd
-    from hydra import compose, initialize_config_dir
 
+    from cleanlearn.classification import CleanLearning
     from runner import experiment
-    from runner.config import register_configs
-    from runner.data import PrecomputedData
-
-    @dataclass(frozen=True)
-    class MaskedData(PrecomputedData):
-        label_errors: np.ndarray | None = None
+    from runner.cache import ArrayCache
 
     rng = np.random.default_rng(0)
     n_examples = 150
@@ -158,22 +149,16 @@ def test_a_run_with_an_error_mask_and_no_true_classes_is_scored(tmp_path, monkey
     pred_probs /= pred_probs.sum(axis=1, keepdims=True)
     mask = rng.random(n_examples) < 0.2
     pred_probs[mask] = pred_probs[mask][:, [1, 2, 0]]  # the audited errors look wrong
-    data = MaskedData(np.array(["a", "b", "c"]), pred_probs, labels, None, label_errors=mask)
-    monkeypatch.setattr(experiment, "load_dataset", lambda *args, **kwargs: data)
-    for name, array in (("p", pred_probs), ("l", labels)):
-        np.save(tmp_path / f"{name}.npy", array)
-
-    register_configs()
-    conf_dir = str(Path(__file__).resolve().parents[1] / "conf")
-    with initialize_config_dir(config_dir=conf_dir, version_base="1.3"):
-        cfg = compose("config", overrides=["cache_dir=null", "dataset=precomputed", "noise=none",
-                                           f"dataset.pred_probs={tmp_path / 'p.npy'}",
-                                           f"dataset.labels={tmp_path / 'l.npy'}"])
-    result = experiment.run(cfg, tmp_path / "out")
-    frame = pd.read_csv(tmp_path / "out" / "label_issues.csv")
+    clean_learning = CleanLearning(seed=0)
+    label_issues = clean_learning.find_label_issues(labels=labels, pred_probs=pred_probs)
+    result = experiment._write_and_score(
+        tmp_path, clean_learning, label_issues, np.array(["a", "b", "c"]), labels, None, None,
+        index=np.arange(n_examples), metrics={}, cache=ArrayCache(None), label_errors=mask,
+    )
+    frame = pd.read_csv(tmp_path / "label_issues.csv")
     np.testing.assert_array_equal(frame["is_true_error"], mask)
     assert "true_label" not in frame and "noise_matrix_error" not in result
-    assert not (tmp_path / "out" / "true_noise_matrix.csv").exists()
+    assert not (tmp_path / "true_noise_matrix.csv").exists()
     assert result["issue_auroc"] == pytest.approx(roc_auc_score(mask, -frame["label_quality"]))
     assert result["n_label_issues_minus_true"] == int(frame["is_label_issue"].sum()) - int(mask.sum())
     assert result["issue_auroc"] > 0.8

@@ -212,6 +212,8 @@ def test_condition_axes_are_never_compared_and_method_axes_are_configurable():
     assert set(table["axis"]) == {"cleaning", FILTER}  # noise.rate is a condition
     as_methods = comparisons_frame(summary, SummarySettings(method_axes=("noise.rate",)))
     assert set(as_methods["axis"]) == {"cleaning", "noise.rate"}
+    by_short_name = comparisons_frame(summary, SummarySettings(method_axes=("rate", "filter_by")))
+    assert set(by_short_name["axis"]) == {"cleaning", "noise.rate", FILTER}
 
 
 def test_without_true_errors_or_test_split_results_say_why_there_is_no_comparison(tmp_path):
@@ -407,3 +409,25 @@ def test_paper_grid_preset_has_the_papers_shape():
     cfg = compose_config("experiment=paper_grid", "noise.rate=0.7", "noise.sparsity=0.4")
     validate_config(cfg)  # the hardest cell is a valid config on digits
     assert cfg.summary.compare_metric == "issue_f1"
+
+
+def test_only_categorical_axes_give_bars_with_95_percent_error_bars():
+    methods = ["prune_by_noise_rate", "prune_by_class", "both", "confident_learning", "predicted_neq_given",
+               "low_normalized_margin", "low_self_confidence"]
+    rows = [{FILTER: m, "seed": str(s), "status": "ok", "issue_f1": 0.1 * i + 0.01 * s}
+            for i, m in enumerate(methods) for s in range(3)]
+    summary = make_summary(rows, [FILTER, "seed"])
+    figure = results.plot_results(summary, results.find_axes(summary, SummarySettings()), "issue_f1")
+    panel = figure.axes[0]
+    assert [t.get_text() for t in panel.get_xticklabels()] == methods
+    heights = [bar.get_height() for bar in panel.patches]
+    assert heights == pytest.approx([0.1 * i + 0.01 for i in range(7)])
+    # error bars: the t half-width of [0, 0.01, 0.02] above and below each mean
+    half = stats.t.ppf(0.975, 2) * 0.01 / math.sqrt(3)
+    from matplotlib.container import BarContainer
+
+    bars = next(c for c in panel.containers if isinstance(c, BarContainer))
+    caps_low, caps_high = (np.asarray(line.get_ydata()) for line in bars.errorbar.lines[1])
+    assert caps_high - np.asarray(heights) == pytest.approx([half] * 7)
+    assert np.asarray(heights) - caps_low == pytest.approx([half] * 7)
+    assert len({bar.get_facecolor() for bar in panel.patches}) == 7  # a colour per method
