@@ -77,11 +77,12 @@ def test_sweep_results_and_comparisons_equal_an_independent_recomputation(tmp_pa
         assert (sweep_dir / name).is_file(), name
 
     # summary.* is not part of a job's identity: changing it reruns nothing
-    job_files = {p: p.read_bytes() for p in (sweep_dir / "0").rglob("*") if p.is_file()}
+    first_job = sweep_dir / str(summary["dir"].iloc[0])  # job dirs may be named by their overrides
+    job_files = {p: p.read_bytes() for p in first_job.rglob("*") if p.is_file()}
     again = run_sweep(sweep_dir, cache_dir, *overrides, "summary.compare_metric=issue_auroc")
     assert again.returncode == 0, again.stderr
     assert again.stdout.count("skipping finished job") == 6
-    assert {p: p.read_bytes() for p in (sweep_dir / "0").rglob("*") if p.is_file()} == job_files
+    assert {p: p.read_bytes() for p in first_job.rglob("*") if p.is_file()} == job_files
     against = pd.read_csv(sweep_dir / "comparisons.csv").query("axis == @FILTER")
     assert against["metric"].tolist() == ["issue_auroc"]
 
