@@ -316,7 +316,7 @@ def comparisons_frame(summary: pd.DataFrame, settings: SummarySettings | None = 
     tables = [table for table in tables if not table.empty]
     if not tables:
         return pd.DataFrame(columns=columns)
-    return pd.concat(tables, ignore_index=True)[columns]
+    return pd.concat(tables, ignore_index=True).reindex(columns=columns)
 
 
 def _cleaning_gain(ok: pd.DataFrame, axes: Axes) -> pd.DataFrame:
@@ -333,14 +333,16 @@ def _cleaning_gain(ok: pd.DataFrame, axes: Axes) -> pd.DataFrame:
 
 def _against_best(ok: pd.DataFrame, axes: Axes, axis: str, metric: str) -> pd.DataFrame:
     others = [a for a in axes.groups if a != axis]
-    replicate = list(axes.replicate) or ["job"]
     rows = []
     for key_values, group in _groups(ok, others):
         group = group[group[metric].notna()]
         values = list(dict.fromkeys(group[axis].tolist()))  # in job order
         if len(values) < 2:
             continue
-        by_value = {v: group[_equal(group[axis], v)].set_index(replicate)[metric].astype(float) for v in values}
+        by_value = {}
+        for value in values:
+            jobs = group[_equal(group[axis], value)]
+            by_value[value] = pd.Series(jobs[metric].to_numpy(dtype=float), index=_replicate_index(jobs, axes))
         best_position = best_index(metric, [by_value[v].mean() for v in values])
         best = values[best_position]
         for position, value in enumerate(values):
@@ -356,6 +358,16 @@ def _against_best(ok: pd.DataFrame, axes: Axes, axis: str, metric: str) -> pd.Da
                          **dict(zip(others, key_values, strict=True)),
                          **_paired_row(metric, differences, signs)})
     return _with_holm(pd.DataFrame(rows))
+
+
+def _replicate_index(jobs: pd.DataFrame, axes: Axes) -> pd.Index:
+    """The pairing key of each job: its replicate values (one shared value without a replicate
+    key: every job then ran with the same, default, seed)."""
+    if not axes.replicate:
+        return pd.Index(np.zeros(len(jobs), dtype=np.int64))
+    if len(axes.replicate) == 1:
+        return pd.Index(jobs[axes.replicate[0]].to_numpy())
+    return pd.MultiIndex.from_frame(jobs[list(axes.replicate)])
 
 
 def _paired_row(metric: str, differences: np.ndarray, signs: np.ndarray) -> dict:
@@ -393,6 +405,9 @@ def write_results(out_dir: str | Path, summary: pd.DataFrame, settings: SummaryS
     if tables:
         atomic_write_text(out_dir / "table.md", "\n".join(t.markdown() for t in tables))
         atomic_write_text(out_dir / "table.tex", "\n".join(t.latex() for t in tables))
+    else:  # no method axis (any more): no stale table from an earlier summary
+        for name in ("table.md", "table.tex"):
+            (out_dir / name).unlink(missing_ok=True)
     if plot:
         atomic_savefig(plot_results(summary, axes, metric), out_dir / "results.png", dpi=100)
 

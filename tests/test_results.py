@@ -431,3 +431,15 @@ def test_only_categorical_axes_give_bars_with_95_percent_error_bars():
     assert caps_high - np.asarray(heights) == pytest.approx([half] * 7)
     assert np.asarray(heights) - caps_low == pytest.approx([half] * 7)
     assert len({bar.get_facecolor() for bar in panel.patches}) == 7  # a colour per method
+
+
+def test_without_a_replicate_key_the_methods_are_paired_on_the_shared_default_seed(tmp_path):
+    rows = [{FILTER: m, "status": "ok", "issue_f1": f1} for m, f1 in (("both", 0.8), ("prune_by_class", 0.7))]
+    summary = make_summary(rows, [FILTER])
+    methods = comparisons_frame(summary).query("axis == @FILTER")
+    assert methods[["value", "versus", "n_pairs", "losses"]].values.tolist() == [["prune_by_class", "both", 1, 1]]
+    assert methods["mean_diff"].iloc[0] == pytest.approx(-0.1) and np.isnan(methods["ci95_low"].iloc[0])
+    results.write_results(tmp_path, summary, plot=False)
+    assert (tmp_path / "table.md").exists()
+    results.write_results(tmp_path, summary, SummarySettings(method_axes=()), plot=False)
+    assert not (tmp_path / "table.md").exists() and not (tmp_path / "table.tex").exists()
