@@ -474,7 +474,7 @@ def _stat_table(results, keys, names, metrics, *, jobs: bool) -> list[str]:
     head = [names[k] for k in keys] + (["jobs"] if jobs else [])
     head += [m + ARROWS.get(direction(m), "") for m in metrics]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    best = {m: best_mask(m, results[f"{m}_mean"]) & (len(results) > 1) for m in metrics}
+    best = {m: _bold(m, results[f"{m}_mean"]) for m in metrics}
     for position, (_, row) in enumerate(results.iterrows()):
         cells = [_text(row[k]) for k in keys]
         if jobs:
@@ -517,9 +517,8 @@ class PaperTable:
     def _best(self) -> np.ndarray:
         """(rows, columns) True where a cell ties with the best of its column."""
         best = np.zeros(self.means.shape, dtype=bool)
-        if len(self.rows) > 1:
-            for j in range(len(self.columns)):
-                best[:, j] = best_mask(self.metric, self.means[:, j])
+        for j in range(len(self.columns)):
+            best[:, j] = _bold(self.metric, self.means[:, j])
         return best
 
     def _cell(self, i: int, j: int) -> str:
@@ -642,6 +641,15 @@ def _groups(frame: pd.DataFrame, keys: Sequence[str]):
         return
     for key, group in frame.groupby(list(keys), sort=False, dropna=False):
         yield (key if isinstance(key, tuple) else (key,)), group
+
+
+def _bold(metric: str, means) -> np.ndarray:
+    """The cells to print in bold: the best of a column, unless every present cell ties."""
+    means = np.asarray(means, dtype=float)
+    mask = best_mask(metric, means)
+    if mask.sum() == np.count_nonzero(~np.isnan(means)):
+        return np.zeros(means.shape, dtype=bool)
+    return mask
 
 
 def _group_codes(frame: pd.DataFrame, keys: Sequence[str]) -> np.ndarray:
