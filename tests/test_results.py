@@ -443,3 +443,12 @@ def test_without_a_replicate_key_the_methods_are_paired_on_the_shared_default_se
     assert (tmp_path / "table.md").exists()
     results.write_results(tmp_path, summary, SummarySettings(method_axes=()), plot=False)
     assert not (tmp_path / "table.md").exists() and not (tmp_path / "table.tex").exists()
+
+
+def test_a_bad_summary_setting_fails_the_config_check_in_one_line():
+    from runner.config import ConfigError
+
+    with pytest.raises(ConfigError) as error:
+        validate_config(compose_config("summary.compare_metric=n_examples"))
+    assert str(error.value).count("\n") == 0 and "summary.compare_metric" in str(error.value)
+    validate_config(compose_config("summary.replicate_by=[seed,dataset.test_size]", "summary.method_axes=[classifier]"))
