@@ -119,13 +119,10 @@ def _row_max(pred_probs: np.ndarray) -> np.ndarray:
     return pred_probs[np.arange(n_samples), pred_probs.argmax(axis=1)]
 
 
-def _reject_multi_label(multi_label: Any, caller: str) -> None:
+def _is_multi_label(multi_label: Any, caller: str) -> bool:
+    """Check multi_label; when True the caller delegates to cleanlearn._multilabel."""
     validate_params({"multi_label": multi_label}, {"multi_label": ["boolean"]}, caller=caller)
-    if multi_label:
-        raise ValueError(
-            f"multi-label classification (multi_label=True) is not supported by {caller}; "
-            "cleanlearn covers single-label (multi-class) classification only."
-        )
+    return bool(multi_label)
 
 
 # ---------------------------------------------------------------------------------------
@@ -139,7 +136,10 @@ def get_confident_thresholds(labels, pred_probs, multi_label: bool = False) -> n
     A class without examples gets threshold 2 (never reached); all thresholds are clipped
     below at 2e-6. Returns a float64 array of shape (n_classes,).
     """
-    _reject_multi_label(multi_label, "get_confident_thresholds")
+    if _is_multi_label(multi_label, "get_confident_thresholds"):
+        from cleanlearn import _multilabel  # labels: a list of lists of class indices
+
+        return _multilabel.get_confident_thresholds(labels, pred_probs)
     labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs)
     return _confident_thresholds(labels, pred_probs)
 
@@ -206,7 +206,16 @@ def compute_confident_joint(
     processed in threads, one per available core (see
     :func:`cleanlearn.validation.resolve_n_threads`); the result does not depend on it.
     """
-    _reject_multi_label(multi_label, "compute_confident_joint")
+    if _is_multi_label(multi_label, "compute_confident_joint"):
+        from cleanlearn import _multilabel  # (K, 2, 2) one-vs-rest joints
+
+        return _multilabel.compute_confident_joint(
+            labels,
+            pred_probs,
+            thresholds=thresholds,
+            calibrate=calibrate,
+            return_indices_of_off_diagonals=return_indices_of_off_diagonals,
+        )
     validate_params(
         {"calibrate": calibrate, "return_indices_of_off_diagonals": return_indices_of_off_diagonals},
         {"calibrate": ["boolean"], "return_indices_of_off_diagonals": ["boolean"]},
@@ -413,7 +422,10 @@ def calibrate_confident_joint(confident_joint, labels, *, multi_label: bool = Fa
     Rows are scaled to the label counts, the matrix to ``len(labels)``, then rounded to ints
     preserving the row totals (:func:`round_preserving_row_totals`).
     """
-    _reject_multi_label(multi_label, "calibrate_confident_joint")
+    if _is_multi_label(multi_label, "calibrate_confident_joint"):
+        from cleanlearn import _multilabel
+
+        return _multilabel.calibrate_confident_joint(confident_joint, labels)
     confident_joint = check_square_matrix(confident_joint, n_classes=None, name="confident_joint")
     n_classes = confident_joint.shape[0]
     labels = check_labels(labels, n_classes=n_classes)
@@ -496,7 +508,10 @@ def estimate_joint(labels, pred_probs=None, *, confident_joint=None, multi_label
     ``labels`` is None) and ``pred_probs`` is not used; otherwise it is computed from
     ``labels`` and ``pred_probs``.
     """
-    _reject_multi_label(multi_label, "estimate_joint")
+    if _is_multi_label(multi_label, "estimate_joint"):
+        from cleanlearn import _multilabel
+
+        return _multilabel.estimate_joint(labels, pred_probs, confident_joint=confident_joint)
     if confident_joint is None:
         labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs)
         calibrated = _compute_confident_joint(labels, pred_probs, calibrate=True)
@@ -948,7 +963,7 @@ def num_label_issues(
     * "off_diagonal_calibrated": ``rint((1 - trace(joint)) * N)`` with the calibrated joint.
     * "off_diagonal_custom": the same with the given ``confident_joint``.
     """
-    _reject_multi_label(multi_label, "num_label_issues")
+    multi_label = _is_multi_label(multi_label, "num_label_issues")
     validate_params(
         {"estimation_method": estimation_method},
         {"estimation_method": [Options(ESTIMATION_METHODS)]},
@@ -961,6 +976,10 @@ def num_label_issues(
             "function with `estimation_method='off_diagonal_custom'`.",
             stacklevel=2,
         )
+    if multi_label:  # as the reference: the confident_learning count, whatever the method
+        from cleanlearn import _multilabel
+
+        return _multilabel.num_label_issues(labels, pred_probs)
     labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs)
     n_samples, n_classes = pred_probs.shape
     if np.all(labels == labels[0]):  # as the reference: no issues to count within one class

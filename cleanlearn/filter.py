@@ -145,7 +145,9 @@ def find_label_issues(
     verbose : bool
         Log the number of issues found (logging level INFO).
     multi_label : bool
-        Must be False: multi-label data is not supported.
+        True for multi-label data: ``labels`` is then a list with one list of class indices
+        per example, and pred_probs holds one probability per class (rows need not sum to
+        1). Same as :func:`cleanlearn.multilabel_classification.filter.find_label_issues`.
 
     Returns
     -------
@@ -153,10 +155,22 @@ def find_label_issues(
         A boolean mask of shape (n_samples,), or the ranked indices of flagged examples.
     """
     # 1) Check every argument before any work.
-    if multi_label:
-        raise ValueError(
-            "multi_label=True is not supported by cleanlearn.filter.find_label_issues; "
-            "only single-label classification is."
+    validate_params({"multi_label": multi_label}, {"multi_label": ["boolean"]}, caller="find_label_issues")
+    if multi_label:  # labels: a list of lists of class indices
+        from cleanlearn import _multilabel
+
+        return _multilabel.find_label_issues(
+            labels,
+            pred_probs,
+            return_indices_ranked_by=return_indices_ranked_by,
+            rank_by_kwargs=rank_by_kwargs,
+            filter_by=filter_by,
+            frac_noise=frac_noise,
+            num_to_remove_per_class=num_to_remove_per_class,
+            min_examples_per_class=min_examples_per_class,
+            confident_joint=confident_joint,
+            n_jobs=n_jobs,
+            verbose=verbose,
         )
     validate_params(
         {
@@ -257,11 +271,11 @@ def find_label_issues(
 
 def find_predicted_neq_given(labels: Any, pred_probs: Any, *, multi_label: bool = False) -> np.ndarray:
     """Flag examples whose predicted class ``argmax(pred_probs)`` differs from the given label."""
+    validate_params({"multi_label": multi_label}, {"multi_label": ["boolean"]}, caller="find_predicted_neq_given")
     if multi_label:
-        raise ValueError(
-            "multi_label=True is not supported by cleanlearn.filter.find_predicted_neq_given; "
-            "only single-label classification is."
-        )
+        from cleanlearn import _multilabel
+
+        return _multilabel.find_predicted_neq_given(labels, pred_probs)
     labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs)
     return pred_probs.argmax(axis=1) != labels
 

@@ -63,7 +63,12 @@ class SweepSummaryCallback(Callback):
         # A broken summary must never fail a job or the sweep: the job results are on disk
         # and `python -m runner.summarize SWEEP_DIR` rebuilds it.
         try:
-            return summarize(sweep_dir_of(config), plot=plot, settings=_settings(config))
+            frame = summarize(sweep_dir_of(config), plot=plot, settings=_settings(config))
+            if plot or "failed" in set(frame["status"]):  # as summary.png (the end may not come)
+                from runner.report import write_sweep_report
+
+                write_sweep_report(sweep_dir_of(config))
+            return frame
         except Exception as error:  # noqa: BLE001 - reported, not raised
             logger.warning("could not write the sweep summary: %s", error)
             return None

@@ -2,12 +2,21 @@
 
 Two layers catch a bad config before any work is done:
 
-1. Schemas, stored in Hydra's ConfigStore by :func:`register_configs`. Each group option
+1. Schemas, stored in Hydra's ConfigStore by :func:`register_configs`. Each bundled option
    (``conf/dataset/digits.yaml``, ...) extends one of them through its defaults list, e.g.
    ``- /schema_dataset_sklearn@_here_``. Hydra then rejects, at composition, an unknown key
    (``cleanlearning.cv_nfolds=3``) or a value of the wrong type (``cleanlearning.cv_n_folds=abc``).
-2. :func:`validate_config`: ranges, choices, files that must exist and importable
-   ``_target_`` classes. It raises :class:`ConfigError` naming the key and the bad value.
+   The classifier schemas are generated from the installed estimators' signatures
+   (runner.estimators): every constructor parameter is present, so ``classifier.max_depth=3``
+   needs no ``+``, and a typo is reported with the valid names by the second layer.
+2. :func:`validate_config`: ranges, choices, files that must exist, importable ``_target_``
+   classes, a user's dataset loader checked against its signature, and the noise node
+   (runner.noise.validate_noise). It raises :class:`ConfigError` naming the key and the bad
+   value, one line per problem.
+
+Datasets and noise models are open: any ``_target_`` function with a YAML file. Only the
+bundled loaders (runner.datasets) have schemas here; the noise models check their own
+parameters.
 
 The schemas are stored outside any config group (``schema_<group>_<kind>``), so that they are
 neither selectable as group options nor listed by ``--help``.
@@ -16,6 +25,7 @@ neither selectable as group options nor listed by ``--help``.
 from __future__ import annotations
 
 import importlib
+import inspect
 import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
@@ -31,15 +41,17 @@ __all__ = [
     "validate_config",
     "DATASETS",
     "FILTERS",
-    "NOISE_KINDS",
     "QUALITY_METHODS",
 ]
 
-SKLEARN_DATASETS = ("digits", "iris", "wine", "breast_cancer")
-# Class counts of the bundled datasets, known without loading them.
-SKLEARN_N_CLASSES = {"digits": 10, "iris": 3, "wine": 3, "breast_cancer": 2}
-DATASETS = (*SKLEARN_DATASETS, "synthetic", "csv", "precomputed")
-NOISE_KINDS = ("none", "uniform", "asymmetric")
+# The bundled loaders (runner.datasets), by _target_: known class counts.
+SKLEARN_N_CLASSES = {
+    "runner.datasets.digits": 10, "runner.datasets.iris": 3, "runner.datasets.wine": 3,
+    "runner.datasets.breast_cancer": 2,
+}
+DATASETS = ("digits", "iris", "wine", "breast_cancer", "synthetic", "csv", "parquet", "precomputed")
+PRECOMPUTED = "runner.datasets.precomputed"
+CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 FILTERS = (
     "prune_by_noise_rate",
     "prune_by_class",
@@ -62,21 +74,32 @@ class ConfigError(ValueError):
 
 
 @dataclass
-class SklearnDatasetConfig:
-    """A dataset bundled with scikit-learn (no download)."""
+class FeatureDatasetConfig:
+    """The keys the run reads from a dataset with features (runner.data.RunSettings)."""
 
+    _target_: str = MISSING  # the loader, a function returning runner.datasets.Dataset
     name: str = MISSING
-    # Fraction held out (stratified, seeded) to measure test accuracy; 0 keeps all for training.
+    # Fraction held out (stratified, seeded) to measure test accuracy; 0 examines every row.
     test_size: float = 0.25
-    # Standardise features with statistics of the training split (logistic regression, SVC,
+    # Standardise numeric features inside each CV fold's pipeline (logistic regression, SVC,
     # kNN and MLP converge faster and better; trees do not care).
     standardize: bool = True
+    # auto: per-fold imputation, one-hot encoding and scaling; none: the features as loaded.
+    preprocess: str = "auto"
+    # One-hot columns per categorical feature; rarer categories are grouped into one.
+    max_categories: int = 20
 
 
 @dataclass
-class SyntheticDatasetConfig(SklearnDatasetConfig):
+class SklearnDatasetConfig(FeatureDatasetConfig):
+    """A dataset bundled with scikit-learn (no download)."""
+
+
+@dataclass
+class SyntheticDatasetConfig(FeatureDatasetConfig):
     """sklearn.datasets.make_classification, seeded from the top-level seed."""
 
+    _target_: str = "runner.datasets.synthetic"
     name: str = "synthetic"
     n_samples: int = 1000
     n_features: int = 20
@@ -87,47 +110,33 @@ class SyntheticDatasetConfig(SklearnDatasetConfig):
 
 
 @dataclass
-class CsvDatasetConfig(SklearnDatasetConfig):
-    """A CSV file: one label column (any type: ints, strings), numeric feature columns."""
+class TableDatasetConfig(FeatureDatasetConfig):
+    """A CSV or parquet file: one label column (any type), feature columns of any dtype."""
 
+    _target_: str = "runner.datasets.csv"
     name: str = "csv"
     path: str = MISSING
     label_column: str = MISSING
-    # None: every column but the label column.
+    # None: every column but the label, id, true-label, error and dropped columns.
     feature_columns: list[str] | None = None
+    drop_columns: list[str] = field(default_factory=list)
+    id_column: str | None = None
+    true_label_column: str | None = None
+    label_errors: str | None = None  # a column of true/false, or a boolean .npy file
+    test_size: float = 0.0  # your own labels: every row is examined
 
 
 @dataclass
 class PrecomputedDatasetConfig:
-    """Out-of-sample pred_probs computed elsewhere (.npy files); no classifier, no CV."""
+    """Out-of-sample pred_probs computed elsewhere (.npy files or .zarr); no classifier, no CV."""
 
+    _target_: str = "runner.datasets.precomputed"
     name: str = "precomputed"
     pred_probs: str = MISSING  # (n_examples, n_classes) float array
     labels: str = MISSING  # (n_examples,) given labels (ints 0..K-1, or strings)
     true_labels: str | None = None  # (n_examples,) when known: scores the detection
-
-
-@dataclass
-class NoNoiseConfig:
-    name: str = "none"
-
-
-@dataclass
-class UniformNoiseConfig:
-    """Each training label flips with probability ``rate`` to a uniformly chosen other class."""
-
-    name: str = "uniform"
-    rate: float = 0.2
-
-
-@dataclass
-class AsymmetricNoiseConfig:
-    """A random noise matrix with trace K * (1 - rate), as in the confident learning paper."""
-
-    name: str = "asymmetric"
-    rate: float = 0.2
-    # Fraction of the K * (K - 1) off-diagonal noise rates that are exactly zero.
-    sparsity: float = 0.0
+    label_errors: str | None = None  # (n_examples,) boolean mask of known wrong labels
+    mmap: bool | None = None  # null: memory-map pred_probs above 256 MB
 
 
 @dataclass
@@ -180,6 +189,21 @@ class SummaryConfig:
 
 
 @dataclass
+class ReportConfig:
+    """Read by runner.report only (report.html): not part of what a job computes."""
+
+    top_k: int = 50  # flagged examples listed, worst first
+
+
+@dataclass
+class OutputConfig:
+    """What the result files carry beyond the defaults."""
+
+    # label_issues.csv also gets each example's own feature columns (as loaded).
+    include_features: bool = False
+
+
+@dataclass
 class RunConfig:
     """The top level. Groups are typed by their own schema (see the group's defaults list)."""
 
@@ -192,20 +216,26 @@ class RunConfig:
     noise: Any = MISSING
     cleanlearning: Any = MISSING
     summary: SummaryConfig = field(default_factory=SummaryConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
 
 
 def register_configs() -> None:
-    """Store the schemas in Hydra's ConfigStore (call before composing, e.g. at import time)."""
+    """Store the schemas in Hydra's ConfigStore (call before composing, e.g. at import time).
+
+    The classifier schemas are generated from the installed estimators' signatures
+    (runner.estimators), one per ``conf/classifier/*.yaml``.
+    """
+    from runner.estimators import register_classifier_schemas
+
     store = ConfigStore.instance()
     store.store(name="base_config", node=RunConfig)
     store.store(name="schema_dataset_sklearn", node=SklearnDatasetConfig)
     store.store(name="schema_dataset_synthetic", node=SyntheticDatasetConfig)
-    store.store(name="schema_dataset_csv", node=CsvDatasetConfig)
+    store.store(name="schema_dataset_table", node=TableDatasetConfig)
     store.store(name="schema_dataset_precomputed", node=PrecomputedDatasetConfig)
-    store.store(name="schema_noise_none", node=NoNoiseConfig)
-    store.store(name="schema_noise_uniform", node=UniformNoiseConfig)
-    store.store(name="schema_noise_asymmetric", node=AsymmetricNoiseConfig)
     store.store(name="schema_cleanlearning", node=CleanLearningConfig)
+    register_classifier_schemas(store, CONF_DIR / "classifier")
 
 
 # ---------------------------------------------------------------------------------------
@@ -216,16 +246,30 @@ def register_configs() -> None:
 def validate_config(cfg: DictConfig) -> None:
     """Raise :class:`ConfigError` listing every bad value of ``cfg`` (one line each).
 
-    Checks what the schemas cannot: ranges, choices, that input files exist, and that each
-    ``_target_`` imports and builds an object with the methods the run needs. Touches no data.
+    Checks what the schemas cannot: ranges, choices, that input files exist, that a user's
+    dataset loader takes the arguments given, that each ``_target_`` imports and builds an
+    object with the methods the run needs, and the noise node (runner.noise.validate_noise).
+    Touches no data.
     """
+    from runner.estimators import check_estimator_node
+    from runner.noise import is_no_noise, validate_noise
+
     problems: list[str] = []
     problems += _check_unknown_keys(cfg)
     problems += _check_seed(cfg)
+    if "report" in cfg:
+        problems += _check(cfg.report, "report", "top_k", lambda v: _is_int(v) and v >= 1, "an int >= 1")
     problems += _check_dataset(cfg.dataset)
-    if cfg.dataset.name != "precomputed":  # a precomputed run trains nothing
-        problems += _check_classifier(cfg.classifier)
-    problems += _check_noise(cfg.noise, cfg.dataset)
+    precomputed = _value(cfg.dataset, "_target_") == PRECOMPUTED
+    if not precomputed:  # a precomputed run trains nothing
+        problems += check_estimator_node(cfg.classifier)
+    problems += validate_noise(cfg.noise, n_classes=_known_class_count(cfg.dataset),
+                               has_features=not precomputed)
+    if precomputed and not problems and not is_no_noise(cfg.noise):
+        problems.append(
+            "noise must be none for dataset=precomputed (its labels are used as given; drop the "
+            f"noise override); got noise={_value(cfg.noise, 'name')}"
+        )
     problems += _check_cleanlearning(cfg.cleanlearning)
     if "summary" in cfg:
         from runner.results import summary_problems
@@ -237,36 +281,33 @@ def validate_config(cfg: DictConfig) -> None:
         raise ConfigError("\n".join(problems))
 
 
+def _known_class_count(dataset: DictConfig) -> int | None:
+    target = _value(dataset, "_target_")
+    if target == "runner.datasets.synthetic":
+        return dataset.n_classes
+    return SKLEARN_N_CLASSES.get(target)
+
+
 def _check_against_class_count(cfg: DictConfig) -> list[str]:
     """Settings that only work for some numbers of classes, where that number is known."""
-    name = cfg.dataset.name
-    n_classes = SKLEARN_N_CLASSES.get(name, cfg.dataset.n_classes if name == "synthetic" else None)
-    if n_classes is None:
-        return []
-    problems = []
+    n_classes = _known_class_count(cfg.dataset)
     pulearning = cfg.cleanlearning.pulearning
-    if pulearning is not None and n_classes != 2:
-        problems.append(
-            f"cleanlearning.pulearning needs a two-class dataset (dataset={name} has {n_classes} classes); "
-            f"got {pulearning}"
-        )
-    # A valid noise matrix needs trace K * (1 - rate) > 1.
-    if cfg.noise.name == "asymmetric" and n_classes * (1 - cfg.noise.rate) <= 1:
-        problems.append(
-            f"noise.rate must be < {1 - 1 / n_classes:.4g} for asymmetric noise on {n_classes} classes "
-            f"(dataset={name}); got {cfg.noise.rate}"
-        )
-    return problems
+    if n_classes is None or pulearning is None or n_classes == 2:
+        return []
+    return [
+        f"cleanlearning.pulearning needs a two-class dataset (dataset={cfg.dataset.name} has "
+        f"{n_classes} classes); got {pulearning}"
+    ]
 
 
-_SCHEMAS = {
-    "dataset": {
-        **dict.fromkeys(SKLEARN_DATASETS, SklearnDatasetConfig),
-        "synthetic": SyntheticDatasetConfig,
-        "csv": CsvDatasetConfig,
-        "precomputed": PrecomputedDatasetConfig,
-    },
-    "noise": {"none": NoNoiseConfig, "uniform": UniformNoiseConfig, "asymmetric": AsymmetricNoiseConfig},
+# Schemas of the bundled loaders, by _target_ (a user's loader is checked by its signature).
+_DATASET_SCHEMAS = {
+    **dict.fromkeys((f"runner.datasets.{n}" for n in ("digits", "iris", "wine", "breast_cancer")),
+                    SklearnDatasetConfig),
+    "runner.datasets.synthetic": SyntheticDatasetConfig,
+    "runner.datasets.csv": TableDatasetConfig,
+    "runner.datasets.parquet": TableDatasetConfig,
+    PRECOMPUTED: PrecomputedDatasetConfig,
 }
 
 
@@ -277,10 +318,9 @@ def _check_unknown_keys(cfg: DictConfig) -> list[str]:
         ("cleanlearning.find_label_issues_kwargs", FindLabelIssuesKwargs),
         ("cleanlearning.label_quality_scores_kwargs", LabelQualityScoresKwargs),
     ]
-    for group, options in _SCHEMAS.items():
-        schema = options.get(_value(cfg[group], "name"))
-        if schema is not None:
-            schemas.append((group, schema))
+    schema = _DATASET_SCHEMAS.get(_value(cfg.dataset, "_target_"))
+    if schema is not None:
+        schemas.append(("dataset", schema))
     problems = []
     for path, schema in schemas:
         node = OmegaConf.select(cfg, path)
@@ -329,26 +369,78 @@ def _check_seed(cfg: DictConfig) -> list[str]:
 
 
 def _check_dataset(dataset: DictConfig) -> list[str]:
-    name = _value(dataset, "name")
-    if name not in DATASETS:
-        return [f"dataset.name must be one of {', '.join(DATASETS)}; got {name!r}"]
-    if name == "precomputed":
-        problems = _check_file(dataset, "pred_probs") + _check_file(dataset, "labels")
-        if dataset.true_labels is not None:
-            problems += _check_file(dataset, "true_labels")
+    target = _value(dataset, "_target_")
+    if not isinstance(target, str):
+        return [f"dataset._target_ must name a loader function (e.g. runner.datasets.csv); got {_show(target)}"]
+    if target == PRECOMPUTED:
+        return _check_precomputed(dataset)
+    problems = _check_loader(dataset, target)
+    if problems:
         return problems
-    problems = _check(
-        dataset, "dataset", "test_size", lambda v: _is_real(v) and 0 <= v < 1, "a float in [0, 1)"
-    )
-    if name == "synthetic":
-        problems += _check_synthetic(dataset)
-    elif name == "csv":
-        problems += _check_file(dataset, "path")
-        problems += _check(dataset, "dataset", "label_column", lambda v: isinstance(v, str) and v != "",
-                           "a column name")
-        columns = dataset.feature_columns
-        if columns is not None and len(columns) == 0:
-            problems.append("dataset.feature_columns must be null (all other columns) or a non-empty list; got []")
+    check = _BUNDLED_CHECKS.get(target)
+    return _check_run_settings(dataset) + ([] if check is None else check(dataset))
+
+
+def _check_loader(dataset: DictConfig, target: str) -> list[str]:
+    """The loader imports and takes the node's arguments (its signature, for any loader)."""
+    from runner.datasets import RUN_KEYS
+
+    try:
+        loader = _import_target(target)
+    except (ImportError, AttributeError, ValueError) as error:
+        return [f"dataset._target_ cannot be imported; got {target!r} ({error})"]
+    if not callable(loader):
+        return [f"dataset._target_ must name a function returning runner.datasets.Dataset; got {target!r}"]
+    signature = inspect.signature(loader)
+    arguments = {key: None for key in dataset if key not in RUN_KEYS}
+    if "seed" in signature.parameters:
+        arguments["seed"] = 0  # the run passes its data seed
+    accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values())
+    valid = [name for name in signature.parameters if name != "seed"]
+    problems = [
+        f"dataset.{key} is not a parameter of the loader {target} (its parameters: "
+        f"{', '.join(valid) or 'none'}); got {_show(dataset[key])}"
+        for key in arguments if key not in signature.parameters and not accepts_any
+    ]
+    for name, parameter in signature.parameters.items():
+        required = parameter.default is inspect.Parameter.empty and parameter.kind not in (
+            inspect.Parameter.VAR_KEYWORD, inspect.Parameter.VAR_POSITIONAL)
+        if required and name not in arguments:
+            problems.append(f"dataset.{name} is required by the loader {target}; set it: dataset.{name}=...")
+        elif name in dataset and OmegaConf.is_missing(dataset, name):
+            problems.append(f"dataset.{name} is required for dataset={dataset.get('name', target)}; got ??? "
+                            f"(set dataset.{name}=...)")
+    return problems
+
+
+def _check_run_settings(dataset: DictConfig) -> list[str]:
+    from runner.preprocessing import PREPROCESS
+
+    checks = [
+        ("test_size", lambda v: _is_real(v) and 0 <= v < 1, "a float in [0, 1)"),
+        ("standardize", lambda v: isinstance(v, bool), "true or false"),
+        ("preprocess", lambda v: v in PREPROCESS, f"one of {', '.join(PREPROCESS)}"),
+        ("max_categories", lambda v: _is_int(v) and v >= 2, "an int >= 2"),
+    ]
+    return [line for key, ok, expected in checks if key in dataset
+            for line in _check(dataset, "dataset", key, ok, expected)]
+
+
+def _check_precomputed(dataset: DictConfig) -> list[str]:
+    problems = _check_file(dataset, "pred_probs", directory_ok=True) + _check_file(dataset, "labels")
+    for key in ("true_labels", "label_errors"):
+        if dataset.get(key) is not None:
+            problems += _check_file(dataset, key)
+    return problems
+
+
+def _check_table(dataset: DictConfig) -> list[str]:
+    problems = _check_file(dataset, "path")
+    problems += _check(dataset, "dataset", "label_column", lambda v: isinstance(v, str) and v != "",
+                       "a column name")
+    columns = dataset.feature_columns
+    if columns is not None and len(columns) == 0:
+        problems.append("dataset.feature_columns must be null (all other columns) or a non-empty list; got []")
     return problems
 
 
@@ -381,36 +473,13 @@ def _check_synthetic(dataset: DictConfig) -> list[str]:
     return problems
 
 
-def _check_file(dataset: DictConfig, key: str) -> list[str]:
+def _check_file(dataset: DictConfig, key: str, *, directory_ok: bool = False) -> list[str]:
     value = _value(dataset, key)
     if value is MISSING:
         return [f"dataset.{key} is required for dataset={dataset.name}; got ??? (set dataset.{key}=PATH)"]
-    if not isinstance(value, str) or not Path(value).is_file():
+    exists = isinstance(value, str) and (Path(value).is_file() or (directory_ok and Path(value).is_dir()))
+    if not exists:
         return [f"dataset.{key} must be an existing file; got {_show(value)} (not found)"]
-    return []
-
-
-def _check_classifier(classifier: DictConfig) -> list[str]:
-    target = _value(classifier, "_target_")
-    if target is MISSING or not isinstance(target, str):
-        return [f"classifier._target_ must be an importable class path; got {_show(target)}"]
-    try:
-        _import_target(target)
-    except (ImportError, AttributeError, ValueError) as error:
-        return [f"classifier._target_ cannot be imported; got {target!r} ({error})"]
-    from hydra.utils import instantiate
-
-    try:
-        estimator = instantiate(classifier)
-    except Exception as error:  # a bad keyword argument of the estimator's __init__
-        message = " ".join(str(error).split()) or type(error).__name__
-        return [f"classifier cannot be built from _target_ {target!r}: {message}"]
-    missing = [m for m in ("fit", "predict", "predict_proba") if not callable(getattr(estimator, m, None))]
-    if missing:
-        return [
-            f"classifier._target_ must build an estimator with fit, predict and predict_proba; got {target!r} "
-            f"(it lacks {', '.join(missing)})"
-        ]
     return []
 
 
@@ -419,24 +488,6 @@ def _import_target(path: str) -> Any:
     if not module_name:
         raise ValueError("expected 'package.module.Name'")
     return getattr(importlib.import_module(module_name), attribute)
-
-
-def _check_noise(noise: DictConfig, dataset: DictConfig) -> list[str]:
-    name = _value(noise, "name")
-    if name not in NOISE_KINDS:
-        return [f"noise.name must be one of {', '.join(NOISE_KINDS)}; got {name!r}"]
-    problems: list[str] = []
-    if name != "none":
-        problems += _check(noise, "noise", "rate", lambda v: _is_real(v) and 0 <= v < 1, "a float in [0, 1)")
-    if name == "asymmetric":
-        problems += _check(noise, "noise", "sparsity", lambda v: _is_real(v) and 0 <= v <= 1,
-                           "a float in [0, 1]")
-    if name != "none" and dataset.name == "precomputed":
-        problems.append(
-            f"noise must be none for dataset=precomputed (its labels are used as given; add noise=none); "
-            f"got noise={name}"
-        )
-    return problems
 
 
 def _check_cleanlearning(node: DictConfig) -> list[str]:
@@ -472,3 +523,12 @@ def _check_cleanlearning(node: DictConfig) -> list[str]:
             f"{kw_prefix}.adjust_pred_probs must be false with method=confidence_weighted_entropy; got true"
         )
     return problems
+
+
+# Range checks of the bundled loaders beyond their schemas, by _target_ (a user's loader is
+# checked by its signature, and raises ValueError itself for a bad value).
+_BUNDLED_CHECKS: dict[str, Callable[[DictConfig], list[str]]] = {
+    "runner.datasets.synthetic": _check_synthetic,
+    "runner.datasets.csv": _check_table,
+    "runner.datasets.parquet": _check_table,
+}

@@ -1,50 +1,70 @@
-"""Datasets and label noise for one run.
+"""The dataset of one run: loaded by its ``_target_`` loader, labels encoded, test part split off.
 
 Every dataset comes out with its labels encoded as class indices 0..n_classes-1 and the
 original label values in ``classes`` (``classes[k]`` is class k), so the pipeline works on
 integers and only the written results show the dataset's own values (strings, say).
 
-Datasets with features are split into a stratified, seeded training and test part; noise is
-injected into the training labels only, and the true labels are kept to score the detection.
+Datasets with features are split into a stratified, seeded training and test part
+(``dataset.test_size``; 0 examines every row). The features stay as loaded: preprocessing
+(imputation, encoding, standardisation) is part of the model and is fitted inside each
+cross-validation fold (runner.preprocessing), never on rows it then predicts.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from omegaconf import DictConfig
-from sklearn import datasets as sklearn_datasets
+from hydra.utils import get_method
+from omegaconf import DictConfig, OmegaConf
 from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import StandardScaler
 
-from runner.config import ConfigError
+from runner.datasets import RUN_KEYS, Dataset
 
 log = logging.getLogger(__name__)
 
-__all__ = ["FeatureData", "PrecomputedData", "inject_noise", "load_dataset"]
+__all__ = ["FeatureData", "PrecomputedData", "RunSettings", "call_loader", "load_dataset", "run_settings"]
 
-_SKLEARN_LOADERS = {
-    "digits": sklearn_datasets.load_digits,
-    "iris": sklearn_datasets.load_iris,
-    "wine": sklearn_datasets.load_wine,
-    "breast_cancer": sklearn_datasets.load_breast_cancer,
-}
+
+@dataclass(frozen=True)
+class RunSettings:
+    """The keys of a dataset config the run reads itself (the rest are loader arguments).
+
+    Defaults apply to a user's own loader whose YAML leaves them out: every row is examined
+    (test_size 0) with the default preprocessing; the bundled datasets set their own.
+    """
+
+    name: str
+    test_size: float = 0.0
+    standardize: bool = True
+    preprocess: str = "auto"  # or "none": the classifier gets the features as loaded
+    max_categories: int = 20  # one-hot columns per categorical feature (rarer ones grouped)
+
+
+def run_settings(dataset: DictConfig) -> RunSettings:
+    keys = ("test_size", "standardize", "preprocess", "max_categories")
+    values = {key: dataset[key] for key in keys if key in dataset and dataset[key] is not None}
+    name = dataset.get("name") or str(dataset._target_).rpartition(".")[2]
+    return RunSettings(name=name, **values)
 
 
 @dataclass(frozen=True)
 class FeatureData:
-    """Features and true labels, split into training and (possibly empty) test parts."""
+    """Features and labels, split into training and (possibly empty) test parts."""
 
     classes: np.ndarray  # (n_classes,) original label values, sorted
-    X_train: np.ndarray  # (n_train, n_features)
-    labels_train: np.ndarray  # (n_train,) true class indices
+    X_train: np.ndarray | pd.DataFrame  # (n_train, n_features), as loaded (not preprocessed)
+    labels_train: np.ndarray  # (n_train,) given class indices (before any injected noise)
     index_train: np.ndarray  # (n_train,) row of each training example in the original dataset
-    X_test: np.ndarray | None  # (n_test, n_features); None without a test split
+    X_test: np.ndarray | pd.DataFrame | None  # (n_test, n_features); None without a test split
     labels_test: np.ndarray | None  # (n_test,)
+    dataset: Dataset  # every row as the loader returned it (raw examples, ids, ...)
+    true_labels_train: np.ndarray | None = None  # (n_train,) the dataset's own true labels
+    label_errors_train: np.ndarray | None = None  # (n_train,) its known error mask
 
     @property
     def n_classes(self) -> int:
@@ -56,118 +76,116 @@ class PrecomputedData:
     """Out-of-sample pred_probs with their given (and maybe true) labels."""
 
     classes: np.ndarray  # (n_classes,) original label values, in pred_probs' column order
-    pred_probs: np.ndarray  # (n_examples, n_classes)
+    pred_probs: Any  # (n_examples, n_classes), in the dtype given (maybe memory-mapped)
     labels: np.ndarray  # (n_examples,) given class indices
     true_labels: np.ndarray | None  # (n_examples,) true class indices, when known
+    dataset: Dataset
+    label_errors: np.ndarray | None = None  # (n_examples,) known error mask, when known
 
     @property
     def n_classes(self) -> int:
         return len(self.classes)
 
 
+def call_loader(dataset: DictConfig, *, data_seed: int) -> Dataset:
+    """Call the dataset's ``_target_`` with its loader arguments (and ``seed`` if it takes one)."""
+    loader = get_method(dataset._target_)
+    kwargs = {key: value for key, value in OmegaConf.to_container(dataset, resolve=True).items()
+              if key not in RUN_KEYS}
+    if "seed" in inspect.signature(loader).parameters:
+        kwargs["seed"] = data_seed
+    loaded = loader(**kwargs)
+    if not isinstance(loaded, Dataset):
+        raise TypeError(f"dataset._target_={dataset._target_!r} must return a runner.datasets.Dataset; "
+                        f"got {type(loaded).__name__}")
+    return loaded
+
+
 def load_dataset(dataset: DictConfig, *, data_seed: int, split_seed: int) -> FeatureData | PrecomputedData:
     """Load the dataset described by the ``dataset`` config node.
 
-    ``data_seed`` drives synthetic generation, ``split_seed`` the stratified test split.
+    ``data_seed`` goes to loaders that generate data (a ``seed`` parameter), ``split_seed``
+    drives the stratified test split.
     """
-    if dataset.name == "precomputed":
-        return _load_precomputed(dataset)
-    if dataset.name in _SKLEARN_LOADERS:
-        features, raw_labels = _SKLEARN_LOADERS[dataset.name](return_X_y=True)
-    elif dataset.name == "synthetic":
-        features, raw_labels = sklearn_datasets.make_classification(
-            n_samples=dataset.n_samples,
-            n_features=dataset.n_features,
-            n_informative=dataset.n_informative,
-            n_redundant=0,
-            n_classes=dataset.n_classes,
-            n_clusters_per_class=dataset.n_clusters_per_class,
-            class_sep=dataset.class_sep,
-            random_state=data_seed,
-        )
-    elif dataset.name == "csv":
-        features, raw_labels = _read_csv(dataset)
+    loaded = call_loader(dataset, data_seed=data_seed)
+    if loaded.pred_probs is not None:
+        return _precomputed(loaded)
+    settings = run_settings(dataset)
+    n_examples = _n_rows(loaded.features)
+    _check_lengths(loaded, n_examples, "features")
+    classes, (labels, true_labels) = _encode(loaded.labels, loaded.true_labels)
+    train, test = _split(labels, classes, settings.test_size, split_seed)
+
+    def rows(array, index):
+        if array is None or index is None:
+            return None
+        return array.iloc[index].reset_index(drop=True) if isinstance(array, pd.DataFrame) else array[index]
+
+    features = loaded.features
+    if isinstance(features, pd.DataFrame):
+        features = features.set_axis(pd.RangeIndex(n_examples), axis=0)
     else:
-        raise ConfigError(f"dataset.name is unknown; got {dataset.name!r}")
-
-    classes, labels = np.unique(raw_labels, return_inverse=True)
-    features = np.asarray(features, dtype=np.float64)
-    return _split(features, labels, classes, dataset, split_seed)
-
-
-def _split(features, labels, classes, dataset: DictConfig, split_seed: int) -> FeatureData:
-    n_examples = labels.shape[0]
-    positions = np.arange(n_examples)
-    if dataset.test_size == 0:
-        train, test = positions, None
-    else:
-        try:
-            train, test = train_test_split(
-                positions, test_size=dataset.test_size, stratify=labels, random_state=split_seed
-            )
-        except ValueError as error:  # e.g. a class with one example, or too small a test part
-            raise ValueError(
-                f"dataset.test_size={dataset.test_size} cannot give a stratified split of "
-                f"{n_examples} examples in {len(classes)} classes: {error}"
-            ) from error
-    X_train, X_test = features[train], None if test is None else features[test]
-    if dataset.standardize:
-        # Statistics from the training part only: the test part stays unseen.
-        scaler = StandardScaler().fit(X_train)
-        X_train = scaler.transform(X_train)
-        X_test = None if X_test is None else scaler.transform(X_test)
+        features = np.asarray(features)
     return FeatureData(
         classes=classes,
-        X_train=X_train,
+        X_train=rows(features, train),
         labels_train=labels[train],
         index_train=train,
-        X_test=X_test,
-        labels_test=None if test is None else labels[test],
+        X_test=rows(features, test),
+        labels_test=rows(labels, test),
+        dataset=loaded,
+        true_labels_train=rows(true_labels, train),
+        label_errors_train=rows(_mask(loaded.label_errors), train),
     )
 
 
-def _read_csv(dataset: DictConfig) -> tuple[np.ndarray, np.ndarray]:
-    frame = pd.read_csv(dataset.path)
-    if dataset.label_column not in frame.columns:
-        raise ValueError(
-            f"dataset.label_column={dataset.label_column!r} is not a column of {dataset.path} "
-            f"(columns: {', '.join(map(str, frame.columns))})"
-        )
-    if dataset.feature_columns is None:
-        feature_columns = [c for c in frame.columns if c != dataset.label_column]
-    else:
-        feature_columns = list(dataset.feature_columns)
-        unknown = [c for c in feature_columns if c not in frame.columns]
-        if unknown:
-            raise ValueError(f"dataset.feature_columns names columns not in {dataset.path}: {unknown}")
-    non_numeric = [c for c in feature_columns if not pd.api.types.is_numeric_dtype(frame[c])]
-    if non_numeric:
-        raise ValueError(f"dataset.feature_columns must be numeric; got non-numeric columns {non_numeric}")
-    features = frame[feature_columns].to_numpy(dtype=np.float64)
-    if not np.all(np.isfinite(features)):
-        raise ValueError(f"{dataset.path}: feature values must be finite; found empty cells, NaN or inf")
-    labels = frame[dataset.label_column]
-    if labels.isna().any():
-        raise ValueError(f"{dataset.path}: column {dataset.label_column!r} has empty labels")
-    return features, labels.to_numpy()
+def _n_rows(features) -> int:
+    if features is None:
+        raise ValueError("the dataset has neither features nor pred_probs")
+    return int(np.shape(features)[0]) if not isinstance(features, pd.DataFrame) else len(features)
 
 
-def _load_precomputed(dataset: DictConfig) -> PrecomputedData:
-    pred_probs = _load_npy(dataset, "pred_probs")
-    raw_labels = _load_npy(dataset, "labels")
-    raw_true = None if dataset.true_labels is None else _load_npy(dataset, "true_labels")
-    if pred_probs.ndim != 2 or pred_probs.dtype.kind not in "fiu":
+def _check_lengths(loaded: Dataset, n_examples: int, against: str) -> None:
+    for key in ("labels", "true_labels", "label_errors", "ids"):
+        value = getattr(loaded, key)
+        if value is not None and len(value) != n_examples:
+            raise ValueError(f"the dataset's {key} has {len(value)} entries but its {against} have "
+                             f"{n_examples} rows")
+
+
+def _mask(label_errors) -> np.ndarray | None:
+    return None if label_errors is None else np.asarray(label_errors, dtype=bool)
+
+
+def _encode(labels, true_labels):
+    """Sorted classes of the given and true labels together, and both as class indices."""
+    given = np.asarray(labels)
+    true = None if true_labels is None else np.asarray(true_labels)
+    classes = np.unique(given if true is None else np.concatenate([given, true]))
+    return classes, tuple(None if a is None else np.searchsorted(classes, a).astype(np.int64)
+                          for a in (given, true))
+
+
+def _split(labels, classes, test_size: float, split_seed: int):
+    n_examples = labels.shape[0]
+    positions = np.arange(n_examples)
+    if test_size == 0:
+        return positions, None
+    try:
+        return train_test_split(positions, test_size=test_size, stratify=labels, random_state=split_seed)
+    except ValueError as error:  # e.g. a class with one example, or too small a test part
         raise ValueError(
-            f"dataset.pred_probs must hold a 2-D numeric array; got shape {pred_probs.shape}, "
-            f"dtype {pred_probs.dtype}"
-        )
+            f"dataset.test_size={test_size} cannot give a stratified split of "
+            f"{n_examples} examples in {len(classes)} classes: {error}"
+        ) from error
+
+
+def _precomputed(loaded: Dataset) -> PrecomputedData:
+    pred_probs = loaded.pred_probs
     n_examples, n_classes = pred_probs.shape
-    for key, array in (("labels", raw_labels), ("true_labels", raw_true)):
-        if array is not None and array.shape != (n_examples,):
-            raise ValueError(
-                f"dataset.{key} must hold {n_examples} labels (one per row of pred_probs); "
-                f"got shape {array.shape}"
-            )
+    _check_lengths(loaded, n_examples, "pred_probs")
+    raw_labels = np.asarray(loaded.labels)
+    raw_true = None if loaded.true_labels is None else np.asarray(loaded.true_labels)
     given = raw_labels if raw_true is None else np.concatenate([raw_labels, raw_true])
     if given.dtype.kind in "iu":
         # Integer labels index pred_probs' columns directly (a class may have no example).
@@ -190,79 +208,9 @@ def _load_precomputed(dataset: DictConfig) -> PrecomputedData:
 
     return PrecomputedData(
         classes=classes,
-        pred_probs=pred_probs.astype(np.float64, copy=False),
+        pred_probs=pred_probs,  # dtype and memory map kept: no float64 copy
         labels=encode(raw_labels),
         true_labels=encode(raw_true),
+        dataset=loaded,
+        label_errors=_mask(loaded.label_errors),
     )
-
-
-def _load_npy(dataset: DictConfig, key: str) -> np.ndarray:
-    path = Path(dataset[key])
-    try:
-        return np.load(path, allow_pickle=False)
-    except ValueError as error:  # an object array, which would need pickle
-        raise ValueError(f"dataset.{key}={str(path)!r} cannot be read without pickle: {error}") from error
-
-
-# ---------------------------------------------------------------------------------------
-# Label noise
-# ---------------------------------------------------------------------------------------
-
-
-def inject_noise(
-    true_labels: np.ndarray, n_classes: int, noise: DictConfig, *, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return (noisy_labels, noise_matrix) for the ``noise`` config node.
-
-    ``noise_matrix[i, j]`` = P(given label i | true label j) (columns sum to 1), the matrix the
-    labels were drawn from: the identity for ``none``, 1 - rate on the diagonal and
-    rate / (K - 1) elsewhere for ``uniform``, and the generated matrix for ``asymmetric``.
-    """
-    if noise.name == "none" or noise.rate == 0:
-        return true_labels.copy(), np.eye(n_classes)
-    if noise.name == "uniform":
-        return _uniform_noise(true_labels, n_classes, noise.rate, seed)
-    if noise.name == "asymmetric":
-        return _asymmetric_noise(true_labels, n_classes, noise.rate, noise.sparsity, seed)
-    raise ConfigError(f"noise.name is unknown; got {noise.name!r}")
-
-
-def _uniform_noise(true_labels, n_classes, rate, seed):
-    rng = np.random.default_rng(seed)
-    n_examples = true_labels.shape[0]
-    flip = rng.random(n_examples) < rate
-    # Adding 1..K-1 modulo K picks each other class with equal probability.
-    shift = rng.integers(1, n_classes, size=n_examples)
-    noisy_labels = np.where(flip, (true_labels + shift) % n_classes, true_labels)
-    noise_matrix = np.full((n_classes, n_classes), rate / (n_classes - 1))
-    np.fill_diagonal(noise_matrix, 1 - rate)
-    return noisy_labels, noise_matrix
-
-
-def _asymmetric_noise(true_labels, n_classes, rate, sparsity, seed):
-    from cleanlearn.noise import generate_noise_matrix_from_trace, generate_noisy_labels
-
-    matrix_seed, labels_seed = np.random.SeedSequence(seed).spawn(2)
-    trace = n_classes * (1 - rate)
-    if trace <= 1:
-        raise ValueError(
-            f"noise.rate={rate} is too high for asymmetric noise on {n_classes} classes: the "
-            f"noise matrix needs trace K * (1 - rate) > 1, i.e. rate < {1 - 1 / n_classes:.4g}"
-        )
-    class_prior = np.bincount(true_labels, minlength=n_classes) / true_labels.shape[0]
-    noise_matrix = generate_noise_matrix_from_trace(
-        n_classes,
-        trace,
-        py=class_prior,
-        frac_zero_noise_rates=sparsity,
-        valid_noise_matrix=True,
-        seed=np.random.default_rng(matrix_seed),
-    )
-    if noise_matrix is None:
-        raise ValueError(
-            f"no valid noise matrix with noise.rate={rate} and noise.sparsity={sparsity} for "
-            f"{n_classes} classes with training class prior {np.round(class_prior, 3).tolist()}; "
-            "lower the rate or the sparsity"
-        )
-    noisy_labels = generate_noisy_labels(true_labels, noise_matrix, seed=np.random.default_rng(labels_seed))
-    return noisy_labels, noise_matrix

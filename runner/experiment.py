@@ -20,6 +20,7 @@ Each stage logs one line; the last line sums the run up.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Iterator
@@ -28,15 +29,18 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from hydra.utils import instantiate
+from hydra.utils import get_method, instantiate
 from omegaconf import DictConfig, OmegaConf
 from sklearn.base import clone
 from sklearn.metrics import accuracy_score
 
 from runner import metrics as detection
+from runner import preprocessing
 from runner.cache import ArrayCache, fingerprint
-from runner.data import FeatureData, PrecomputedData, inject_noise, load_dataset
+from runner.data import FeatureData, PrecomputedData, load_dataset, run_settings
+from runner.estimators import build_estimator, set_parameters
 from runner.io import atomic_write_bytes, atomic_write_csv
+from runner.noise import inject_noise, is_no_noise
 
 log = logging.getLogger(__name__)
 
@@ -89,55 +93,65 @@ def run(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
 
 
 def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: Path) -> dict[str, Any]:
+    settings = run_settings(cfg.dataset)
     n_train, n_features = data.X_train.shape
     n_test = 0 if data.X_test is None else data.X_test.shape[0]
     log.info(
         "data: %s, %d training / %d test examples, %d features, %d classes",
-        cfg.dataset.name, n_train, n_test, n_features, data.n_classes,
+        settings.name, n_train, n_test, n_features, data.n_classes,
     )
+    # 1) the model: the classifier behind the preprocessing, both fitted inside every fold.
+    with _stopwatch(timings, "data_seconds"):
+        clf, X_train, X_test = _model(cfg, data, settings)
 
     # 2) noise on the training labels only.
     with _stopwatch(timings, "data_seconds"):
         noisy_labels, true_noise_matrix = inject_noise(
-            data.labels_train, data.n_classes, cfg.noise, seed=seeds.noise
+            cfg.noise, data.labels_train, n_classes=data.n_classes, seed=seeds.noise,
+            features=_noise_features(cfg.noise, X_train, settings),
         )
-    is_true_error = noisy_labels != data.labels_train
+    n_changed = int((noisy_labels != data.labels_train).sum())
     log.info(
         "noise: %s, %d of %d training labels changed (%.1f%%)",
-        _describe_noise(cfg.noise), is_true_error.sum(), n_train, 100 * is_true_error.mean(),
+        _describe_noise(cfg.noise), n_changed, n_train, 100 * n_changed / n_train,
     )
+    true_labels, label_errors, true_noise_matrix = _known_errors(cfg, data, noisy_labels, true_noise_matrix)
 
-    clf = instantiate(cfg.classifier, _convert_="all")
     cache = ArrayCache(cfg.cache_dir)
-    # Everything that decides the cached arrays (the cache adds package versions).
+    # Everything that decides the cached arrays (the cache adds package versions): the data as
+    # loaded, the labels, and the model = preprocessing settings and code + classifier.
     cache_key = {
         "dataset": OmegaConf.to_container(cfg.dataset, resolve=True),
         "data": fingerprint(data.X_train, noisy_labels, data.X_test),
         "noise": OmegaConf.to_container(cfg.noise, resolve=True),
-        "classifier": OmegaConf.to_container(cfg.classifier, resolve=True),
+        "classifier": set_parameters(cfg.classifier),
+        "preprocessing": {
+            **dataclasses.asdict(settings),
+            "code": fingerprint(np.frombuffer(Path(preprocessing.__file__).read_bytes(), dtype=np.uint8)),
+        },
         "seed": cfg.seed,
     }
 
     # 3) out-of-sample pred_probs.
     cv_n_folds = cfg.cleanlearning.cv_n_folds
-    log.info("cross-validation: %d folds of %s", cv_n_folds, type(clf).__name__)
+    log.info("cross-validation: %d folds of %s", cv_n_folds, _model_name(clf))
     with _stopwatch(timings, "cv_seconds"):
         pred_probs = cache.get_or_compute(
             "cv_pred_probs",
             {**cache_key, "cv_n_folds": cv_n_folds},
-            lambda: {"pred_probs": _cross_validate(data.X_train, noisy_labels, clf, cv_n_folds, seeds.cv,
+            lambda: {"pred_probs": _cross_validate(X_train, noisy_labels, clf, cv_n_folds, seeds.cv,
                                                    cfg.cleanlearning.n_jobs)},
         )["pred_probs"]
 
     # 4) baseline: the same classifier trained on every noisy label.
     metrics: dict[str, Any] = {}
-    if data.X_test is not None:
+    if X_test is not None:
         metrics["n_test_examples"] = n_test
         with _stopwatch(timings, "baseline_seconds"):
             baseline_predictions = cache.get_or_compute(
                 "baseline",
                 cache_key,
-                lambda: {"test_predictions": clone(clf).fit(data.X_train, noisy_labels).predict(data.X_test)},
+                lambda: {"test_predictions": clone(clf).fit(X_train, noisy_labels).predict(X_test)},
             )["test_predictions"]
         metrics["test_accuracy_baseline"] = float(accuracy_score(data.labels_test, baseline_predictions))
         log.info("baseline: test accuracy %.4f (trained on the noisy labels)", metrics["test_accuracy_baseline"])
@@ -145,14 +159,14 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
     # 5) CleanLearning on the pred_probs of 3: filter, then the final fit on what is left.
     clean_learning = instantiate(cfg.cleanlearning, clf=clone(clf), seed=seeds.cv, _convert_="all")
     with _stopwatch(timings, "filter_seconds"):
-        label_issues = clean_learning.find_label_issues(data.X_train, noisy_labels, pred_probs=pred_probs)
+        label_issues = clean_learning.find_label_issues(X_train, noisy_labels, pred_probs=pred_probs)
     _log_issues(cfg, label_issues)
     with _stopwatch(timings, "final_fit_seconds"):
-        clean_learning.fit(data.X_train, noisy_labels, pred_probs=pred_probs, label_issues=label_issues)
+        clean_learning.fit(X_train, noisy_labels, pred_probs=pred_probs, label_issues=label_issues)
     label_issues = clean_learning.get_label_issues()
-    if data.X_test is not None:
+    if X_test is not None:
         metrics["test_accuracy_cleanlearning"] = float(
-            accuracy_score(data.labels_test, clean_learning.predict(data.X_test))
+            accuracy_score(data.labels_test, clean_learning.predict(X_test))
         )
         log.info(
             "final fit: %d examples kept, test accuracy %.4f",
@@ -161,21 +175,78 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
     else:
         log.info("final fit: %d examples kept", n_train - int(label_issues["is_label_issue"].sum()))
 
-    # Without injected noise the dataset's labels are the given labels and nothing is known of
-    # their errors: no true labels, so no detection metrics (rather than a vacuous precision 0).
-    true_labels = None if cfg.noise.name == "none" else data.labels_train
-    if true_labels is None:
-        true_noise_matrix = None
     with _stopwatch(timings, "write_seconds"):
         return _write_and_score(
             out_dir, clean_learning, label_issues, data.classes, noisy_labels, true_labels,
-            true_noise_matrix, index=data.index_train, metrics=metrics, cache=cache,
+            true_noise_matrix, index=data.index_train, metrics=metrics, cache=cache, cfg=cfg,
+            label_errors=label_errors, extra_columns=_identity_columns(cfg, data.dataset, data.index_train),
         )
+
+
+def _model(cfg, data: FeatureData, settings):
+    """``(clf, X_train, X_test)``: the classifier behind the per-fold preprocessing, and the
+    features in the form it takes. Every row of the dataset is checked first, so an error
+    names the file's first bad line."""
+    estimator = build_estimator(cfg.classifier)
+    preprocessing.check_features(data.dataset, preprocess=settings.preprocess, estimator=estimator)
+    X_train = preprocessing.prepare_features(data.X_train, settings.preprocess)
+    X_test = None if data.X_test is None else preprocessing.prepare_features(data.X_test, settings.preprocess)
+    clf = preprocessing.with_preprocessing(
+        estimator, X_train, preprocess=settings.preprocess, standardize=settings.standardize,
+        max_categories=settings.max_categories,
+    )
+    return clf, X_train, X_test
+
+
+def _known_errors(cfg, data: FeatureData, noisy_labels, injected_matrix):
+    """``(true_labels, label_errors, true_noise_matrix)``: what is known about the errors.
+
+    Injected noise: the labels before it. Otherwise the dataset's own true labels (the noise
+    matrix counted from them) or its error mask; else nothing (no detection metrics rather
+    than a vacuous precision 0).
+    """
+    if not is_no_noise(cfg.noise):
+        return data.labels_train, None, injected_matrix
+    if data.true_labels_train is not None:
+        matrix = _empirical_noise_matrix(noisy_labels, data.true_labels_train, data.n_classes)
+        return data.true_labels_train, None, matrix
+    return None, data.label_errors_train, None
+
+
+def _noise_features(noise: DictConfig, X_train, settings) -> np.ndarray | None:
+    """The numeric, standardised training features, for noise models that take them (instance
+    noise): the default preprocessing fitted on the training part (noise is not learning, so
+    this is no leak). None for models without a ``features`` parameter (no work)."""
+    import inspect
+
+    try:
+        model = get_method(noise._target_)
+    except Exception:  # validate_config has reported it
+        return None
+    parameters = inspect.signature(model).parameters
+    if "features" not in parameters and not any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+        return None
+    steps = preprocessing.preprocessor(X_train, preprocess="auto", standardize=True,
+                                       max_categories=settings.max_categories)
+    return np.asarray(X_train if steps is None else steps.fit_transform(X_train), dtype=np.float64)
+
+
+def _model_name(clf) -> str:
+    steps = getattr(clf, "steps", None)
+    if steps:
+        return f"{type(steps[-1][1]).__name__} (after per-fold {type(steps[0][1]).__name__})"
+    return type(clf).__name__
 
 
 def _run_precomputed(cfg, data: PrecomputedData, seeds: Seeds, timings, out_dir: Path) -> dict[str, Any]:
     n_examples = data.labels.shape[0]
-    log.info("data: precomputed pred_probs, %d examples, %d classes", n_examples, data.n_classes)
+    log.info(
+        "data: precomputed pred_probs, %d examples, %d classes, %s%s", n_examples, data.n_classes,
+        data.pred_probs.dtype, " (memory-mapped)" if isinstance(data.pred_probs, np.memmap) else "",
+    )
+    overridden = _overridden_classifier()
+    if overridden:
+        log.warning("%s is not used: dataset=precomputed brings its own pred_probs", overridden)
     clean_learning = instantiate(cfg.cleanlearning, seed=seeds.cv, _convert_="all")
     with _stopwatch(timings, "filter_seconds"):
         label_issues = clean_learning.find_label_issues(labels=data.labels, pred_probs=data.pred_probs)
@@ -183,12 +254,40 @@ def _run_precomputed(cfg, data: PrecomputedData, seeds: Seeds, timings, out_dir:
     true_noise_matrix = None
     if data.true_labels is not None:
         true_noise_matrix = _empirical_noise_matrix(data.labels, data.true_labels, data.n_classes)
+    index = np.arange(n_examples)
     with _stopwatch(timings, "write_seconds"):
         return _write_and_score(
             out_dir, clean_learning, label_issues, data.classes, data.labels, data.true_labels,
-            true_noise_matrix, index=np.arange(n_examples), metrics={}, cache=ArrayCache(cfg.cache_dir),
-            label_errors=getattr(data, "label_errors", None),
+            true_noise_matrix, index=index, metrics={}, cache=ArrayCache(cfg.cache_dir), cfg=cfg,
+            label_errors=data.label_errors, extra_columns=_identity_columns(cfg, data.dataset, index),
         )
+
+
+def _overridden_classifier() -> str | None:
+    """The command line's classifier override (``classifier=...``), if any."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return None
+    overrides = [o for o in HydraConfig.get().overrides.task if o.lstrip("+~").startswith("classifier")]
+    return " ".join(overrides) or None
+
+
+def _identity_columns(cfg, dataset, index: np.ndarray) -> dict[str, np.ndarray]:
+    """label_issues.csv columns beside ``index``: the dataset's ids (``dataset.id_column``)
+    and, with ``output.include_features: true``, the example's own feature values."""
+    columns: dict[str, np.ndarray] = {}
+    if dataset.ids is not None:
+        columns[str(cfg.dataset.get("id_column") or "id")] = np.asarray(dataset.ids)[index]
+    output = cfg.get("output")
+    if output is not None and output.get("include_features") and dataset.features is not None:
+        features = dataset.features
+        if not isinstance(features, pd.DataFrame):
+            names = dataset.feature_names or [f"x{j}" for j in range(features.shape[1])]
+            features = pd.DataFrame(features, columns=[str(n) for n in names])
+        for name in features.columns:
+            columns[str(name)] = features[name].to_numpy()[index]
+    return columns
 
 
 def _cross_validate(X, labels, clf, cv_n_folds: int, seed: int, n_jobs) -> np.ndarray:
@@ -216,18 +315,21 @@ def _write_and_score(
     index: np.ndarray,
     metrics: dict[str, Any],
     cache: ArrayCache,
+    cfg: DictConfig,
     label_errors: np.ndarray | None = None,
+    extra_columns: dict[str, np.ndarray] | None = None,
 ) -> dict[str, Any]:
     """Write label_issues.csv, the matrices (CSV and PNG); return ``metrics`` completed.
 
     The detection is scored where the true errors are known: from the true labels, else from
     a known error mask ``label_errors`` (then without the noise-matrix error).
+    ``extra_columns`` (ids, the example's own features) follow the result columns.
     """
     n_examples, n_classes = given_labels.shape[0], len(classes)
     is_label_issue = label_issues["is_label_issue"].to_numpy(dtype=bool)
     label_quality = label_issues["label_quality"].to_numpy(dtype=float)
 
-    # label_issues.csv: one row per examined example, in the order the pipeline saw them.
+    # label_issues.csv: one row per examined example, `index` its row in the original dataset.
     columns = {
         "index": index,
         "is_label_issue": is_label_issue,
@@ -237,13 +339,18 @@ def _write_and_score(
     }
     if "sample_weight" in label_issues.columns:
         columns["sample_weight"] = label_issues["sample_weight"].to_numpy(dtype=float)
-    is_true_error = label_errors
+    is_true_error = None if label_errors is None else np.asarray(label_errors, dtype=bool)
     if true_labels is not None:
         is_true_error = given_labels != true_labels
         columns["true_label"] = classes[true_labels]
     if is_true_error is not None:
-        columns["is_true_error"] = np.asarray(is_true_error, dtype=bool)
-    atomic_write_csv(out_dir / "label_issues.csv", pd.DataFrame(columns), float_format=FLOAT_FORMAT)
+        columns["is_true_error"] = is_true_error
+    for name, values in (extra_columns or {}).items():
+        columns[name if name not in columns else f"feature_{name}"] = values
+    # Most likely wrong first; ties by original row, so reruns give the same bytes.
+    order = np.lexsort((index, label_quality))
+    table = pd.DataFrame(columns).iloc[order]
+    atomic_write_csv(out_dir / "label_issues.csv", table, float_format=FLOAT_FORMAT)
 
     # Matrices: rows are the given label, columns the true label.
     confident_joint = _fitted(clean_learning, "confident_joint")
@@ -261,7 +368,7 @@ def _write_and_score(
                 out_dir / file_name, frames[title], index=True, index_label="given_label/true_label",
                 float_format=FLOAT_FORMAT,
             )
-    atomic_write_bytes(out_dir / "matrices.png", _matrices_png(frames, cache))
+    atomic_write_bytes(out_dir / "matrices.png", _matrices_png(frames, cache, cfg))
 
     metrics = {
         "n_examples": int(n_examples),
@@ -278,7 +385,7 @@ def _write_and_score(
     return metrics
 
 
-def _matrices_png(frames: dict[str, pd.DataFrame], cache: ArrayCache) -> bytes:
+def _matrices_png(frames: dict[str, pd.DataFrame], cache: ArrayCache, cfg: DictConfig) -> bytes:
     """matrices.png as bytes, from the cache when the same matrices were drawn before.
 
     The confident joint and noise matrices do not depend on the filter settings, so every job
@@ -288,14 +395,16 @@ def _matrices_png(frames: dict[str, pd.DataFrame], cache: ArrayCache) -> bytes:
 
     from runner import plots
 
+    figure_title = plots.matrices_title(cfg)  # what the matrices depend on (not filter_by)
     key = {
+        "title": figure_title,
         "matrices": fingerprint(*(x for title, frame in frames.items() for x in (title, frame))),
         "plot_code": fingerprint(np.frombuffer(Path(plots.__file__).read_bytes(), dtype=np.uint8)),
         "matplotlib": matplotlib.__version__,
     }
     arrays = cache.get_or_compute(
         "matrices_png", key,
-        lambda: {"png": np.frombuffer(plots.png_bytes(plots.plot_matrices(frames)), dtype=np.uint8)},
+        lambda: {"png": np.frombuffer(plots.png_bytes(plots.plot_matrices(frames, figure_title)), dtype=np.uint8)},
     )
     return arrays["png"].tobytes()
 
@@ -345,12 +454,12 @@ def _stopwatch(timings: dict[str, float], name: str) -> Iterator[None]:
 
 
 def _describe_noise(noise: DictConfig) -> str:
-    if noise.name == "none":
+    """``asymmetric rate=0.2 sparsity=0.0``: the option's name and its parameters."""
+    if is_no_noise(noise):
         return "none"
-    text = f"{noise.name} rate={noise.rate}"
-    if noise.name == "asymmetric":
-        text += f" sparsity={noise.sparsity}"
-    return text
+    name = noise.get("name") or str(noise._target_).rpartition(".")[2]
+    parameters = [f"{k}={v}" for k, v in noise.items() if k not in ("_target_", "name")]
+    return " ".join([name, *parameters])
 
 
 def _log_issues(cfg, label_issues: pd.DataFrame) -> None:

@@ -73,6 +73,8 @@ RESULT_FILES = (
     "noise_matrix.csv",
     "true_noise_matrix.csv",
     "matrices.png",
+    "report.html",
+    "flagged_examples.png",
 )
 
 
@@ -128,6 +130,9 @@ def run_job(cfg: DictConfig) -> dict:
             out_dir / "provenance.json",
             collect_provenance(_overrides(hydra_cfg, "task"), _overrides(hydra_cfg, "hydra")),
         )
+        from runner.report import write_run_report  # report.html: never fails the job
+
+        write_run_report(out_dir, on_error="warn")
         atomic_write_text(out_dir / DONE, "")
     except Exception as error:  # e.g. a metric that is not JSON-serialisable
         _fail(out_dir, error, stage="record", single_run=single_run)

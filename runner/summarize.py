@@ -304,44 +304,10 @@ def _cell(value) -> str:
 
 
 def _plot_summary(frame: pd.DataFrame, path: Path) -> None:
-    """Horizontal grouped bars, one row per job, one panel per metric group; failures marked."""
-    from matplotlib.figure import Figure  # no pyplot: no global figure state, no GUI backend
+    """Per-job bars, drawn by runner.plots.plot_summary."""
+    from runner.plots import plot_summary
 
-    panels = [(title, [m for m in names if m in frame.columns]) for title, names in PANELS]
-    panels = [(title, names) for title, names in panels if names]
-    n_jobs = len(frame)
-    if not panels:
-        figure = Figure(figsize=(6.0, 2.0))
-        axes = figure.subplots(1, 1)
-        axes.axis("off")
-        axes.text(0.5, 0.5, f"{n_jobs} job(s); no metrics to plot yet", ha="center", va="center")
-        atomic_savefig(figure, path, dpi=100)
-        return
-
-    labels = _job_labels(frame)
-    label_width = min(4.0, 0.07 * max(len(label) for label in labels))
-    figure = Figure(figsize=(label_width + 4.5 * len(panels), 1.6 + 0.32 * n_jobs * 1.5))
-    axes_row = figure.subplots(1, len(panels), squeeze=False, sharey=True)[0]
-    rows = list(range(n_jobs))
-    for axes, (title, names) in zip(axes_row, panels, strict=True):
-        height = 0.8 / len(names)
-        for index, name in enumerate(names):
-            values = pd.to_numeric(frame[name], errors="coerce").fillna(0.0).to_numpy()
-            offsets = [row - 0.4 + height * (index + 0.5) for row in rows]
-            axes.barh(offsets, values, height=height, label=name.removeprefix("test_accuracy_"))
-        for row, status in zip(rows, frame["status"], strict=True):
-            if status != "ok":
-                axes.text(0.02, row, status, va="center", fontsize=8, color="firebrick")
-        axes.set_title(title, fontsize=10)
-        axes.set_xlim(0.0, 1.0)
-        axes.grid(axis="x", alpha=0.3)
-        axes.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=len(names),
-                    frameon=False)
-    axes_row[0].set_yticks(rows)
-    axes_row[0].set_yticklabels(labels, fontsize=8)
-    axes_row[0].invert_yaxis()  # job 0 on top, as in summary.md
-    figure.tight_layout()
-    atomic_savefig(figure, path, dpi=100)
+    atomic_savefig(plot_summary(frame), path, dpi=100)
 
 
 def _job_labels(frame: pd.DataFrame) -> list[str]:

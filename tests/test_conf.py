@@ -17,9 +17,10 @@ from omegaconf import OmegaConf
 from threadpoolctl import threadpool_limits
 
 from runner.config import FILTERS, ConfigError, register_configs, validate_config
+from runner.estimators import build_estimator
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
-DATASETS = ["digits", "iris", "wine", "breast_cancer", "synthetic", "csv", "precomputed"]
+DATASETS = ["digits", "iris", "wine", "breast_cancer", "synthetic", "csv", "parquet", "precomputed"]
 CLASSIFIERS = ["logreg", "random_forest", "hist_gradient_boosting", "knn", "svc", "naive_bayes", "mlp"]
 
 register_configs()
@@ -35,16 +36,19 @@ def data_files(tmp_path_factory):
     """A small CSV and precomputed .npy inputs, for the datasets that need files."""
     folder = tmp_path_factory.mktemp("inputs")
     (folder / "data.csv").write_text("a,b,label\n0.1,1.0,x\n0.2,0.5,y\n")
+    import pandas as pd
+
+    pd.read_csv(folder / "data.csv").to_parquet(folder / "data.parquet", engine="pyarrow")
     np.save(folder / "pred_probs.npy", np.full((4, 2), 0.5))
     np.save(folder / "labels.npy", np.array([0, 1, 0, 1]))
     return folder
 
 
 def _dataset_overrides(name: str, folder: Path) -> list[str]:
-    if name == "csv":
-        return ["dataset=csv", f"dataset.path={folder / 'data.csv'}", "dataset.label_column=label"]
+    if name in ("csv", "parquet"):
+        return [f"dataset={name}", f"dataset.path={folder / f'data.{name}'}", "dataset.label_column=label"]
     if name == "precomputed":
-        return ["dataset=precomputed", "noise=none", f"dataset.pred_probs={folder / 'pred_probs.npy'}",
+        return ["dataset=precomputed", f"dataset.pred_probs={folder / 'pred_probs.npy'}",
                 f"dataset.labels={folder / 'labels.npy'}"]
     return [f"dataset={name}"]
 
@@ -73,7 +77,7 @@ def test_every_dataset_composes_and_validates(name, data_files):
 def test_every_classifier_instantiates_with_the_seed(name):
     cfg = compose_config(f"classifier={name}", "seed=7")
     validate_config(cfg)
-    estimator = instantiate(cfg.classifier, _convert_="all")
+    estimator = build_estimator(cfg.classifier)
     assert callable(estimator.fit) and callable(estimator.predict_proba)
     params = estimator.get_params()
     if "random_state" in params:
@@ -87,10 +91,17 @@ def test_every_classifier_instantiates_with_the_seed(name):
 
 
 def test_any_importable_estimator_can_be_the_classifier():
+    # The old form still works: swap the _target_, drop the other option's keys, add new ones.
     cfg = compose_config("classifier=knn", "classifier._target_=sklearn.tree.DecisionTreeClassifier",
                          "~classifier.n_neighbors", "~classifier.weights", "+classifier.max_depth=3")
     validate_config(cfg)
-    assert instantiate(cfg.classifier).get_params()["max_depth"] == 3
+    assert build_estimator(cfg.classifier).get_params()["max_depth"] == 3
+    # classifier=custom inherits nothing, and its parameters need no `+`.
+    cfg = compose_config("classifier=custom", "classifier._target_=sklearn.tree.DecisionTreeClassifier",
+                         "classifier.max_depth=3", "classifier.random_state=${seed}", "seed=4")
+    validate_config(cfg)
+    assert {k: v for k, v in build_estimator(cfg.classifier).get_params().items()
+            if k in ("max_depth", "random_state")} == {"max_depth": 3, "random_state": 4}
 
 
 @pytest.mark.parametrize(("name", "keys"), [("none", {"name"}), ("uniform", {"name", "rate"}),
@@ -98,7 +109,7 @@ def test_any_importable_estimator_can_be_the_classifier():
 def test_every_noise_option_composes(name, keys):
     cfg = compose_config(f"noise={name}")
     validate_config(cfg)
-    assert set(cfg.noise) == keys
+    assert set(cfg.noise) == keys | {"_target_"}
 
 
 def test_cleanlearning_node_builds_a_cleanlearning_with_the_configured_parameters():
@@ -196,7 +207,7 @@ def test_unknown_key_or_option_fails_at_composition(override):
 
 @pytest.mark.parametrize(
     "override",
-    ["cleanlearning.cv_n_folds=abc", "seed=x", "noise.rate=high", "dataset.test_size=[1]",
+    ["cleanlearning.cv_n_folds=abc", "seed=x", "dataset.test_size=[1]",
      "cleanlearning.converge_latent_estimates=maybe", "cleanlearning.pulearning=one"],
 )
 def test_wrong_type_fails_at_composition(override):
@@ -243,8 +254,9 @@ def test_wrong_type_fails_at_composition(override):
          "/no/such/file.csv"),
         (["dataset=precomputed", "noise=none", "dataset.pred_probs=/no/p.npy", "dataset.labels=/no/l.npy"],
          "dataset.pred_probs", "/no/p.npy"),
-        (["dataset=precomputed", "dataset.pred_probs=/no/p.npy", "dataset.labels=/no/l.npy"],
-         "noise", "asymmetric"),
+        (["dataset=precomputed", "noise=asymmetric", "dataset.pred_probs=/no/p.npy",
+          "dataset.labels=/no/l.npy"], "dataset.pred_probs", "/no/p.npy"),
+        (["noise.rate=high"], "noise.rate", "high"),
         (["classifier._target_=sklearn.linear_model.NoSuchModel"], "classifier._target_", "NoSuchModel"),
         (["classifier._target_=sklearn.svm.LinearSVC", "~classifier.max_iter", "~classifier.random_state"],
          "classifier._target_", "predict_proba"),

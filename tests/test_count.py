@@ -460,7 +460,7 @@ def test_bad_options_are_rejected():
         count.num_label_issues(GOOD_LABELS, GOOD_PROBS, estimation_method="off_diagonal_custom")
     with pytest.raises(TypeError, match="calibrate"):
         count.compute_confident_joint(GOOD_LABELS, GOOD_PROBS, calibrate="no")
-    with pytest.raises(ValueError, match="multi-label"):
+    with pytest.raises(TypeError, match="list with one list of class indices"):  # single-label labels
         count.compute_confident_joint(GOOD_LABELS, GOOD_PROBS, multi_label=True)
     with pytest.raises(ValueError, match=r"thresholds must have shape \(3,\)"):
         count.compute_confident_joint(GOOD_LABELS, GOOD_PROBS, thresholds=[0.5, 0.5])

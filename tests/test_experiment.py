@@ -14,10 +14,14 @@ from hydra.utils import instantiate
 from sklearn.base import clone
 from sklearn.datasets import load_iris
 from sklearn.metrics import precision_score
+from sklearn.preprocessing import StandardScaler
 
 from runner.config import register_configs, validate_config
-from runner.data import inject_noise, load_dataset
+from runner.data import load_dataset
+from runner.estimators import build_estimator
 from runner.experiment import derive_seeds, run
+from runner.noise import inject_noise
+from runner.preprocessing import WeightedPipeline
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 # Iris, 3 folds: a run takes well under a second.
@@ -56,9 +60,23 @@ def test_run_writes_every_result_file(iris_run):
     assert sorted(p.name for p in out_dir.iterdir()) == sorted(RESULT_FILES)
 
 
+def in_row_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """label_issues.csv back in the order of the original rows."""
+    return frame.sort_values("index", kind="stable").reset_index(drop=True)
+
+
+def in_training_order(frame: pd.DataFrame, index_train: np.ndarray) -> pd.DataFrame:
+    """label_issues.csv in the order the pipeline saw the training rows (data.index_train)."""
+    position = pd.Series(np.arange(len(index_train)), index=index_train)
+    return frame.iloc[np.argsort(position[frame["index"]].to_numpy())].reset_index(drop=True)
+
+
 def test_label_issues_csv_has_one_row_per_training_example(iris_run):
     _, out_dir, metrics, _ = iris_run
     frame = pd.read_csv(out_dir / "label_issues.csv")
+    # Most likely wrong first: label_quality ascending, ties by original row.
+    quality, index = frame["label_quality"].to_numpy(), frame["index"].to_numpy()
+    assert np.all((np.diff(quality) > 0) | ((np.diff(quality) == 0) & (np.diff(index) > 0)))
     assert list(frame.columns) == ["index", "is_label_issue", "label_quality", "given_label", "predicted_label",
                                    "sample_weight", "true_label", "is_true_error"]
     assert len(frame) == metrics["n_examples"] == 112  # 150 - 38 test examples
@@ -106,12 +124,12 @@ def test_noise_touches_training_labels_only(iris_run):
     cfg, out_dir, _, _ = iris_run
     seeds = derive_seeds(cfg.seed)
     data = load_dataset(cfg.dataset, data_seed=seeds.data, split_seed=seeds.split)
-    frame = pd.read_csv(out_dir / "label_issues.csv")
+    frame = in_training_order(pd.read_csv(out_dir / "label_issues.csv"), data.index_train)
     np.testing.assert_array_equal(frame["index"], data.index_train)
     # The test labels are iris' own; the noisy ones differ from them only in training rows.
     test_rows = np.setdiff1d(np.arange(150), data.index_train)
     np.testing.assert_array_equal(np.sort(data.labels_test), np.sort(load_iris().target[test_rows]))
-    noisy, _ = inject_noise(data.labels_train, 3, cfg.noise, seed=seeds.noise)
+    noisy, _ = inject_noise(cfg.noise, data.labels_train, n_classes=3, seed=seeds.noise)
     np.testing.assert_array_equal(frame["given_label"], noisy)
     assert frame["is_true_error"].any()
 
@@ -121,12 +139,14 @@ def test_pipeline_equals_cleanlearning_fitted_directly(iris_run):
     cfg, out_dir, metrics, _ = iris_run
     seeds = derive_seeds(cfg.seed)
     data = load_dataset(cfg.dataset, data_seed=seeds.data, split_seed=seeds.split)
-    noisy, _ = inject_noise(data.labels_train, 3, cfg.noise, seed=seeds.noise)
-    clf = instantiate(cfg.classifier, _convert_="all")
+    noisy, _ = inject_noise(cfg.noise, data.labels_train, n_classes=3, seed=seeds.noise)
+    # The raw features, with the standardisation inside the model (fitted per fold), which
+    # passes CleanLearning's sample weights on to the classifier.
+    clf = WeightedPipeline([("scale", StandardScaler()), ("classifier", build_estimator(cfg.classifier))])
     model = instantiate(cfg.cleanlearning, clf=clone(clf), seed=seeds.cv, _convert_="all")
     model.fit(data.X_train, noisy)
     expected = model.get_label_issues()
-    frame = pd.read_csv(out_dir / "label_issues.csv")
+    frame = in_training_order(pd.read_csv(out_dir / "label_issues.csv"), data.index_train)
     np.testing.assert_array_equal(frame["is_label_issue"], expected["is_label_issue"])
     np.testing.assert_allclose(frame["label_quality"], expected["label_quality"], rtol=1e-9)
     np.testing.assert_array_equal(frame["predicted_label"], expected["predicted_label"])
@@ -192,8 +212,9 @@ def test_csv_dataset_with_string_labels(tmp_path):
     table = pd.DataFrame(iris.data, columns=["sl", "sw", "pl", "pw"])
     table.insert(0, "species", iris.target_names[iris.target])
     table.to_csv(tmp_path / "iris.csv", index=False)
+    # Noise and a test split asked for explicitly (a CSV's defaults are noise=none, test_size 0).
     cfg = make_config("dataset=csv", f"dataset.path={tmp_path / 'iris.csv'}", "dataset.label_column=species",
-                      "cleanlearning.cv_n_folds=3", "classifier=knn")
+                      "cleanlearning.cv_n_folds=3", "classifier=knn", "noise=asymmetric", "dataset.test_size=0.25")
     metrics = run(cfg, tmp_path / "out")
     frame = pd.read_csv(tmp_path / "out" / "label_issues.csv")
     names = set(iris.target_names)
@@ -218,10 +239,10 @@ def test_precomputed_dataset_filters_the_given_pred_probs(tmp_path):
     names = np.array(["ant", "bee", "cat", "dog"])
     for name, array in (("p", pred_probs), ("l", names[labels]), ("t", names[true_labels])):
         np.save(tmp_path / f"{name}.npy", array)
-    cfg = make_config("dataset=precomputed", "noise=none", f"dataset.pred_probs={tmp_path / 'p.npy'}",
+    cfg = make_config("dataset=precomputed", f"dataset.pred_probs={tmp_path / 'p.npy'}",
                       f"dataset.labels={tmp_path / 'l.npy'}", f"dataset.true_labels={tmp_path / 't.npy'}")
     metrics = run(cfg, tmp_path / "out")
-    frame = pd.read_csv(tmp_path / "out" / "label_issues.csv")
+    frame = in_row_order(pd.read_csv(tmp_path / "out" / "label_issues.csv"))
     # The reference, on the same inputs, with CleanLearning's default min_examples_per_class.
     expected = cleanlab_filter.find_label_issues(labels, pred_probs, min_examples_per_class=10)
     np.testing.assert_array_equal(frame["is_label_issue"], expected)

@@ -378,7 +378,8 @@ def test_verbose_logs_instead_of_printing(caplog, capsys):
         ({"confident_joint": np.ones((2, 2))}, ValueError, r"confident_joint must have shape \(3, 3\)"),
         ({"confident_joint": np.ones((3, 2))}, ValueError, "confident_joint must be a square"),
         ({"confident_joint": -np.ones((3, 3))}, ValueError, "confident_joint must be non-negative"),
-        ({"multi_label": True}, ValueError, "multi_label=True is not supported"),
+        # single-label labels with multi_label=True (multi-label: tests/test_multilabel_filter.py)
+        ({"multi_label": True}, TypeError, "list with one list of class indices"),
         ({"rank_by_kwargs": [1]}, TypeError, "'rank_by_kwargs' parameter"),
     ],
 )
@@ -408,7 +409,7 @@ def test_bad_labels_or_pred_probs(labels, pred_probs, error, match):
 
 
 def test_other_public_functions_validate():
-    with pytest.raises(ValueError, match="multi_label=True is not supported"):
+    with pytest.raises(TypeError, match=r"labels\[0\] is 0"):  # single-label labels, multi_label=True
         ours.find_predicted_neq_given([0, 1], [[0.5, 0.5], [0.5, 0.5]], multi_label=True)
     with pytest.raises(ValueError, match="'filter_by' parameter"):
         ours.find_label_issues_using_argmax_confusion_matrix([0, 1], [[0.5, 0.5], [0.5, 0.5]], filter_by="x")

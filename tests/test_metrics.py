@@ -134,12 +134,14 @@ def test_best_follows_the_direction_and_ignores_nan():
 
 
 def test_a_run_with_an_error_mask_and_no_true_classes_is_scored(tmp_path):
-    """A known error mask (dataset.label_errors) reaches the run's metrics: detection, no noise-matrix error."""
-    import pandas as pd
+    """dataset.label_errors (a known error mask) reaches the run's metrics: detection, no noise-matrix error."""
+    from pathlib import Path
 
-    from cleanlearn.classification import CleanLearning
-    from runner import experiment
-    from runner.cache import ArrayCache
+    import pandas as pd
+    from hydra import compose, initialize_config_dir
+
+    from runner.config import register_configs, validate_config
+    from runner.experiment import run
 
     rng = np.random.default_rng(0)
     n_examples = 150
@@ -149,16 +151,21 @@ def test_a_run_with_an_error_mask_and_no_true_classes_is_scored(tmp_path):
     pred_probs /= pred_probs.sum(axis=1, keepdims=True)
     mask = rng.random(n_examples) < 0.2
     pred_probs[mask] = pred_probs[mask][:, [1, 2, 0]]  # the audited errors look wrong
-    clean_learning = CleanLearning(seed=0)
-    label_issues = clean_learning.find_label_issues(labels=labels, pred_probs=pred_probs)
-    result = experiment._write_and_score(
-        tmp_path, clean_learning, label_issues, np.array(["a", "b", "c"]), labels, None, None,
-        index=np.arange(n_examples), metrics={}, cache=ArrayCache(None), label_errors=mask,
-    )
-    frame = pd.read_csv(tmp_path / "label_issues.csv")
+    for name, array in (("p", pred_probs), ("l", labels), ("e", mask)):
+        np.save(tmp_path / f"{name}.npy", array)
+    register_configs()
+    with initialize_config_dir(config_dir=str(Path(__file__).resolve().parents[1] / "conf"), version_base="1.3"):
+        cfg = compose("config", overrides=[
+            "cache_dir=null", "dataset=precomputed", f"dataset.pred_probs={tmp_path / 'p.npy'}",
+            f"dataset.labels={tmp_path / 'l.npy'}", f"dataset.label_errors={tmp_path / 'e.npy'}"])
+    validate_config(cfg)
+    result = run(cfg, tmp_path / "out")
+    frame = pd.read_csv(tmp_path / "out" / "label_issues.csv").sort_values("index")
     np.testing.assert_array_equal(frame["is_true_error"], mask)
     assert "true_label" not in frame and "noise_matrix_error" not in result
-    assert not (tmp_path / "true_noise_matrix.csv").exists()
+    assert not (tmp_path / "out" / "true_noise_matrix.csv").exists()
     assert result["issue_auroc"] == pytest.approx(roc_auc_score(mask, -frame["label_quality"]))
     assert result["n_label_issues_minus_true"] == int(frame["is_label_issue"].sum()) - int(mask.sum())
+    assert result["issue_lift_at_100"] == pytest.approx(
+        lift_at_k(mask, frame["label_quality"].to_numpy(), 100))
     assert result["issue_auroc"] > 0.8

@@ -1,0 +1,135 @@
+"""Find the examples of a multi-label dataset with a wrong annotation for some class.
+
+A drop-in for ``cleanlab.multilabel_classification.filter`` 2.9.0. Each class is a binary
+problem (does the class apply to the example or not) solved by confident learning exactly as
+cleanlab's single-label ``find_label_issues`` would solve it; an example is an issue when any
+of its classes is. The work is vectorised over examples, one pass per class, with no
+process pool (``n_jobs`` threads over classes on large inputs; results never depend on it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from cleanlearn import _multilabel
+
+__all__ = ["find_label_issues", "find_multilabel_issues_per_class"]
+
+
+def find_label_issues(
+    labels: list,
+    pred_probs: Any,
+    return_indices_ranked_by: str | None = None,
+    rank_by_kwargs: dict | None = None,
+    filter_by: str = "prune_by_noise_rate",
+    frac_noise: float = 1.0,
+    num_to_remove_per_class: Any = None,
+    min_examples_per_class: int = 1,
+    confident_joint: Any = None,
+    n_jobs: int | None = None,
+    verbose: bool = False,
+    low_memory: bool = False,
+) -> np.ndarray:
+    """Flag the examples whose annotation looks wrong for at least one class.
+
+    Parameters
+    ----------
+    labels : list of lists of int
+        For each example, the class indices 0..K-1 it was annotated with (may be empty).
+    pred_probs : array-like of shape (N, K)
+        Out-of-sample predicted probability of each class; rows need not sum to 1.
+    return_indices_ranked_by : {None, "self_confidence", "normalized_margin",
+        "confidence_weighted_entropy"}
+        None returns a boolean mask; otherwise the indices of the flagged examples by
+        ascending multi-label quality score (that per-class score, aggregated over classes
+        by an exponential moving average, see :func:`.rank.get_label_quality_scores`).
+    rank_by_kwargs : dict, optional
+        ``{"adjust_pred_probs": bool}`` for the ranking score.
+    filter_by : str, default "prune_by_noise_rate"
+        As in :func:`cleanlearn.filter.find_label_issues`, applied to each class's binary
+        problem. "low_self_confidence" and "low_normalized_margin" both flag, as the
+        reference does, as many examples as "confident_learning" finds, those with the
+        lowest default multi-label score.
+    frac_noise, min_examples_per_class
+        As in :func:`cleanlearn.filter.find_label_issues`, per binary problem.
+    num_to_remove_per_class : int or sequence of K ints, optional
+        For class k, flag ``num_to_remove_per_class[k]`` examples among those *not*
+        annotated with k (the reference's ``[n_k, 0]`` per binary problem); pruning
+        filters only.
+    confident_joint : array of shape (K, 2, 2), optional
+        One-vs-rest confident joint (``cleanlearn.count.compute_confident_joint(...,
+        multi_label=True)``); computed when not given. A single-label (K, K) joint is
+        ignored with a warning, as in the reference.
+    n_jobs : None, -1 or int >= 1
+        Threads for the per-class work on large inputs (-1: all cores; None or 1: this
+        thread). Results do not depend on it.
+    verbose : bool
+        Log the number of issues found (logging level INFO).
+    low_memory : bool
+        Must be False (cleanlab switches to an approximate algorithm there).
+
+    Returns
+    -------
+    numpy.ndarray
+        A boolean mask of shape (N,), or the ranked indices of flagged examples.
+    """
+    return _multilabel.find_label_issues(
+        labels,
+        pred_probs,
+        return_indices_ranked_by=return_indices_ranked_by,
+        rank_by_kwargs=rank_by_kwargs,
+        filter_by=filter_by,
+        frac_noise=frac_noise,
+        num_to_remove_per_class=num_to_remove_per_class,
+        min_examples_per_class=min_examples_per_class,
+        confident_joint=confident_joint,
+        n_jobs=n_jobs,
+        verbose=verbose,
+        low_memory=low_memory,
+    )
+
+
+def find_multilabel_issues_per_class(
+    labels: list,
+    pred_probs: Any,
+    return_indices_ranked_by: str | None = None,
+    rank_by_kwargs: dict | None = None,
+    filter_by: str = "prune_by_noise_rate",
+    frac_noise: float = 1.0,
+    num_to_remove_per_class: Any = None,
+    min_examples_per_class: int = 1,
+    confident_joint: Any = None,
+    n_jobs: int | None = None,
+    verbose: bool = False,
+    low_memory: bool = False,
+):
+    """Flag, for each class, the examples whose annotation of that class looks wrong.
+
+    Parameters are those of :func:`find_label_issues` ("low_*" filters run on each binary
+    problem here, as in the reference).
+
+    Returns
+    -------
+    numpy.ndarray or tuple of three lists
+        Without ranking, an (N, K) boolean mask: ``[i, k]`` is True when class k looks wrongly
+        annotated for example i. With ``return_indices_ranked_by``, ``(label_issues_list,
+        labels_list, pred_probs_list)``, one entry per class: the flagged indices by
+        ascending binary quality score, the binary labels (int, 1 = class annotated) and
+        the binary pred_probs ``(1 - p, p)`` of shape (N, 2).
+    """
+    return _multilabel.find_multilabel_issues_per_class(
+        labels,
+        pred_probs,
+        return_indices_ranked_by=return_indices_ranked_by,
+        rank_by_kwargs=rank_by_kwargs,
+        filter_by=filter_by,
+        frac_noise=frac_noise,
+        num_to_remove_per_class=num_to_remove_per_class,
+        min_examples_per_class=min_examples_per_class,
+        confident_joint=confident_joint,
+        n_jobs=n_jobs,
+        verbose=verbose,
+        low_memory=low_memory,
+    )
