@@ -97,6 +97,9 @@ def summarize_sweeps(
     frame = pd.concat(frames, ignore_index=True)
     frame = _order_columns(frame, override_columns)
     frame = _fill_missing_overrides(frame, override_columns, paths)
+    # the same number typed (or filled in) two ways, 0 and 0.0, is one value of an axis
+    for column in override_columns:
+        frame[column] = frame[column].map(_canonical_number)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with _locked(out_dir / LOCK_NAME):
@@ -193,6 +196,19 @@ def _fill_missing_overrides(frame: pd.DataFrame, override_columns: list[str], pa
             if value is not None:
                 frame.loc[row, column] = value
     return frame
+
+
+def _canonical_number(value):
+    """'0.0' -> '0', '0.40' -> '0.4', '1e-3' -> '0.001'; anything else unchanged."""
+    if not isinstance(value, str) or not value or not all(c in "0123456789.eE+-" for c in value):
+        return value
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    if not math.isfinite(number):
+        return value
+    return str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
 
 
 def _config_value(job_dir: Path, key: str) -> str | None:

@@ -319,7 +319,8 @@ def test_two_sweeps_merge_and_the_dataset_becomes_an_axis(tmp_path, capsys):
     first, second, out = tmp_path / "a", tmp_path / "b", tmp_path / "merged"
     for seed in range(3):  # default dataset: no dataset override
         make_job(first, seed, [f"seed={seed}"], {"issue_f1": 0.5 + seed / 10}, {"dataset": "digits"})
-        make_job(second, seed, ["dataset=iris", f"seed={seed}"], {"issue_f1": 0.8}, {"dataset": "iris"})
+        make_job(second, seed, ["dataset=iris", f"seed={seed}", "noise.rate=0.20"], {"issue_f1": 0.8},
+                 {"dataset": "iris"})
     (first / "multirun.yaml").write_text(yaml.safe_dump({"summary": {"replicate_by": "seed"}}))
 
     with pytest.raises(SystemExit):
@@ -329,8 +330,10 @@ def test_two_sweeps_merge_and_the_dataset_becomes_an_axis(tmp_path, capsys):
     merged = pd.read_csv(out / "summary.csv")
     assert merged["dataset"].tolist() == ["digits"] * 3 + ["iris"] * 3
     assert merged["dir"].tolist()[0] == str(first / "0")
+    # noise.rate: 0.2 in the first sweep's configs, typed 0.20 in the second: one value, no axis
+    assert set(merged["noise.rate"]) == {0.2}
     table = pd.read_csv(out / "results.csv")
-    assert table["dataset"].tolist() == ["digits", "iris"]
+    assert table["dataset"].tolist() == ["digits", "iris"] and "noise.rate" not in table
     assert table["issue_f1_mean"].tolist() == pytest.approx([0.6, 0.8])
     assert not (first / "results.csv").exists()  # the inputs are left alone
 
