@@ -176,6 +176,19 @@ class CleanLearningConfig:
 
 
 @dataclass
+class SummaryConfig:
+    """Settings of the sweep summary (runner.results); not part of a job's identity."""
+
+    # Override key(s) whose values are replicates of one setting: a key or a list of keys.
+    replicate_by: Any = "seed"
+    # Metric the methods are compared on; null: issue_f1 when true errors are known, else
+    # test_accuracy_cleanlearning.
+    compare_metric: str | None = None
+    # Swept keys compared as methods; null: classifier, cleanlearning.* and quality_score.
+    method_axes: list[str] | None = None
+
+
+@dataclass
 class ReportConfig:
     """Read by runner.report only (report.html): not part of what a job computes."""
 
@@ -202,6 +215,7 @@ class RunConfig:
     classifier: Any = MISSING  # open: any _target_ with its keyword arguments
     noise: Any = MISSING
     cleanlearning: Any = MISSING
+    summary: SummaryConfig = field(default_factory=SummaryConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
 
@@ -257,6 +271,10 @@ def validate_config(cfg: DictConfig) -> None:
             f"noise override); got noise={_value(cfg.noise, 'name')}"
         )
     problems += _check_cleanlearning(cfg.cleanlearning)
+    if "summary" in cfg:
+        from runner.results import summary_problems
+
+        problems += summary_problems(cfg.summary)
     if not problems:
         problems += _check_against_class_count(cfg)
     if problems:

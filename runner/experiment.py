@@ -32,8 +32,9 @@ import pandas as pd
 from hydra.utils import get_method, instantiate
 from omegaconf import DictConfig, OmegaConf
 from sklearn.base import clone
-from sklearn.metrics import accuracy_score, average_precision_score, precision_recall_fscore_support
+from sklearn.metrics import accuracy_score
 
+from runner import metrics as detection
 from runner import preprocessing
 from runner.cache import ArrayCache, fingerprint
 from runner.data import FeatureData, PrecomputedData, load_dataset, run_settings
@@ -393,7 +394,7 @@ def _write_and_score(
         "estimated_noise_rate": float(1 - np.sum(np.diag(noise_matrix) * class_prior)),
     }
     if is_true_error is not None:
-        metrics.update(_detection_metrics(is_true_error, is_label_issue, label_quality))
+        metrics.update(detection.detection_metrics(is_true_error, is_label_issue, label_quality))
     if true_noise_matrix is not None:
         metrics["noise_matrix_error"] = float(np.mean(np.abs(noise_matrix - true_noise_matrix)))
     return metrics
@@ -421,23 +422,6 @@ def _matrices_png(frames: dict[str, pd.DataFrame], cache: ArrayCache, cfg: DictC
         lambda: {"png": np.frombuffer(plots.png_bytes(plots.plot_matrices(frames, figure_title)), dtype=np.uint8)},
     )
     return arrays["png"].tobytes()
-
-
-def _detection_metrics(is_true_error: np.ndarray, is_label_issue: np.ndarray, label_quality) -> dict:
-    """How well the flagged examples match the true label errors.
-
-    Recall, F1 and AUPRC are undefined without any true error: they are then left out.
-    """
-    precision, recall, f1, _ = precision_recall_fscore_support(
-        is_true_error, is_label_issue, average="binary", zero_division=0.0
-    )
-    metrics = {"true_noise_rate": float(is_true_error.mean()), "issue_precision": float(precision)}
-    if is_true_error.any():
-        metrics["issue_recall"] = float(recall)
-        metrics["issue_f1"] = float(f1)
-        # Low label quality = likely error, so rank by -label_quality.
-        metrics["issue_auprc"] = float(average_precision_score(is_true_error, -label_quality))
-    return metrics
 
 
 def _fitted(clean_learning, name: str) -> np.ndarray:

@@ -26,8 +26,9 @@ a single byte or mtime in its dir. That is why conf/config.yaml sets
 ``hydra.output_subdir: null`` (Hydra would otherwise rewrite .hydra/ before this function
 runs; we write .hydra/ here, only for jobs that actually run), why the job log file is
 opened lazily (conf/hydra/job_logging/runner.yaml, ``delay: true``) and why the "skipping"
-line goes to the console-only logger ``runner.console``. The ``summary`` settings are read by
-the summary only: a finished job whose config differs in them alone is finished.
+line goes to the console-only logger ``runner.console``. The ``summary`` and ``report``
+settings are read by the summary and the reports only: a finished job whose config differs
+in them alone is finished.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ from runner import (
 )
 from runner.io import atomic_write_json, atomic_write_text
 from runner.provenance import collect_provenance
+from runner.sweep_check import PRESENTATION_KEYS
 
 __all__ = [
     "DONE",
@@ -94,8 +96,6 @@ RESULT_FILES = (
     "report.html",
     "flagged_examples.png",
 )
-# Top-level config key read by the summary only, never part of a job's identity.
-SUMMARY_KEY = "summary"
 
 
 class JobFailedError(CompactHydraException, RuntimeError):
@@ -204,20 +204,22 @@ def is_finished(out_dir: Path, resolved_config: str) -> bool:
         _read_json(out_dir / "metrics.json")
     except (OSError, ValueError):
         return False
-    if _without_summary(recorded) != _without_summary(resolved_config):
+    if _job_identity(recorded) != _job_identity(resolved_config):
         logger.info("config changed since %s finished; running it again", out_dir)
         return False
     return True
 
 
-def _without_summary(resolved_config: str):
-    """The job's identity in a resolved config: everything but the summary's settings."""
+def _job_identity(resolved_config: str):
+    """The job's identity in a resolved config: everything but the summary's and the
+    reports' settings (runner.sweep_check.PRESENTATION_KEYS)."""
     try:
         config = yaml.safe_load(resolved_config)
     except yaml.YAMLError:
         return None
     if isinstance(config, dict):
-        config.pop(SUMMARY_KEY, None)
+        for key in PRESENTATION_KEYS:
+            config.pop(key, None)
     return config
 
 

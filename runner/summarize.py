@@ -1,12 +1,16 @@
-"""Sweep summaries built from what is on disk: summary.csv, summary.md and summary.png.
+"""Sweep summaries built from what is on disk: summary.*, results.*, comparisons.*, table.*.
 
 ``summarize(sweep_dir)`` reads every job dir of a sweep (.hydra/overrides.yaml,
 status.json, metrics.json), so it can run at any time: after each job, at the end of the
 sweep, or by hand (``python -m runner.summarize SWEEP_DIR``) on a sweep that was killed.
-One row per job: job number, dir, the override values, status, every metric, the error.
+summary.csv has one row per job: job number, dir, the override values, status, every metric,
+the error. From it runner.results computes the groups of replicates (results.*), the paired
+comparisons (comparisons.*), the paper table (table.*) and results.png, as the ``summary.*``
+settings say (the sweep's multirun.yaml, or given on the command line).
+``summarize_sweeps(dirs, out_dir)`` merges several sweeps into one set of files.
 
-Status: "ok" (DONE marker present), "failed" (status.json says so), "incomplete" (no status
-yet, or killed before the marker: running, killed, or never started its work).
+Status: "ok" (DONE marker present), "failed" or "interrupted" (status.json says so),
+"incomplete" (no status yet, or killed before the marker: running, killed, or never started).
 
 Parallel launchers call this from several processes at once; a lock file serialises the
 read-and-write, so the last summary written was read after every job before it finished.
@@ -16,18 +20,21 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import logging
 import math
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 
+from runner import results
 from runner.io import atomic_savefig, atomic_write_csv, atomic_write_text
 
-__all__ = ["summarize", "read_job", "job_dirs", "SUMMARY_FILES"]
+__all__ = ["summarize", "summarize_sweeps", "sweep_settings", "read_job", "job_dirs", "SUMMARY_FILES"]
 
 logger = logging.getLogger(__name__)
 
@@ -40,11 +47,17 @@ PANELS = (
 )
 
 
-def summarize(sweep_dir: str | Path, write: bool = True, plot: bool | None = True) -> pd.DataFrame:
-    """One row per job dir of ``sweep_dir``; with ``write``, also the three summary files.
+def summarize(
+    sweep_dir: str | Path,
+    write: bool = True,
+    plot: bool | None = True,
+    settings: results.SummarySettings | None = None,
+) -> pd.DataFrame:
+    """One row per job dir of ``sweep_dir``; with ``write``, also every summary and result file.
 
-    ``plot=False`` skips summary.png (a third of the cost), ``None`` draws it only when some
-    job has failed (see SweepSummaryCallback).
+    ``plot=False`` skips summary.png and results.png (most of the cost), ``None`` draws them
+    only when some job has failed (see SweepSummaryCallback). ``settings``: the summary.*
+    config; None reads it from the sweep's multirun.yaml (defaults without one).
     """
     sweep_dir = Path(sweep_dir)
     if not sweep_dir.is_dir():
@@ -52,18 +65,71 @@ def summarize(sweep_dir: str | Path, write: bool = True, plot: bool | None = Tru
     if not write:
         return _summary_frame(sweep_dir)
     with _locked(sweep_dir / LOCK_NAME):
-        # Holding the lock, any temporary summary file is an orphan of a killed writer.
-        for leftover in sweep_dir.glob(".summary.*.tmp"):
+        _remove_orphans(sweep_dir)
+        frame = _summary_frame(sweep_dir)
+        _write_all(sweep_dir, frame, settings or sweep_settings(sweep_dir), plot)
+    return frame
+
+
+def summarize_sweeps(
+    sweep_dirs: list[str | Path],
+    out_dir: str | Path,
+    settings: results.SummarySettings | None = None,
+    plot: bool = True,
+) -> pd.DataFrame:
+    """Merge several sweeps (e.g. more seeds, or another dataset) into one set of files in ``out_dir``.
+
+    ``dir`` holds each job dir's path. An override set in some sweeps only gets its value in
+    the others from the job's own config (a default dataset becomes ``dataset=digits``).
+    """
+    sweep_dirs = [Path(d) for d in sweep_dirs]
+    for sweep_dir in sweep_dirs:
+        if not sweep_dir.is_dir():
+            raise FileNotFoundError(f"sweep_dir {str(sweep_dir)!r} is not a directory")
+    frames, paths, override_columns = [], [], []
+    for sweep_dir in sweep_dirs:
+        frame = _summary_frame(sweep_dir)
+        override_columns += [c for c in frame.columns[2 : list(frame.columns).index("status")]
+                             if c not in override_columns]
+        paths += [sweep_dir / name for name in frame["dir"]]
+        frame["dir"] = [str(sweep_dir / name) for name in frame["dir"]]
+        frames.append(frame)
+    frame = pd.concat(frames, ignore_index=True)
+    frame = _order_columns(frame, override_columns)
+    frame = _fill_missing_overrides(frame, override_columns, paths)
+    # the same number typed (or filled in) two ways, 0 and 0.0, is one value of an axis
+    for column in override_columns:
+        frame[column] = frame[column].map(_canonical_number)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with _locked(out_dir / LOCK_NAME):
+        _remove_orphans(out_dir)
+        _write_all(out_dir, frame, settings or sweep_settings(sweep_dirs[0]), plot)
+    return frame
+
+
+def sweep_settings(sweep_dir: str | Path) -> results.SummarySettings:
+    """The summary.* settings of a sweep, from its multirun.yaml (defaults when absent)."""
+    config = _load_yaml(Path(sweep_dir) / "multirun.yaml") or {}
+    return results.SummarySettings.from_config(config.get("summary"))
+
+
+def _write_all(out_dir: Path, frame: pd.DataFrame, settings: results.SummarySettings, plot) -> None:
+    atomic_write_csv(out_dir / "summary.csv", frame)
+    atomic_write_text(out_dir / "summary.md", _markdown_table(frame))
+    if plot is None:
+        plot = bool((frame["status"] == "failed").any()) if "status" in frame else False
+    if plot:
+        _plot_summary(frame, out_dir / "summary.png")
+    results.write_results(out_dir, frame, settings, plot=plot)
+
+
+def _remove_orphans(out_dir: Path) -> None:
+    """Holding the lock, any temporary summary file is an orphan of a killed writer."""
+    for pattern in (".summary.*.tmp", *(f".{name}.*.tmp" for name in results.RESULT_FILES)):
+        for leftover in out_dir.glob(pattern):
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
-        frame = _summary_frame(sweep_dir)
-        atomic_write_csv(sweep_dir / "summary.csv", frame)
-        atomic_write_text(sweep_dir / "summary.md", _markdown_table(frame))
-        if plot is None:
-            plot = bool((frame["status"] == "failed").any()) if "status" in frame else False
-        if plot:
-            _plot_summary(frame, sweep_dir / "summary.png")
-    return frame
 
 
 def job_dirs(sweep_dir: Path) -> list[Path]:
@@ -104,16 +170,58 @@ def _summary_frame(sweep_dir: Path) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     if frame.empty:
         return pd.DataFrame(columns=["job", "dir", "status"])
-    # job, dir, overrides..., status, metrics (timings last), error
     columns = list(frame.columns)
+    return _order_columns(frame, columns[2 : columns.index("status")])
+
+
+def _order_columns(frame: pd.DataFrame, override_columns: list[str]) -> pd.DataFrame:
+    """job, dir, overrides..., status, metrics (timings last), error."""
     head = ["job", "dir"]
-    override_columns = columns[2 : columns.index("status")]
-    metric_columns = [c for c in columns if c not in (*head, *override_columns, "status", "error")]
+    metric_columns = [c for c in frame.columns if c not in (*head, *override_columns, "status", "error")]
     metric_columns.sort(key=lambda name: name.endswith("_seconds"))
-    tail = ["error"] if "error" in columns else []
+    tail = ["error"] if "error" in frame.columns else []
     frame = frame[head + override_columns + ["status"] + metric_columns + tail]
     frame["job"] = frame["job"].astype("Int64")
     return frame.reset_index(drop=True)
+
+
+def _fill_missing_overrides(frame: pd.DataFrame, override_columns: list[str], paths: list[Path]) -> pd.DataFrame:
+    """An override key missing from some jobs (merged sweeps): its value from the job's config.
+
+    Group choices (dataset=digits) come from .hydra/hydra.yaml, other keys from .hydra/config.yaml.
+    """
+    for column in override_columns:
+        for row in np.flatnonzero(frame[column].isna().to_numpy()):
+            value = _config_value(paths[row], column)
+            if value is not None:
+                frame.loc[row, column] = value
+    return frame
+
+
+def _canonical_number(value):
+    """'0.0' -> '0', '0.40' -> '0.4', '1e-3' -> '0.001'; anything else unchanged."""
+    if not isinstance(value, str) or not value or not all(c in "0123456789.eE+-" for c in value):
+        return value
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    if not math.isfinite(number):
+        return value
+    return str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
+
+
+def _config_value(job_dir: Path, key: str) -> str | None:
+    hydra_cfg = _load_yaml(job_dir / ".hydra" / "hydra.yaml") or {}
+    with contextlib.suppress(AttributeError, KeyError, TypeError):
+        choice = hydra_cfg["hydra"]["runtime"]["choices"][key]
+        return None if choice is None else str(choice)
+    node = _load_yaml(job_dir / ".hydra" / "config.yaml") or {}
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return None if node is None or isinstance(node, (dict, list)) else str(node)
 
 
 def _parse_overrides(overrides: list) -> dict[str, str]:
@@ -137,11 +245,26 @@ def _flatten(metrics: dict, prefix: str = "") -> dict[str, object]:
 
 
 def _job_number(job_dir: Path) -> int | None:
-    hydra_cfg = _load_yaml(job_dir / ".hydra" / "hydra.yaml")
-    with contextlib.suppress(AttributeError, KeyError, TypeError, ValueError):
-        return int(hydra_cfg["hydra"]["job"]["num"])
+    path = job_dir / ".hydra" / "hydra.yaml"
+    try:
+        stat = path.stat()
+        number = _job_number_in(str(path), stat.st_mtime_ns, stat.st_size)
+    except FileNotFoundError:
+        number = None
+    if number is not None:
+        return number
     with contextlib.suppress(ValueError):
         return int(job_dir.name)
+    return None
+
+
+@functools.lru_cache(maxsize=65536)
+def _job_number_in(path: str, mtime_ns: int, size: int) -> int | None:
+    """hydra.job.num of a hydra.yaml, cached by file version: the summary after every job of a
+    sweep reads every job's (the largest file of a job dir), and finished jobs never change."""
+    hydra_cfg = _load_yaml(Path(path))
+    with contextlib.suppress(AttributeError, KeyError, TypeError, ValueError):
+        return int(hydra_cfg["hydra"]["job"]["num"])
     return None
 
 
@@ -160,10 +283,15 @@ def _load_json(path: Path):
         return None
 
 
+# libyaml's loader when PyYAML has it: a job's hydra.yaml takes ~0.1 s to parse in pure Python,
+# and the summary after every job reads every job's.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _load_yaml(path: Path):
     try:
         with open(path, encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
+            return yaml.load(handle, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
     except FileNotFoundError:
         return None
 
@@ -235,22 +363,53 @@ def _locked(lock_path: Path) -> Iterator[None]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m runner.summarize",
-        description="Rebuild summary.csv, summary.md and summary.png of a sweep from its job dirs.",
+        description="Rebuild summary.*, results.*, comparisons.*, table.* and the figures of one "
+        "sweep from its job dirs (into the sweep dir), or merge several sweeps (into --out). "
+        "summary.KEY=VALUE arguments override the sweep's summary settings, e.g. "
+        "summary.replicate_by=seed summary.compare_metric=issue_auroc summary.method_axes=[classifier].",
     )
-    parser.add_argument("sweep_dir", type=Path, help="the sweep's output dir (hydra.sweep.dir)")
-    args = parser.parse_args(argv)
+    parser.add_argument("sweep_dir", type=str, nargs="+",
+                        help="sweep output dir(s) (hydra.sweep.dir), and summary.KEY=VALUE settings")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output dir (required with several sweep dirs; default: the sweep dir)")
+    args = parser.parse_intermixed_args(argv)
     logging.basicConfig(level=logging.INFO, format="[%(name)s][%(levelname)s] - %(message)s")
-    if not args.sweep_dir.is_dir():
-        parser.error(f"sweep_dir {str(args.sweep_dir)!r} is not a directory")
+    overrides = [a for a in args.sweep_dir if "=" in a and a.startswith("summary.")]
+    sweep_dirs = [Path(a) for a in args.sweep_dir if a not in overrides]
+    if not sweep_dirs:
+        parser.error("give at least one sweep dir")
     from runner.sweep_check import is_sweep_dir
 
-    if not is_sweep_dir(args.sweep_dir):
-        parser.error(f"sweep_dir {str(args.sweep_dir)!r} is not a sweep's dir (no multirun.yaml, no job dir "
-                     "with .hydra/overrides.yaml); a single run's results are in its metrics.json")
-    frame = summarize(args.sweep_dir)
+    for sweep_dir in sweep_dirs:
+        if not sweep_dir.is_dir():
+            parser.error(f"sweep_dir {str(sweep_dir)!r} is not a directory")
+        if not is_sweep_dir(sweep_dir):
+            parser.error(f"sweep_dir {str(sweep_dir)!r} is not a sweep's dir (no multirun.yaml, no job dir "
+                         "with .hydra/overrides.yaml); a single run's results are in its metrics.json")
+    if len(sweep_dirs) > 1 and args.out is None:
+        parser.error(f"--out is required to merge {len(sweep_dirs)} sweep dirs")
+    try:
+        settings = _settings_with(sweep_settings(sweep_dirs[0]), overrides)
+    except ValueError as error:
+        parser.error(str(error))
+    out_dir = args.out or sweep_dirs[0]
+    if len(sweep_dirs) == 1 and out_dir.resolve() == sweep_dirs[0].resolve():
+        frame = summarize(sweep_dirs[0], settings=settings)
+    else:
+        frame = summarize_sweeps(sweep_dirs, out_dir, settings=settings)
     counts = frame["status"].value_counts().to_dict() if len(frame) else {}
-    logger.info("summary of %d job(s) %s written to %s", len(frame), counts, args.sweep_dir)
+    logger.info("summary of %d job(s) %s written to %s", len(frame), counts, out_dir)
     return 0
+
+
+def _settings_with(settings: results.SummarySettings, overrides: list[str]) -> results.SummarySettings:
+    """Apply summary.KEY=VALUE (values in YAML: seed, [seed, fold], null) to ``settings``."""
+    node = {"replicate_by": list(settings.replicate_by), "compare_metric": settings.compare_metric,
+            "method_axes": None if settings.method_axes is None else list(settings.method_axes)}
+    for override in overrides:
+        key, _, value = override.partition("=")
+        node[key.removeprefix("summary.")] = yaml.safe_load(value) if value else None
+    return results.SummarySettings.from_config(node)
 
 
 if __name__ == "__main__":

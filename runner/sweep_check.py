@@ -52,8 +52,9 @@ __all__ = [
     "search_space_values",
 ]
 
-# Settings read by the summary only: not part of a job's identity, its dir name or a sweep's.
-SUMMARY_PREFIX = "summary."
+# Top-level settings read by the sweep summary and the reports only, never by the experiment:
+# not part of a job's identity, its dir name or a sweep's (runner.jobs uses the same keys).
+PRESENTATION_KEYS = ("summary", "report")
 # Characters kept as they are in a job dir name; any other makes the name end in a hash.
 _SAFE = re.compile(r"[^A-Za-z0-9_.,=+~@\[\]-]")
 MAX_NAME = 120
@@ -71,7 +72,7 @@ def identity_key(override: str) -> str:
 
 
 def is_identity_override(override: str) -> bool:
-    return not identity_key(override).startswith(SUMMARY_PREFIX)
+    return identity_key(override).partition(".")[0] not in PRESENTATION_KEYS
 
 
 def job_dir_name(overrides: Iterable[str]) -> str:
