@@ -171,7 +171,10 @@ def _summary_frame(sweep_dir: Path) -> pd.DataFrame:
     if frame.empty:
         return pd.DataFrame(columns=["job", "dir", "status"])
     columns = list(frame.columns)
-    return _order_columns(frame, columns[2 : columns.index("status")])
+    frame = _order_columns(frame, columns[2 : columns.index("status")])
+    # Job dirs are named by their overrides (runner.sweep_check): list the jobs in launch
+    # order, by job number (after an extension, numbers may repeat: then by dir).
+    return frame.sort_values(["job", "dir"], na_position="last", kind="stable").reset_index(drop=True)
 
 
 def _order_columns(frame: pd.DataFrame, override_columns: list[str]) -> pd.DataFrame:
