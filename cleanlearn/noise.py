@@ -78,7 +78,7 @@ def noise_matrix_is_valid(noise_matrix, py, *, verbose=False) -> bool:
     """
     class_prior = np.asarray(py, dtype=np.float64).ravel()
     noise_matrix = check_square_matrix(noise_matrix, n_classes=class_prior.shape[0], name="noise_matrix")
-    validate_params({"verbose": verbose}, {"verbose": ["boolean"]}, caller="noise_matrix_is_valid")
+    validate_params({"verbose": verbose}, {"verbose": ["verbose"]}, caller="noise_matrix_is_valid")
 
     noisy_prior = noise_matrix @ class_prior  # P(label = k), shape (K,)
     joint = noise_matrix * class_prior  # P(label = j, true_label = k), column k scaled by py[k]
