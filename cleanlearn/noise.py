@@ -1,11 +1,20 @@
 """Synthetic label noise: noise matrices with a given trace, and noisy labels drawn from them.
 
-A drop-in for ``cleanlab.benchmarking.noise_generation`` (same function names, parameters and
-defaults) with one difference: every random draw goes through a ``numpy.random.Generator``
-built from ``seed`` (an int, ``None`` or a Generator). The reference seeds and consumes numpy's
-global random state; these functions never touch it. Bit-for-bit equal outputs are therefore
-impossible, but the constructions are the same: the same trace, the same count of flipped
-labels per (true class, noisy class) pair, the same validity rule.
+A drop-in for ``cleanlab.benchmarking.noise_generation``: same function names, parameters and
+defaults, and the reference's draws in the reference's order. Where the randomness comes from
+is set by ``seed``:
+
+* ``None`` (the default of every function but ``generate_noise_matrix_from_trace``): numpy's
+  global random state, as the reference draws. ``np.random.seed(s)`` followed by the call gives
+  the reference's output bit for bit (for ``generate_noise_matrix_from_trace``, the reference's
+  output with ``seed=s``). These functions only draw from the global state; they never seed
+  or reset it.
+* an int >= 0 or a ``numpy.random.Generator``: a Generator, and the global state is never
+  touched. The constructions are the reference's (the same trace, the same count of flipped
+  labels per (true class, noisy class) pair, the same validity rule), the random numbers
+  are the Generator's.
+* a ``numpy.random.RandomState``: used as is (the reference's numbers for its seed, without
+  the global state).
 
 Notation: ``noise_matrix[j, k] = P(label = j | true_label = k)``, so each column sums to 1;
 ``py[k] = P(true_label = k)``.
@@ -40,14 +49,40 @@ logger = logging.getLogger(__name__)
 # Tolerance of the reference (cleanlab.internal.constants.FLOATING_POINT_COMPARISON).
 FLOATING_POINT_COMPARISON = 1e-6
 
-_SEED_CONSTRAINT = [None, Integral, np.random.Generator]
+_SEED_CONSTRAINT = [None, Integral, np.random.Generator, np.random.RandomState]
 
 
-def _rng(seed) -> np.random.Generator:
-    """A Generator for ``seed`` (None, an int >= 0 or a Generator, which is used as is)."""
+class _GlobalRandomState:
+    """numpy's global random state behind the three draws used here (``dirichlet``,
+    ``random``, ``choice``), looked up at each call so that ``np.random.seed`` and
+    ``np.random.set_state`` by the caller take effect."""
+
+    @staticmethod
+    def dirichlet(alpha):
+        return np.random.dirichlet(alpha)  # noqa: NPY002 - seed=None means the global state
+
+    @staticmethod
+    def random():
+        return np.random.random_sample()  # noqa: NPY002
+
+    @staticmethod
+    def choice(values, size, *, replace):
+        return np.random.choice(values, size, replace=replace)  # noqa: NPY002
+
+
+def _rng(seed):
+    """What to draw from for ``seed``: the global state (None), a RandomState or Generator as
+    is, or a new Generator (an int >= 0). All three have the same ``dirichlet``, ``random`` and
+    ``choice`` calls, so each function below is written once."""
     validate_params({"seed": seed}, {"seed": _SEED_CONSTRAINT}, caller="cleanlearn.noise")
-    if isinstance(seed, Integral) and not isinstance(seed, bool) and seed < 0:
-        raise ValueError(f"seed must be None, a Generator or an int >= 0; got {seed!r}.")
+    if isinstance(seed, bool):
+        raise TypeError(f"seed must be None, a Generator, a RandomState or an int >= 0; got {seed!r}.")
+    if isinstance(seed, Integral) and seed < 0:
+        raise ValueError(f"seed must be None, a Generator, a RandomState or an int >= 0; got {seed!r}.")
+    if seed is None:
+        return _GlobalRandomState()
+    if isinstance(seed, (np.random.Generator, np.random.RandomState)):
+        return seed
     return np.random.default_rng(seed)
 
 
@@ -101,7 +136,7 @@ def noise_matrix_is_valid(noise_matrix, py, *, verbose=False) -> bool:
 
 
 def _rand_probabilities_summing_to(
-    rng: np.random.Generator, n: int, total: float, *, max_prob: float = 1.0, min_prob: float = 0.0
+    rng, n: int, total: float, *, max_prob: float = 1.0, min_prob: float = 0.0
 ) -> np.ndarray:
     """``n`` random values in [min_prob, max_prob] that sum to ``total`` (the reference's method).
 
@@ -152,7 +187,7 @@ def generate_n_rand_probabilities_that_sum_to_m(n, m, *, max_prob=1.0, min_prob=
 
 
 def _distribute_balls(
-    rng: np.random.Generator, n_balls: int, n_bins: int, *, max_per_bin: int | None, min_per_bin: int | None
+    rng, n_balls: int, n_bins: int, *, max_per_bin: int | None, min_per_bin: int | None
 ) -> np.ndarray:
     """Split ``n_balls`` into ``n_bins`` random integer counts within the per-bin bounds."""
     if n_balls == 0:
@@ -276,7 +311,7 @@ def generate_noise_matrix_from_trace(
             )
             other_rows = np.delete(np.arange(n_classes), column)
             rows = rng.choice(other_rows, n_noisy_rows, replace=False)
-            noise_matrix[rows, column] = rates
+            noise_matrix[rows, column] = rates[::-1]  # the reference pops its rates from the end
         if not valid_noise_matrix or noise_matrix_is_valid(noise_matrix, class_prior):
             return noise_matrix
     warnings.warn(
