@@ -35,6 +35,7 @@ from sklearn.metrics import accuracy_score, average_precision_score, precision_r
 
 from runner.cache import ArrayCache, fingerprint
 from runner.data import FeatureData, PrecomputedData, inject_noise, load_dataset
+from runner.health import write_label_health
 from runner.io import atomic_write_bytes, atomic_write_csv
 
 log = logging.getLogger(__name__)
@@ -252,6 +253,7 @@ def _write_and_score(
                 float_format=FLOAT_FORMAT,
             )
     atomic_write_bytes(out_dir / "matrices.png", _matrices_png(frames, cache))
+    health_score = write_label_health(out_dir, given_labels, confident_joint, classes, float_format=FLOAT_FORMAT)
 
     metrics = {
         "n_examples": int(n_examples),
@@ -260,6 +262,7 @@ def _write_and_score(
         **metrics,
         # P(given != true) under the estimated joint: 1 - sum_k P(given=k | true=k) P(true=k).
         "estimated_noise_rate": float(1 - np.sum(np.diag(noise_matrix) * class_prior)),
+        "label_health_score": health_score,  # trace of the estimated joint (runner/health.py)
     }
     if true_labels is not None:
         metrics.update(_detection_metrics(given_labels != true_labels, is_label_issue, label_quality))

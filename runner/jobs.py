@@ -73,6 +73,8 @@ RESULT_FILES = (
     "noise_matrix.csv",
     "true_noise_matrix.csv",
     "matrices.png",
+    "class_health.csv",
+    "overlapping_classes.csv",
 )
 
 
