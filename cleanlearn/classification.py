@@ -744,19 +744,21 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         validate_data(self, X, reset=False, skip_check_array=True)
         return X
 
-    def predict(self, X):
-        """Class predictions of ``clf_``, in the original label values."""
+    def predict(self, X, **kwargs):
+        """Class predictions of ``clf_``, in the original label values (``kwargs`` are passed
+        to ``clf_.predict``, as the reference does)."""
         X = self._check_predict_X(X)
-        codes = np.asarray(self.clf_.predict(X)).astype(np.int64)
+        codes = np.asarray(self.clf_.predict(X, **kwargs)).astype(np.int64)
         return self.classes_[codes]
 
-    def predict_proba(self, X):
-        """``(n_samples, K)`` probabilities from ``clf_``; columns follow ``classes_``.
+    def predict_proba(self, X, **kwargs):
+        """``(n_samples, K)`` probabilities from ``clf_``; columns follow ``classes_``
+        (``kwargs`` are passed to ``clf_.predict_proba``).
 
         A class pruned entirely from the training data gets a column of zeros.
         """
         X = self._check_predict_X(X)
-        probabilities = np.asarray(self.clf_.predict_proba(X))
+        probabilities = np.asarray(self.clf_.predict_proba(X, **kwargs))
         fitted_classes = getattr(self.clf_, "classes_", None)
         n_classes = self.classes_.size
         if fitted_classes is not None and probabilities.ndim == 2 and probabilities.shape[1] < n_classes:

@@ -93,6 +93,17 @@ class _Cloneable(_FitReturnsNone):
         return float(np.mean(self.predict(X) == y))
 
 
+class _WithPredictOptions(_Cloneable):
+    """predict / predict_proba take an option (e.g. a batch size), passed through by cleanlab."""
+
+    def predict(self, X, temperature=1.0):
+        return self.predict_proba(X, temperature=temperature).argmax(axis=1)
+
+    def predict_proba(self, X, temperature=1.0):
+        probabilities = self.model.predict_proba(X) ** (1 / temperature)
+        return probabilities / probabilities.sum(axis=1, keepdims=True)
+
+
 class _Uncopyable(_Wrapper):
     """Neither cloneable nor deep-copyable (holds, say, a live handle)."""
 
@@ -122,6 +133,16 @@ def test_fit_returning_none_works_as_in_the_reference():
     reference_clf = _FitReturnsNone()
     ReferenceCleanLearning(reference_clf, seed=3).fit(X, labels)  # fits reference_clf in place
     np.testing.assert_array_equal(ours.predict(X), reference_clf.predict(X))
+
+
+def test_predict_options_reach_the_classifier_as_in_the_reference():
+    X, labels = _data()
+    ours = CleanLearning(_WithPredictOptions(), seed=0).fit(X, labels)
+    reference = ReferenceCleanLearning(_WithPredictOptions(), seed=0).fit(X, labels)
+    sharp = ours.predict_proba(X, temperature=0.5)
+    assert not np.allclose(sharp, ours.predict_proba(X))  # the option had an effect
+    np.testing.assert_allclose(sharp, reference.predict_proba(X, temperature=0.5), rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(ours.predict(X, temperature=0.5), reference.predict(X, temperature=0.5))
 
 
 def test_uncloneable_classifier_gets_a_clear_error_before_cross_validation():
