@@ -28,6 +28,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from cleanlearn._progress import report
 from cleanlearn.validation import (
     Interval,
     check_labels,
@@ -109,7 +110,7 @@ def noise_matrix_is_valid(noise_matrix, py, *, verbose=False) -> bool:
     Valid means the joint ``P(label, true_label) = noise_matrix * py`` sums to 1 and, for every
     class k, ``P(label=k) * P(true_label=k) < P(label=k, true_label=k)``: a given label k is
     more likely than chance to be a true k. ``verbose`` logs the per-class comparison at INFO
-    level (the reference prints it).
+    level (the reference prints it; on stderr when the application configured no logging).
     """
     class_prior = np.asarray(py, dtype=np.float64).ravel()
     noise_matrix = check_square_matrix(noise_matrix, n_classes=class_prior.shape[0], name="noise_matrix")
@@ -118,15 +119,14 @@ def noise_matrix_is_valid(noise_matrix, py, *, verbose=False) -> bool:
     noisy_prior = noise_matrix @ class_prior  # P(label = k), shape (K,)
     joint = noise_matrix * class_prior  # P(label = j, true_label = k), column k scaled by py[k]
     if not abs(joint.sum() - 1.0) < FLOATING_POINT_COMPARISON:
-        if verbose:
-            logger.info("noise_matrix * py sums to %r, not 1: not a valid joint distribution.", joint.sum())
+        report(logger, verbose, "noise_matrix * py sums to %r, not 1: not a valid joint distribution.", joint.sum())
         return False
     chance = noisy_prior * class_prior  # P(label=k) P(true_label=k): independence
     agreement = np.diagonal(joint)  # P(label=k, true_label=k)
     if verbose:
         for k in range(class_prior.shape[0]):
-            logger.info("class %d: P(label=k)P(true=k) = %.6f < P(label=k, true=k) = %.6f: %s",
-                        k, chance[k], agreement[k], bool(chance[k] < agreement[k]))
+            report(logger, verbose, "class %d: P(label=k)P(true=k) = %.6f < P(label=k, true=k) = %.6f: %s",
+                   k, chance[k], agreement[k], bool(chance[k] < agreement[k]))
     return bool(np.all(chance < agreement))
 
 
