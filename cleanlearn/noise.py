@@ -250,8 +250,9 @@ def generate_noise_matrix_from_trace(
     off-diagonal entries are zero (more when a diagonal entry is 1). With
     ``valid_noise_matrix=True`` (needs ``trace > 1`` and, for K > 2, the true-class prior
     ``py``), draws repeat until :func:`noise_matrix_is_valid` holds, at most ``max_iter`` times;
-    ``None`` is returned (with a warning) when none was found. ``seed`` is an int, ``None`` or a
-    ``numpy.random.Generator``.
+    ``None`` is returned (with a warning) when none was found. ``seed``: an int or a
+    ``numpy.random.Generator`` (a private Generator), a ``numpy.random.RandomState`` (the
+    reference's numbers for its seed), or None (numpy's global state, drawn from, never reset).
     """
     validate_params(
         {"K": K, "trace": trace, "max_trace_prob": max_trace_prob, "min_trace_prob": min_trace_prob,
