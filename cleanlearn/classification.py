@@ -42,10 +42,21 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clo
 from sklearn.exceptions import DataConversionWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score
-from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _assert_all_finite, check_is_fitted, validate_data
+from sklearn.utils.validation import _assert_all_finite, check_is_fitted
+
+try:  # scikit-learn >= 1.6
+    from sklearn.utils import get_tags
+    from sklearn.utils.validation import validate_data
+except ImportError:  # scikit-learn 1.4 and 1.5: the same two checks as BaseEstimator methods
+    from sklearn.utils._tags import _safe_tags
+
+    get_tags = None
+
+    def validate_data(estimator, X, *, reset: bool, skip_check_array: bool):
+        estimator._check_feature_names(X, reset=reset)
+        estimator._check_n_features(X, reset=reset)
 
 from cleanlearn import _rows, _workers, count, rank
 from cleanlearn import filter as label_filter
@@ -359,6 +370,23 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         report(logger, self.verbose, message, *args)
 
     # -- scikit-learn plumbing -----------------------------------------------------------
+
+    def _more_tags(self) -> dict:
+        # scikit-learn 1.4 and 1.5 read the tags from here (1.6+ from __sklearn_tags__ below).
+        tags = {
+            "_xfail_checks": {
+                "check_sample_weights_invariance": (
+                    "zero-weight rows still take part in the cross-validation that finds the label "
+                    "issues, so they are not the same as removed rows"
+                )
+            }
+        }
+        try:
+            template = self._template_clf()
+            tags.update(allow_nan=_safe_tags(template, "allow_nan"), X_types=_safe_tags(template, "X_types"))
+        except (AttributeError, TypeError):
+            pass
+        return tags
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

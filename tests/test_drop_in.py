@@ -286,7 +286,9 @@ def test_scalar_num_to_remove_per_class_is_every_class(n_classes, filter_by):
 
 
 def _state():
-    return np.random.get_state()[1].copy()  # noqa: NPY002
+    """numpy's global MT19937 state: its key and its position in the key."""
+    _, key, position, *_ = np.random.get_state()  # noqa: NPY002
+    return np.append(key, position)
 
 
 @pytest.mark.parametrize("n_classes", [2, 3, 4, 6, 10])
