@@ -49,6 +49,8 @@ from sklearn.utils.validation import _assert_all_finite, check_is_fitted
 try:  # scikit-learn >= 1.6
     from sklearn.utils import get_tags
     from sklearn.utils.validation import validate_data
+
+    _safe_tags = None  # the tags of scikit-learn < 1.6 (_more_tags below) are never read
 except ImportError:  # scikit-learn 1.4 and 1.5: the same two checks as BaseEstimator methods
     from sklearn.utils._tags import _safe_tags
 
@@ -373,6 +375,8 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     def _more_tags(self) -> dict:
         # scikit-learn 1.4 and 1.5 read the tags from here (1.6+ from __sklearn_tags__ below).
+        if _safe_tags is None:
+            return {}
         tags = {
             "_xfail_checks": {
                 "check_sample_weights_invariance": (
