@@ -394,10 +394,12 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        template = self._template_clf()
+        if not hasattr(template, "__sklearn_tags__"):
+            return tags  # a duck-typed classifier (not a BaseEstimator): the default tags
         try:
-            clf_tags = get_tags(self._template_clf())
-        except (AttributeError, TypeError):
-            # A duck-typed classifier (not a BaseEstimator, no __sklearn_tags__): the defaults.
+            clf_tags = get_tags(template)
+        except (AttributeError, TypeError):  # a __sklearn_tags__ that fails (e.g. mixins only)
             return tags
         tags.input_tags.sparse = clf_tags.input_tags.sparse
         tags.input_tags.allow_nan = clf_tags.input_tags.allow_nan

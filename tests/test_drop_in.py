@@ -111,6 +111,7 @@ class _Uncopyable(_Wrapper):
         raise TypeError("cannot deep-copy a live handle")
 
 
+@pytest.mark.filterwarnings("error::DeprecationWarning", "error::FutureWarning")  # no tag warnings
 @pytest.mark.parametrize("classifier", [_FitReturnsNone, _Cloneable])
 def test_duck_typed_cloneable_classifier_gives_the_numbers_of_the_sklearn_one(classifier):
     X, labels = _data()
