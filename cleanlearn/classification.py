@@ -16,7 +16,11 @@ meta-estimator (``check_estimator`` passes), which the reference is not:
   internally and decoded in every output. For labels already 0..K-1 nothing changes.
 * Too little data for ``cv_n_folds`` folds shrinks the folds (with a warning) where the
   reference raises; no global ``np.random.seed``; the library never prints (``verbose``
-  routes progress messages to ``logging`` at INFO level).
+  routes progress messages to ``logging`` at INFO level, shown on stderr when the
+  application configured no logging).
+* ``clf`` needs only ``fit``, ``predict`` and ``predict_proba``: it is cloned when it can be
+  (``get_params``/``set_params``, BaseEstimator or not), deep-copied when no cross-validation
+  is needed, and ``fit`` may return anything (the fitted object is kept).
 
 The work itself (cross-validation, confident joint, latent estimates, filtering, ranking) is
 done by :mod:`cleanlearn.count`, :mod:`cleanlearn.filter` and :mod:`cleanlearn.rank`.
@@ -24,6 +28,7 @@ done by :mod:`cleanlearn.count`, :mod:`cleanlearn.filter` and :mod:`cleanlearn.r
 
 from __future__ import annotations
 
+import copy
 import inspect
 import logging
 import warnings
@@ -37,13 +42,27 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clo
 from sklearn.exceptions import DataConversionWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score
-from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _assert_all_finite, check_is_fitted, validate_data
+from sklearn.utils.validation import _assert_all_finite, check_is_fitted
+
+try:  # scikit-learn >= 1.6
+    from sklearn.utils import get_tags
+    from sklearn.utils.validation import validate_data
+
+    _safe_tags = None  # the tags of scikit-learn < 1.6 (_more_tags below) are never read
+except ImportError:  # scikit-learn 1.4 and 1.5: the same two checks as BaseEstimator methods
+    from sklearn.utils._tags import _safe_tags
+
+    get_tags = None
+
+    def validate_data(estimator, X, *, reset: bool, skip_check_array: bool):
+        estimator._check_feature_names(X, reset=reset)
+        estimator._check_n_features(X, reset=reset)
 
 from cleanlearn import _rows, _workers, count, rank
 from cleanlearn import filter as label_filter
+from cleanlearn._progress import report
 from cleanlearn.validation import (
     Interval,
     Options,
@@ -155,6 +174,35 @@ def _fit_accepts(clf, argument: str) -> bool:
     return argument in inspect.signature(clf.fit).parameters
 
 
+def _cloned(clf, *, allow_copy: bool):
+    """An unfitted copy of ``clf`` to fit (the user's object is never fitted).
+
+    ``sklearn.base.clone`` when it works (any object with ``get_params``/``set_params``,
+    BaseEstimator or not). Without cross-validation one copy is enough, so an object clone
+    refuses is deep-copied instead (``allow_copy``); cross-validation needs fresh unfitted
+    models, hence clone.
+    """
+    try:
+        return clone(clf)
+    except Exception as clone_error:
+        if not allow_copy:
+            raise TypeError(
+                f"clf ({type(clf).__name__}) cannot be cloned with sklearn.base.clone ({clone_error}), "
+                "which cross-validation needs for a fresh model per fold. Give it get_params() and "
+                "set_params() (or inherit sklearn.base.BaseEstimator), or compute out-of-sample "
+                "pred_probs yourself and pass fit(..., pred_probs=...)."
+            ) from clone_error
+        try:
+            return copy.deepcopy(clf)
+        except Exception as copy_error:
+            raise TypeError(
+                f"clf ({type(clf).__name__}) can be neither cloned with sklearn.base.clone "
+                f"({clone_error}) nor deep-copied ({copy_error}); CleanLearning fits a copy, "
+                "never your own object. Give it get_params() and set_params() (or inherit "
+                "sklearn.base.BaseEstimator)."
+            ) from copy_error
+
+
 def _clf_has(method: str):
     """available_if check: the fitted clf_ (or, before fit, the clf to be used) has ``method``."""
 
@@ -213,7 +261,8 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     find_label_issues_kwargs : dict or None. Options for ``filter.find_label_issues``
         (``filter_by``, ``frac_noise``, ...); ``min_examples_per_class`` defaults to 10 here.
     label_quality_scores_kwargs : dict or None. Options for ``rank.get_label_quality_scores``.
-    verbose : bool. Log progress at INFO level (``logging.getLogger("cleanlearn.classification")``).
+    verbose : bool or int. Log progress at INFO level (``logging.getLogger("cleanlearn.classification")``);
+        when the application configured no logging at all, the messages go to stderr.
     low_memory : bool. Only False is supported: cleanlab's ``low_memory=True`` switches to a
         different, approximate algorithm (``find_label_issues_batched``) whose numbers differ;
         cleanlearn's filter is already memory-lean, so True raises a ValueError at fit.
@@ -235,7 +284,7 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         "pulearning": [None, Options({0, 1})],
         "find_label_issues_kwargs": [None, Mapping],
         "label_quality_scores_kwargs": [None, Mapping],
-        "verbose": ["boolean"],
+        "verbose": ["verbose"],
         "low_memory": ["boolean"],
     }
 
@@ -320,13 +369,38 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         return user
 
     def _log(self, message: str, *args) -> None:
-        logger.log(logging.INFO if self.verbose else logging.DEBUG, message, *args)
+        report(logger, self.verbose, message, *args)
 
     # -- scikit-learn plumbing -----------------------------------------------------------
 
+    def _more_tags(self) -> dict:
+        # scikit-learn 1.4 and 1.5 read the tags from here (1.6+ from __sklearn_tags__ below).
+        if _safe_tags is None:
+            return {}
+        tags = {
+            "_xfail_checks": {
+                "check_sample_weights_invariance": (
+                    "zero-weight rows still take part in the cross-validation that finds the label "
+                    "issues, so they are not the same as removed rows"
+                )
+            }
+        }
+        try:
+            template = self._template_clf()
+            tags.update(allow_nan=_safe_tags(template, "allow_nan"), X_types=_safe_tags(template, "X_types"))
+        except (AttributeError, TypeError):
+            pass
+        return tags
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        clf_tags = get_tags(self._template_clf())
+        template = self._template_clf()
+        if not hasattr(template, "__sklearn_tags__"):
+            return tags  # a duck-typed classifier (not a BaseEstimator): the default tags
+        try:
+            clf_tags = get_tags(template)
+        except (AttributeError, TypeError):  # a __sklearn_tags__ that fails (e.g. mixins only)
+            return tags
         tags.input_tags.sparse = clf_tags.input_tags.sparse
         tags.input_tags.allow_nan = clf_tags.input_tags.allow_nan
         tags.input_tags.string = clf_tags.input_tags.string
@@ -407,6 +481,7 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
         def cross_validated_pred_probs():
             nonlocal folds
+            _cloned(self._template_clf(), allow_copy=False)  # our error, before any fold
             folds = self._effective_folds(codes, n_classes)
             self._log("Computing out-of-sample predicted probabilities via %d-fold cross-validation.", folds)
             return count.estimate_cv_predicted_probabilities(
@@ -573,9 +648,9 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         """
         self._validate_constructor_params()
         if labels is not None and y is not None:
-            same = np.shape(labels) == np.shape(y) and np.array_equal(np.asarray(labels), np.asarray(y))
-            if not same:
-                raise ValueError("Both labels and y were given and they differ; pass only one of them.")
+            raise ValueError(
+                "fit() got both y and labels; pass the labels once, as y (positional) or as labels=."
+            )
         if labels is None:
             labels = y
         if labels is None:
@@ -645,9 +720,10 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         # 3) The final model, on encoded labels 0..K-1.
         self.label_issues_df_ = label_issues_df
         self.classes_ = encoding.classes
-        final_model = clone(template)
+        final_model = _cloned(template, allow_copy=True)
         with _workers.fitting_with(final_model, _workers.n_workers(self.n_jobs)):
-            self.clf_ = final_model.fit(X_clean, codes_clean, **final_kwargs)
+            final_model.fit(X_clean, codes_clean, **final_kwargs)  # may return None: keep the model
+        self.clf_ = final_model
         return self
 
     def _label_issues_frame(self, label_issues, encoding: _LabelEncoding) -> pd.DataFrame:
@@ -702,19 +778,21 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         validate_data(self, X, reset=False, skip_check_array=True)
         return X
 
-    def predict(self, X):
-        """Class predictions of ``clf_``, in the original label values."""
+    def predict(self, X, **kwargs):
+        """Class predictions of ``clf_``, in the original label values (``kwargs`` are passed
+        to ``clf_.predict``, as the reference does)."""
         X = self._check_predict_X(X)
-        codes = np.asarray(self.clf_.predict(X)).astype(np.int64)
+        codes = np.asarray(self.clf_.predict(X, **kwargs)).astype(np.int64)
         return self.classes_[codes]
 
-    def predict_proba(self, X):
-        """``(n_samples, K)`` probabilities from ``clf_``; columns follow ``classes_``.
+    def predict_proba(self, X, **kwargs):
+        """``(n_samples, K)`` probabilities from ``clf_``; columns follow ``classes_``
+        (``kwargs`` are passed to ``clf_.predict_proba``).
 
         A class pruned entirely from the training data gets a column of zeros.
         """
         X = self._check_predict_X(X)
-        probabilities = np.asarray(self.clf_.predict_proba(X))
+        probabilities = np.asarray(self.clf_.predict_proba(X, **kwargs))
         fitted_classes = getattr(self.clf_, "classes_", None)
         n_classes = self.classes_.size
         if fitted_classes is not None and probabilities.ndim == 2 and probabilities.shape[1] < n_classes:

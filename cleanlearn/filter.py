@@ -127,7 +127,7 @@ def find_label_issues(
         "predicted_neq_given", "low_normalized_margin", "low_self_confidence".
     frac_noise : float in (0, 1], default 1.0
         Keep only this fraction of the estimated noise (pruning filters only).
-    num_to_remove_per_class : array-like of K non-negative ints, optional
+    num_to_remove_per_class : array-like of K non-negative ints, or one int for every class, optional
         How many examples to flag per given class (pruning filters only).
     min_examples_per_class : int >= 0, default 1
         Never leave fewer than this many examples of a class unflagged.
@@ -187,7 +187,7 @@ def find_label_issues(
             "rank_by_kwargs": [None, dict],
             "frac_noise": [Interval(Real, 0, 1, closed="right")],
             "min_examples_per_class": [Interval(Integral, 0, None)],
-            "verbose": ["boolean"],
+            "verbose": ["verbose"],
         },
         caller="find_label_issues",
     )
@@ -657,8 +657,11 @@ def _take_smallest(values: np.ndarray, count: int) -> np.ndarray:
 
 
 def _check_num_to_remove(num_to_remove_per_class: Any, n_classes: int) -> np.ndarray:
-    """Return num_to_remove_per_class as a (K,) int array of non-negative counts."""
+    """Return num_to_remove_per_class as a (K,) int array of non-negative counts; a scalar k
+    means k for every class (the reference broadcasts it the same way)."""
     array = np.asarray(num_to_remove_per_class)
+    if array.ndim == 0:
+        array = np.full(n_classes, array)
     if array.dtype.kind not in "iuf" or array.ndim != 1:
         raise TypeError(
             "num_to_remove_per_class must be a 1-D sequence of non-negative ints (one per "

@@ -1,11 +1,20 @@
 """Synthetic label noise: noise matrices with a given trace, and noisy labels drawn from them.
 
-A drop-in for ``cleanlab.benchmarking.noise_generation`` (same function names, parameters and
-defaults) with one difference: every random draw goes through a ``numpy.random.Generator``
-built from ``seed`` (an int, ``None`` or a Generator). The reference seeds and consumes numpy's
-global random state; these functions never touch it. Bit-for-bit equal outputs are therefore
-impossible, but the constructions are the same: the same trace, the same count of flipped
-labels per (true class, noisy class) pair, the same validity rule.
+A drop-in for ``cleanlab.benchmarking.noise_generation``: same function names, parameters and
+defaults, and the reference's draws in the reference's order. Where the randomness comes from
+is set by ``seed``:
+
+* ``None`` (the default of every function but ``generate_noise_matrix_from_trace``): numpy's
+  global random state, as the reference draws. ``np.random.seed(s)`` followed by the call gives
+  the reference's output bit for bit (for ``generate_noise_matrix_from_trace``, the reference's
+  output with ``seed=s``). These functions only draw from the global state; they never seed
+  or reset it.
+* an int >= 0 or a ``numpy.random.Generator``: a Generator, and the global state is never
+  touched. The constructions are the reference's (the same trace, the same count of flipped
+  labels per (true class, noisy class) pair, the same validity rule), the random numbers
+  are the Generator's.
+* a ``numpy.random.RandomState``: used as is (the reference's numbers for its seed, without
+  the global state).
 
 Notation: ``noise_matrix[j, k] = P(label = j | true_label = k)``, so each column sums to 1;
 ``py[k] = P(true_label = k)``.
@@ -19,6 +28,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from cleanlearn._progress import report
 from cleanlearn.validation import (
     Interval,
     check_labels,
@@ -40,14 +50,40 @@ logger = logging.getLogger(__name__)
 # Tolerance of the reference (cleanlab.internal.constants.FLOATING_POINT_COMPARISON).
 FLOATING_POINT_COMPARISON = 1e-6
 
-_SEED_CONSTRAINT = [None, Integral, np.random.Generator]
+_SEED_CONSTRAINT = [None, Integral, np.random.Generator, np.random.RandomState]
 
 
-def _rng(seed) -> np.random.Generator:
-    """A Generator for ``seed`` (None, an int >= 0 or a Generator, which is used as is)."""
+class _GlobalRandomState:
+    """numpy's global random state behind the three draws used here (``dirichlet``,
+    ``random``, ``choice``), looked up at each call so that ``np.random.seed`` and
+    ``np.random.set_state`` by the caller take effect."""
+
+    @staticmethod
+    def dirichlet(alpha):
+        return np.random.dirichlet(alpha)  # noqa: NPY002 - seed=None means the global state
+
+    @staticmethod
+    def random():
+        return np.random.random_sample()  # noqa: NPY002
+
+    @staticmethod
+    def choice(values, size, *, replace):
+        return np.random.choice(values, size, replace=replace)  # noqa: NPY002
+
+
+def _rng(seed):
+    """What to draw from for ``seed``: the global state (None), a RandomState or Generator as
+    is, or a new Generator (an int >= 0). All three have the same ``dirichlet``, ``random`` and
+    ``choice`` calls, so each function below is written once."""
     validate_params({"seed": seed}, {"seed": _SEED_CONSTRAINT}, caller="cleanlearn.noise")
-    if isinstance(seed, Integral) and not isinstance(seed, bool) and seed < 0:
-        raise ValueError(f"seed must be None, a Generator or an int >= 0; got {seed!r}.")
+    if isinstance(seed, bool):
+        raise TypeError(f"seed must be None, a Generator, a RandomState or an int >= 0; got {seed!r}.")
+    if isinstance(seed, Integral) and seed < 0:
+        raise ValueError(f"seed must be None, a Generator, a RandomState or an int >= 0; got {seed!r}.")
+    if seed is None:
+        return _GlobalRandomState()
+    if isinstance(seed, (np.random.Generator, np.random.RandomState)):
+        return seed
     return np.random.default_rng(seed)
 
 
@@ -74,24 +110,23 @@ def noise_matrix_is_valid(noise_matrix, py, *, verbose=False) -> bool:
     Valid means the joint ``P(label, true_label) = noise_matrix * py`` sums to 1 and, for every
     class k, ``P(label=k) * P(true_label=k) < P(label=k, true_label=k)``: a given label k is
     more likely than chance to be a true k. ``verbose`` logs the per-class comparison at INFO
-    level (the reference prints it).
+    level (the reference prints it; on stderr when the application configured no logging).
     """
     class_prior = np.asarray(py, dtype=np.float64).ravel()
     noise_matrix = check_square_matrix(noise_matrix, n_classes=class_prior.shape[0], name="noise_matrix")
-    validate_params({"verbose": verbose}, {"verbose": ["boolean"]}, caller="noise_matrix_is_valid")
+    validate_params({"verbose": verbose}, {"verbose": ["verbose"]}, caller="noise_matrix_is_valid")
 
     noisy_prior = noise_matrix @ class_prior  # P(label = k), shape (K,)
     joint = noise_matrix * class_prior  # P(label = j, true_label = k), column k scaled by py[k]
     if not abs(joint.sum() - 1.0) < FLOATING_POINT_COMPARISON:
-        if verbose:
-            logger.info("noise_matrix * py sums to %r, not 1: not a valid joint distribution.", joint.sum())
+        report(logger, verbose, "noise_matrix * py sums to %r, not 1: not a valid joint distribution.", joint.sum())
         return False
     chance = noisy_prior * class_prior  # P(label=k) P(true_label=k): independence
     agreement = np.diagonal(joint)  # P(label=k, true_label=k)
     if verbose:
         for k in range(class_prior.shape[0]):
-            logger.info("class %d: P(label=k)P(true=k) = %.6f < P(label=k, true=k) = %.6f: %s",
-                        k, chance[k], agreement[k], bool(chance[k] < agreement[k]))
+            report(logger, verbose, "class %d: P(label=k)P(true=k) = %.6f < P(label=k, true=k) = %.6f: %s",
+                   k, chance[k], agreement[k], bool(chance[k] < agreement[k]))
     return bool(np.all(chance < agreement))
 
 
@@ -101,7 +136,7 @@ def noise_matrix_is_valid(noise_matrix, py, *, verbose=False) -> bool:
 
 
 def _rand_probabilities_summing_to(
-    rng: np.random.Generator, n: int, total: float, *, max_prob: float = 1.0, min_prob: float = 0.0
+    rng, n: int, total: float, *, max_prob: float = 1.0, min_prob: float = 0.0
 ) -> np.ndarray:
     """``n`` random values in [min_prob, max_prob] that sum to ``total`` (the reference's method).
 
@@ -152,7 +187,7 @@ def generate_n_rand_probabilities_that_sum_to_m(n, m, *, max_prob=1.0, min_prob=
 
 
 def _distribute_balls(
-    rng: np.random.Generator, n_balls: int, n_bins: int, *, max_per_bin: int | None, min_per_bin: int | None
+    rng, n_balls: int, n_bins: int, *, max_per_bin: int | None, min_per_bin: int | None
 ) -> np.ndarray:
     """Split ``n_balls`` into ``n_bins`` random integer counts within the per-bin bounds."""
     if n_balls == 0:
@@ -215,8 +250,9 @@ def generate_noise_matrix_from_trace(
     off-diagonal entries are zero (more when a diagonal entry is 1). With
     ``valid_noise_matrix=True`` (needs ``trace > 1`` and, for K > 2, the true-class prior
     ``py``), draws repeat until :func:`noise_matrix_is_valid` holds, at most ``max_iter`` times;
-    ``None`` is returned (with a warning) when none was found. ``seed`` is an int, ``None`` or a
-    ``numpy.random.Generator``.
+    ``None`` is returned (with a warning) when none was found. ``seed``: an int or a
+    ``numpy.random.Generator`` (a private Generator), a ``numpy.random.RandomState`` (the
+    reference's numbers for its seed), or None (numpy's global state, drawn from, never reset).
     """
     validate_params(
         {"K": K, "trace": trace, "max_trace_prob": max_trace_prob, "min_trace_prob": min_trace_prob,
@@ -276,7 +312,7 @@ def generate_noise_matrix_from_trace(
             )
             other_rows = np.delete(np.arange(n_classes), column)
             rows = rng.choice(other_rows, n_noisy_rows, replace=False)
-            noise_matrix[rows, column] = rates
+            noise_matrix[rows, column] = rates[::-1]  # the reference pops its rates from the end
         if not valid_noise_matrix or noise_matrix_is_valid(noise_matrix, class_prior):
             return noise_matrix
     warnings.warn(

@@ -267,7 +267,7 @@ def get_label_quality_ensemble_scores(
             "method": [Options(_SCORERS)],
             "adjust_pred_probs": ["boolean"],
             "weight_ensemble_members_by": [Options(ENSEMBLE_WEIGHTINGS)],
-            "verbose": ["boolean"],
+            "verbose": ["verbose"],
         },
         caller="get_label_quality_ensemble_scores",
     )

@@ -109,6 +109,8 @@ def _constraint_str(constraint: Any) -> str:
         return "None"
     if constraint == "boolean":
         return "a bool"
+    if constraint == "verbose":
+        return "a bool or an int >= 0"
     if constraint is callable:
         return "a callable"
     if isinstance(constraint, type):
@@ -120,7 +122,12 @@ def _is_satisfied(constraint: Any, value: Any) -> bool:
     if constraint is None:
         return value is None
     if constraint == "boolean":
-        return isinstance(value, (bool, np.bool_))
+        # The reference only tests truthiness; 0 and 1 are the ints its callers pass.
+        return isinstance(value, (bool, np.bool_)) or (
+            isinstance(value, Integral) and value in (0, 1)
+        )
+    if constraint == "verbose":
+        return isinstance(value, (bool, np.bool_)) or (isinstance(value, Integral) and value >= 0)
     if constraint is callable:
         return callable(value)
     if isinstance(constraint, type):
@@ -131,7 +138,8 @@ def _is_satisfied(constraint: Any, value: Any) -> bool:
 def validate_params(params: dict, constraints: dict, *, caller: str) -> None:
     """Check each ``params[name]`` against ``constraints[name]`` (a list: any one may hold).
 
-    Constraints are ``None`` (the value None), ``"boolean"``, ``callable``, a type
+    Constraints are ``None`` (the value None), ``"boolean"`` (a bool, or the int 0 or 1),
+    ``"verbose"`` (a bool or an int >= 0, a verbosity level), ``callable``, a type
     (``isinstance``), an :class:`Interval` or an :class:`Options`. A value that fits none
     raises ``ValueError`` naming the parameter, the caller, the allowed values and the value
     given (``TypeError`` when no constraint of the list even has the right type).
@@ -150,6 +158,7 @@ def validate_params(params: dict, constraints: dict, *, caller: str) -> None:
         value_like = any(
             (isinstance(c, Interval) and isinstance(value, c.kind) and not isinstance(value, bool))
             or (isinstance(c, Options) and isinstance(value, (str, numbers.Number)))
+            or (isinstance(c, str) and c in ("boolean", "verbose") and isinstance(value, Integral))
             for c in allowed
         )
         raise (ValueError if value_like else TypeError)(message)

@@ -39,6 +39,7 @@ from runner import preprocessing
 from runner.cache import ArrayCache, fingerprint
 from runner.data import FeatureData, PrecomputedData, load_dataset, run_settings
 from runner.estimators import build_estimator, set_parameters
+from runner.health import write_label_health
 from runner.io import atomic_write_bytes, atomic_write_csv
 from runner.noise import inject_noise, is_no_noise
 from runner.signals import raise_if_interrupted
@@ -384,6 +385,7 @@ def _write_and_score(
                 float_format=FLOAT_FORMAT,
             )
     atomic_write_bytes(out_dir / "matrices.png", _matrices_png(frames, cache, cfg))
+    health_score = write_label_health(out_dir, given_labels, confident_joint, classes, float_format=FLOAT_FORMAT)
 
     metrics = {
         "n_examples": int(n_examples),
@@ -392,6 +394,7 @@ def _write_and_score(
         **metrics,
         # P(given != true) under the estimated joint: 1 - sum_k P(given=k | true=k) P(true=k).
         "estimated_noise_rate": float(1 - np.sum(np.diag(noise_matrix) * class_prior)),
+        "label_health_score": health_score,  # trace of the estimated joint (runner/health.py)
     }
     if is_true_error is not None:
         metrics.update(detection.detection_metrics(is_true_error, is_label_issue, label_quality))

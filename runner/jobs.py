@@ -95,6 +95,8 @@ RESULT_FILES = (
     "matrices.png",
     "report.html",
     "flagged_examples.png",
+    "class_health.csv",
+    "overlapping_classes.csv",
 )
 
 

@@ -28,9 +28,9 @@ CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 # Iris, 3 folds: a run takes well under a second.
 SMALL = ["dataset=iris", "cleanlearning.cv_n_folds=3", "noise.rate=0.2"]
 RESULT_FILES = ["label_issues.csv", "confident_joint.csv", "noise_matrix.csv", "true_noise_matrix.csv",
-                "matrices.png"]
+                "matrices.png", "class_health.csv", "overlapping_classes.csv"]
 FRACTIONS = ["test_accuracy_baseline", "test_accuracy_cleanlearning", "true_noise_rate", "estimated_noise_rate",
-             "issue_precision", "issue_recall", "issue_f1", "issue_auprc", "noise_matrix_error"]
+             "issue_precision", "issue_recall", "issue_f1", "issue_auprc", "noise_matrix_error", "label_health_score"]
 
 register_configs()
 
