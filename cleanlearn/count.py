@@ -31,7 +31,7 @@ from joblib import Parallel, delayed
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
-from cleanlearn import _rows, _workers
+from cleanlearn import _blocks, _rows, _workers
 from cleanlearn.validation import (
     ROW_SUM_ATOL,
     Interval,
@@ -115,8 +115,11 @@ def _row_max(pred_probs: np.ndarray) -> np.ndarray:
         for column in range(1, n_classes):
             np.maximum(result, pred_probs[:, column], out=result)
         return result
-    # argmax then gather beats max(axis=1) along rows (numpy's argmax loop is vectorised)
-    return pred_probs[np.arange(n_samples), pred_probs.argmax(axis=1)]
+    # argmax then gather beats max(axis=1) along rows (numpy's argmax loop is vectorised);
+    # block by block, as numpy's argmax along rows copies its input.
+    return _blocks.map_rows(
+        lambda block: block[np.arange(block.shape[0]), block.argmax(axis=1)], pred_probs, dtype=pred_probs.dtype
+    )
 
 
 def _reject_multi_label(multi_label: Any, caller: str) -> None:
@@ -329,8 +332,9 @@ def _guess_true_labels(
     block (2x faster than broadcasting over rows of K entries), the number of confident
     classes per row and whether the given label is confident. A row whose only confident
     class is its label (most confident rows) needs nothing more; the others (one other
-    class confident, or several; usually a few percent) keep their comparison rows for one
-    argmax at the end.
+    class confident, or several; usually a few percent) get their guess while the block is
+    in memory, so nothing of size K per row outlives its block (pred_probs may be a memory
+    map larger than RAM: it is read once, in order).
     """
     n_classes = pred_probs.shape[1]
     step = _block_rows(stop - start, n_classes)
@@ -344,7 +348,7 @@ def _guess_true_labels(
     # per example: an (N,) index array would outweigh pred_probs itself with few classes).
     row_offsets = np.arange(step) * n_classes
     label_positions = np.empty(step, dtype=np.intp)
-    other_rows, other_confident, block_extremes = [], [], []
+    off_diagonal_rows, block_extremes = [], []
     sums_buffer = np.empty(step, dtype=np.result_type(pred_probs.dtype, ones.dtype)) if check_values else None
     # (ufuncs called directly, not through np.sum/np.min: their wrappers' fixed cost adds
     # up over thousands of blocks)
@@ -366,28 +370,25 @@ def _guess_true_labels(
         np.add(row_offsets[: block_stop - block_start], labels[block_start:block_stop], out=positions)
         confident_flat.take(positions, out=label_confident[local])
         # More confident classes than the label alone: another class is the only confident
-        # one, or several are. Their comparison rows are kept for one argmax at the end.
+        # one (the guess), or several are (the guess is the argmax over all classes).
         others = np.greater(n_confident[local], label_confident[local]).nonzero()[0]
         if others.size:
-            other_rows.append(others + block_start)
-            other_confident.append(confident_flat.reshape(block.shape)[others])
+            guess = confident_bytes[others].argmax(axis=1)
+            several = np.flatnonzero(n_confident[local][others] > 1)
+            if several.size:
+                guess[several] = block[others[several]].argmax(axis=1)
+            rows = others + block_start
+            true_label_guess[rows] = guess
+            off_diagonal_rows.append(rows[guess != labels[rows]])
     # NaN propagates through max and min (np.maximum), so a NaN row fails the caller's test.
     extremes = None
     if block_extremes:
         columns = np.array(block_extremes, dtype=np.float64)
         extremes = (columns[:, 0].min(), columns[:, 1].max(), columns[:, 2].min())
     np.greater(n_confident, 0, out=at_least_one_confident[start:stop])
-    if not other_rows:
+    if not off_diagonal_rows:
         return extremes, np.empty(0, dtype=np.intp)
-    rows = np.concatenate(other_rows)
-    other_rows.clear()  # (the per-block pieces are freed as soon as they are joined)
-    guess = np.concatenate(other_confident).argmax(axis=1)  # the one confident class
-    other_confident.clear()
-    several = np.flatnonzero(n_confident[rows - start] > 1)
-    if several.size:  # the argmax over all classes
-        guess[several] = pred_probs[rows[several]].argmax(axis=1)
-    true_label_guess[rows] = guess
-    return extremes, rows[guess != labels[rows]]
+    return extremes, np.concatenate(off_diagonal_rows)
 
 
 def _check_and_compute_confident_joint(labels, pred_probs, *, n_jobs: int | None = None, **kwargs):

@@ -36,6 +36,7 @@ from joblib import Parallel, cpu_count, delayed
 # The underscored functions are count's and rank's cores on already validated inputs:
 # find_label_issues validates labels and pred_probs once, not once per helper call (each
 # validation is a few full passes over pred_probs).
+from cleanlearn import _blocks
 from cleanlearn.count import (
     _calibrate_confident_joint,
     _check_and_compute_confident_joint,
@@ -75,9 +76,6 @@ OTHER_FILTERS = (
 FILTERS = PRUNING_FILTERS + OTHER_FILTERS
 RANKINGS = ("self_confidence", "normalized_margin", "confidence_weighted_entropy")
 
-# In prune_by_noise_rate, rows asking for at most this many examples share one vectorised
-# partition per class; rows asking for more are partitioned one by one.
-_BATCH_SELECT_MAX = 256
 # Below this many pred_probs entries the per-class loop runs in one thread.
 _THREADS_MIN_SIZE = 1 << 20
 # Rows are checked for being contested in blocks of about this many entries (2 MB in float64).
@@ -263,7 +261,7 @@ def find_predicted_neq_given(labels: Any, pred_probs: Any, *, multi_label: bool 
             "only single-label classification is."
         )
     labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs)
-    return pred_probs.argmax(axis=1) != labels
+    return _blocks.row_argmax(pred_probs) != labels
 
 
 def find_label_issues_using_argmax_confusion_matrix(
@@ -282,7 +280,7 @@ def find_label_issues_using_argmax_confusion_matrix(
     )
     labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs)
     n_classes = pred_probs.shape[1]
-    predicted = pred_probs.argmax(axis=1)
+    predicted = _blocks.row_argmax(pred_probs)
     # confusion[predicted, given], transposed like the reference's
     # confusion_matrix(predicted, labels).T (the memory layout decides float rounding later).
     # Unlike sklearn's confusion_matrix, classes absent from both vectors keep their row and
@@ -331,7 +329,7 @@ def _filter_confident_learning(
 
 
 def _filter_predicted_neq_given(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
-    label_issues_mask = pred_probs.argmax(axis=1) != labels
+    label_issues_mask = _blocks.row_argmax(pred_probs) != labels
     return _drop_near_given(label_issues_mask, labels, pred_probs)
 
 
@@ -462,6 +460,8 @@ def _flag_pruned(
     # integer types) instead of one boolean mask per class.
     sort_dtype = np.uint8 if n_classes <= 256 else np.uint16 if n_classes <= 65536 else np.int64
     rows_by_class = np.argsort(labels.astype(sort_dtype), kind="stable")
+    if n_samples < 1 << 31:  # half the memory, kept for the whole loop
+        rows_by_class = rows_by_class.astype(np.int32)
     class_ends = np.cumsum(label_counts)
     class_starts = class_ends - label_counts
 
@@ -475,20 +475,17 @@ def _flag_pruned(
     # The reference writes a class's flags back only when the class has 2+ examples.
     prunable = ~too_few & (label_counts > 1)
 
-    if by_noise_rate:
-        # p[i, labels[i]] gathered class by class (no (N,) index temporary next to it); only
-        # the contested-row test needs it for every example at once.
-        self_confidence = np.empty(n_samples, dtype=pred_probs.dtype)
-        for k in range(n_classes):  # a loop over classes; each gathers its own rows once
-            rows = rows_by_class[class_starts[k] : class_ends[k]]
-            self_confidence[rows] = pred_probs[rows, k]
-        contested = _contested_rows(pred_probs, self_confidence)
-        del self_confidence
+    # One pass over pred_probs, in order: the contested rows (by noise rate) and the
+    # self-confidences p[i, labels[i]] grouped by class like rows_by_class (by class).
+    contested, self_confidence = _contested_rows(
+        pred_probs, labels, contested=by_noise_rate, class_starts=class_starts if by_class else None
+    )
 
     def flag_class(k: int) -> None:
         rows = rows_by_class[class_starts[k] : class_ends[k]]
         if by_class:
-            flags = _take_smallest(pred_probs[rows, k], label_counts[k] - prune_counts[k, k])
+            class_self_confidence = self_confidence[class_starts[k] : class_ends[k]]
+            flags = _take_smallest(class_self_confidence, label_counts[k] - prune_counts[k, k])
         if by_noise_rate:
             by_noise_rate_flags = _flag_by_noise_rate(pred_probs, rows, contested[rows], prune_counts[:, k], k)
             flags = flags & by_noise_rate_flags if by_class else by_noise_rate_flags
@@ -505,22 +502,46 @@ def _flag_pruned(
     return label_issues_mask
 
 
-def _contested_rows(pred_probs: np.ndarray, self_confidence: np.ndarray) -> np.ndarray:
-    """True where another class scores at least as high as the given one (``p_j >= p_y`` for
-    some ``j != y``): the only rows with a margin ``p_j - p_y >= 0``.
+def _contested_rows(
+    pred_probs: np.ndarray, labels: np.ndarray, *, contested: bool, class_starts: np.ndarray | None
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """``(contested, self_confidence)``, each None unless asked for, in one pass over
+    pred_probs, block by block, in order.
 
-    Counted per cache-sized block of rows: ``p_y`` itself is always ``>= p_y``, so a row is
-    contested when at least two entries are.
+    contested: True where another class scores at least as high as the given one
+    (``p_j >= p_y`` for some ``j != y``): the only rows with a margin ``p_j - p_y >= 0``.
+    ``p_y`` itself is always ``>= p_y``, so a row is contested when at least two entries are.
+    self_confidence (when ``class_starts``, the first position of each class in the stable
+    sort of the labels, is given): ``p[i, labels[i]]`` grouped by class in the order of that
+    sort, i.e. class k's values in ``[class_starts[k], class_starts[k + 1])``; each block's
+    rows are written straight to their grouped positions (no second (N,) array).
     """
     n_samples, n_classes = pred_probs.shape
     count_dtype = np.uint8 if n_classes < 1 << 8 else np.uint16 if n_classes < 1 << 16 else np.int64
-    contested = np.empty(n_samples, dtype=bool)
+    contested_rows = np.empty(n_samples, dtype=bool) if contested else None
+    if class_starts is None:
+        self_confidence = None
+    else:
+        self_confidence = np.empty(n_samples, dtype=pred_probs.dtype)
+        next_position = np.array(class_starts, dtype=np.int64)  # of each class, as blocks go by
+    if not contested and class_starts is None:
+        return None, None
     step = max(1, min(_CONTESTED_BLOCK_ENTRIES // n_classes, -(-n_samples // 8)))  # small inputs: small blocks
     for start in range(0, n_samples, step):
         block = pred_probs[start : start + step]
-        at_least_given = block >= self_confidence[start : start + step, None]
-        contested[start : start + step] = at_least_given.view(np.uint8).sum(axis=1, dtype=count_dtype) >= 2
-    return contested
+        block_labels = labels[start : start + step]
+        given = block[np.arange(block.shape[0]), block_labels]
+        if class_starts is not None:
+            order = np.argsort(block_labels, kind="stable")
+            sorted_labels = block_labels[order]
+            block_counts = np.bincount(block_labels, minlength=n_classes)
+            rank_in_class = np.arange(order.size) - (np.cumsum(block_counts) - block_counts)[sorted_labels]
+            self_confidence[next_position[sorted_labels] + rank_in_class] = given[order]
+            next_position += block_counts
+        if contested:
+            at_least_given = block >= given[:, None]
+            contested_rows[start : start + step] = at_least_given.view(np.uint8).sum(axis=1, dtype=count_dtype) >= 2
+    return contested_rows, self_confidence
 
 
 def _n_threads(n_jobs: int | None, *, n_tasks: int, size: int) -> int:
@@ -560,60 +581,56 @@ def _flag_by_noise_rate(
         flags[:] = True
         return flags
 
-    # Negated margins p_k - p_j of the contested rows, one row per class j: (K, n_contested).
-    # They equal the reference's -(p_j - p_k) exactly (IEEE subtraction is sign-symmetric)
-    # up to the sign of zero, which no comparison sees.
+    # The non-positive negated margins p_k - p_j (j != k, counts[j] > 0) of the contested
+    # rows, as sparse entries (column j, position, value), gathered a block of rows at a time:
+    # nothing of size K per row outlives its block. They equal the reference's -(p_j - p_k)
+    # exactly (IEEE subtraction is sign-symmetric) up to the sign of zero, which no
+    # comparison sees. Rows with a positive p_k - p_j in column j are below every row
+    # with a non-positive one, so they never decide a cutoff found among these entries.
+    n_classes = pred_probs.shape[1]
+    wanted = np.flatnonzero(counts > 0)
     contested_positions = np.flatnonzero(contested)
-    contested_probs = pred_probs[rows[contested_positions]]
-    negated_margins = np.empty(contested_probs.shape[::-1], dtype=pred_probs.dtype)
-    np.subtract(contested_probs[:, k], contested_probs.T, out=negated_margins)
-    non_negative_margins = np.count_nonzero(negated_margins <= 0, axis=1)
+    position_dtype = np.int32 if n_rows < 1 << 31 else np.intp
+    entry_columns, entry_positions, entry_values = [], [], []
+    for block in _blocks.row_blocks(contested_positions.size, n_classes):
+        positions = contested_positions[block]
+        probs = pred_probs[rows[positions]]
+        negated_margins = probs[:, k, None] - probs[:, wanted]  # (block rows, wanted columns)
+        row_index, column_index = np.nonzero(negated_margins <= 0)
+        entry_columns.append(wanted[column_index].astype(np.int32))
+        entry_positions.append(positions[row_index].astype(position_dtype))
+        entry_values.append(negated_margins[row_index, column_index])
+        del probs, negated_margins, row_index, column_index
+    columns = np.concatenate(entry_columns) if entry_columns else np.empty(0, dtype=np.int32)
+    positions = np.concatenate(entry_positions) if entry_positions else np.empty(0, dtype=position_dtype)
+    values = np.concatenate(entry_values) if entry_values else np.empty(0, dtype=pred_probs.dtype)
+    del entry_columns, entry_positions, entry_values
 
-    found_among_contested = (counts > 0) & (counts <= non_negative_margins)
-    over_all_rows = list(np.flatnonzero((counts > 0) & ~found_among_contested))
-    columns = np.flatnonzero(found_among_contested)
-    if columns.size:
-        if 2 * columns.size > counts.size:
-            # Most columns: work on all of them (no gather); the others take nothing.
-            column_counts = np.where(found_among_contested, counts, 0)
-            candidates = negated_margins
-        else:
-            column_counts = counts[columns]
-            candidates = negated_margins[columns]
-        cutoffs = _kth_smallest_per_row(candidates, column_counts)
-        at_or_below = candidates <= cutoffs[:, None]
-        exact = np.count_nonzero(at_or_below, axis=1) == column_counts
-        flags[contested_positions[(at_or_below if exact.all() else at_or_below[exact]).any(axis=0)]] = True
-        # Ties at the cutoff: which tied rows argsort takes depends on all the rows.
-        over_all_rows.extend(np.flatnonzero(~exact) if candidates is negated_margins else columns[~exact])
+    # Column j takes its counts[j] smallest entries when it has that many and the next one
+    # (if any) is larger: sorted by (column, value), the cutoff of column j is entry
+    # start_j + counts[j] - 1. Otherwise (too few entries, or a tie at the cutoff, where
+    # which tied rows argsort takes depends on all the rows) the column is selected exactly
+    # over all rows of the class below.
+    order = np.lexsort((values, columns))
+    columns, positions, values = columns[order], positions[order], values[order]
+    del order
+    n_entries = np.bincount(columns, minlength=n_classes)
+    starts = np.cumsum(n_entries) - n_entries
+    found_among_contested = (counts > 0) & (counts <= n_entries)
+    exact = found_among_contested.copy()
+    has_next = found_among_contested & (counts < n_entries)
+    next_index = (starts + counts)[has_next]
+    exact[has_next] = values[next_index] > values[next_index - 1]
+    over_all_rows = list(np.flatnonzero((counts > 0) & ~exact))
+    rank_in_column = np.arange(columns.size) - starts[columns]
+    taken = exact[columns] & (rank_in_column < counts[columns])
+    flags[positions[taken]] = True
+    del columns, positions, values, rank_in_column, taken
     for j in over_all_rows:
         # Exactly the array the reference sorts, so argsort (if ties need it) agrees.
         negated_margin = -(pred_probs[rows, j] - pred_probs[rows, k])
         flags |= _take_smallest(negated_margin, counts[j])
     return flags
-
-
-def _kth_smallest_per_row(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """``np.sort(values, axis=1)[row, counts[row] - 1]`` for each row; -inf where the count
-    is 0 (so that nothing is at or below it)."""
-    cutoffs = np.full(values.shape[0], -np.inf, dtype=values.dtype)
-    batched = (counts > 0) & (counts <= _BATCH_SELECT_MAX)
-    if batched.any():
-        # When most rows are in the batch, partition all rows (the others cheaply, at 1)
-        # rather than gather the batch.
-        all_rows = 2 * np.count_nonzero(batched) > batched.size
-        batch_values = values if all_rows else values[batched]
-        batch_counts = np.where(batched, counts, 1) if all_rows else counts[batched]
-        largest_count = int(batch_counts.max())
-        # One partition for all rows puts each row's largest_count smallest values first;
-        # sorting those few gives every row's cutoff.
-        smallest = np.partition(batch_values, largest_count - 1, axis=1)[:, :largest_count]
-        smallest.sort(axis=1)
-        found = smallest[np.arange(batch_counts.size), batch_counts - 1]
-        cutoffs[batched] = found[batched] if all_rows else found
-    for row in np.flatnonzero(counts > _BATCH_SELECT_MAX):
-        cutoffs[row] = np.partition(values[row], counts[row] - 1)[counts[row] - 1]
-    return cutoffs
 
 
 def _take_smallest(values: np.ndarray, count: int) -> np.ndarray:
