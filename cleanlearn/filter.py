@@ -76,6 +76,12 @@ OTHER_FILTERS = (
 FILTERS = PRUNING_FILTERS + OTHER_FILTERS
 RANKINGS = ("self_confidence", "normalized_margin", "confidence_weighted_entropy")
 
+# In prune_by_noise_rate, rows asking for at most this many examples share one vectorised
+# partition per class; rows asking for more are partitioned one by one.
+_BATCH_SELECT_MAX = 256
+# prune_by_noise_rate's negated margins of a class's contested rows are held for at most
+# this many (column, row) pairs at once (32 MB in float64); more columns are done in groups.
+_MARGIN_BUDGET_ENTRIES = 1 << 22
 # Below this many pred_probs entries the per-class loop runs in one thread.
 _THREADS_MIN_SIZE = 1 << 20
 # Rows are checked for being contested in blocks of about this many entries (2 MB in float64).
@@ -581,56 +587,70 @@ def _flag_by_noise_rate(
         flags[:] = True
         return flags
 
-    # The non-positive negated margins p_k - p_j (j != k, counts[j] > 0) of the contested
-    # rows, as sparse entries (column j, position, value), gathered a block of rows at a time:
-    # nothing of size K per row outlives its block. They equal the reference's -(p_j - p_k)
-    # exactly (IEEE subtraction is sign-symmetric) up to the sign of zero, which no
-    # comparison sees. Rows with a positive p_k - p_j in column j are below every row
-    # with a non-positive one, so they never decide a cutoff found among these entries.
+    # Negated margins p_k - p_j of the contested rows, one row per column j that asks for
+    # examples: (columns, n_contested), filled a block of rows at a time (nothing of size K
+    # per row outlives its block) and, when that would exceed _MARGIN_BUDGET_ENTRIES, for a
+    # group of columns at a time. They equal the reference's -(p_j - p_k) exactly (IEEE
+    # subtraction is sign-symmetric) up to the sign of zero, which no comparison sees.
     n_classes = pred_probs.shape[1]
-    wanted = np.flatnonzero(counts > 0)
     contested_positions = np.flatnonzero(contested)
-    position_dtype = np.int32 if n_rows < 1 << 31 else np.intp
-    entry_columns, entry_positions, entry_values = [], [], []
-    for block in _blocks.row_blocks(contested_positions.size, n_classes):
-        positions = contested_positions[block]
-        probs = pred_probs[rows[positions]]
-        negated_margins = probs[:, k, None] - probs[:, wanted]  # (block rows, wanted columns)
-        row_index, column_index = np.nonzero(negated_margins <= 0)
-        entry_columns.append(wanted[column_index].astype(np.int32))
-        entry_positions.append(positions[row_index].astype(position_dtype))
-        entry_values.append(negated_margins[row_index, column_index])
-        del probs, negated_margins, row_index, column_index
-    columns = np.concatenate(entry_columns) if entry_columns else np.empty(0, dtype=np.int32)
-    positions = np.concatenate(entry_positions) if entry_positions else np.empty(0, dtype=position_dtype)
-    values = np.concatenate(entry_values) if entry_values else np.empty(0, dtype=pred_probs.dtype)
-    del entry_columns, entry_positions, entry_values
-
-    # Column j takes its counts[j] smallest entries when it has that many and the next one
-    # (if any) is larger: sorted by (column, value), the cutoff of column j is entry
-    # start_j + counts[j] - 1. Otherwise (too few entries, or a tie at the cutoff, where
-    # which tied rows argsort takes depends on all the rows) the column is selected exactly
-    # over all rows of the class below.
-    order = np.lexsort((values, columns))
-    columns, positions, values = columns[order], positions[order], values[order]
-    del order
-    n_entries = np.bincount(columns, minlength=n_classes)
-    starts = np.cumsum(n_entries) - n_entries
-    found_among_contested = (counts > 0) & (counts <= n_entries)
-    exact = found_among_contested.copy()
-    has_next = found_among_contested & (counts < n_entries)
-    next_index = (starts + counts)[has_next]
-    exact[has_next] = values[next_index] > values[next_index - 1]
-    over_all_rows = list(np.flatnonzero((counts > 0) & ~exact))
-    rank_in_column = np.arange(columns.size) - starts[columns]
-    taken = exact[columns] & (rank_in_column < counts[columns])
-    flags[positions[taken]] = True
-    del columns, positions, values, rank_in_column, taken
+    n_contested = contested_positions.size
+    wanted = np.flatnonzero(counts > 0)
+    group_size = max(1, _MARGIN_BUDGET_ENTRIES // max(n_contested, 1))
+    over_all_rows = []
+    for group_start in range(0, wanted.size, group_size):
+        group = wanted[group_start : group_start + group_size]
+        negated_margins = np.empty((group.size, n_contested), dtype=pred_probs.dtype)
+        for block in _blocks.row_blocks(n_contested, n_classes):
+            probs = pred_probs[rows[contested_positions[block]]]
+            np.subtract(probs[:, k], probs[:, group].T, out=negated_margins[:, block])
+        del probs
+        group_counts = counts[group]
+        non_negative_margins = np.count_nonzero(negated_margins <= 0, axis=1)
+        found_among_contested = group_counts <= non_negative_margins
+        over_all_rows.extend(group[~found_among_contested])
+        if not found_among_contested.any():
+            continue
+        if found_among_contested.all():
+            candidates, column_counts = negated_margins, group_counts
+        else:
+            candidates, column_counts = negated_margins[found_among_contested], group_counts[found_among_contested]
+        del negated_margins
+        cutoffs = _kth_smallest_per_row(candidates, column_counts)
+        at_or_below = candidates <= cutoffs[:, None]
+        exact = np.count_nonzero(at_or_below, axis=1) == column_counts
+        flags[contested_positions[(at_or_below if exact.all() else at_or_below[exact]).any(axis=0)]] = True
+        # Ties at the cutoff: which tied rows argsort takes depends on all the rows.
+        over_all_rows.extend(group[found_among_contested][~exact])
+        del candidates, at_or_below
     for j in over_all_rows:
         # Exactly the array the reference sorts, so argsort (if ties need it) agrees.
         negated_margin = -(pred_probs[rows, j] - pred_probs[rows, k])
         flags |= _take_smallest(negated_margin, counts[j])
     return flags
+
+
+def _kth_smallest_per_row(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``np.sort(values, axis=1)[row, counts[row] - 1]`` for each row; -inf where the count
+    is 0 (so that nothing is at or below it)."""
+    cutoffs = np.full(values.shape[0], -np.inf, dtype=values.dtype)
+    batched = (counts > 0) & (counts <= _BATCH_SELECT_MAX)
+    if batched.any():
+        # When most rows are in the batch, partition all rows (the others cheaply, at 1)
+        # rather than gather the batch.
+        all_rows = 2 * np.count_nonzero(batched) > batched.size
+        batch_values = values if all_rows else values[batched]
+        batch_counts = np.where(batched, counts, 1) if all_rows else counts[batched]
+        largest_count = int(batch_counts.max())
+        # One partition for all rows puts each row's largest_count smallest values first;
+        # sorting those few gives every row's cutoff.
+        smallest = np.partition(batch_values, largest_count - 1, axis=1)[:, :largest_count]
+        smallest.sort(axis=1)
+        found = smallest[np.arange(batch_counts.size), batch_counts - 1]
+        cutoffs[batched] = found[batched] if all_rows else found
+    for row in np.flatnonzero(counts > _BATCH_SELECT_MAX):
+        cutoffs[row] = np.partition(values[row], counts[row] - 1)[counts[row] - 1]
+    return cutoffs
 
 
 def _take_smallest(values: np.ndarray, count: int) -> np.ndarray:
