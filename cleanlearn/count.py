@@ -159,7 +159,11 @@ def _confident_thresholds(labels: np.ndarray, pred_probs: np.ndarray, *, n_jobs:
     else:
         # (a stable sort of small ints is a radix sort: O(n))
         sort_dtype = np.uint8 if n_classes <= 1 << 8 else np.uint16 if n_classes <= 1 << 16 else labels.dtype
-        grouped = self_confidence[np.argsort(labels.astype(sort_dtype, copy=False), kind="stable")]
+        order = np.argsort(labels.astype(sort_dtype, copy=False), kind="stable")
+        if order.size < 1 << 31:  # (int32: less memory next to the self-confidences)
+            order = order.astype(np.int32)
+        grouped = self_confidence[order]
+        del order, self_confidence
         bounds = np.concatenate(([0], np.cumsum(np.bincount(labels, minlength=n_classes))))
         groups = (grouped[bounds[k] : bounds[k + 1]] for k in range(n_classes))
     thresholds = [np.mean(group) if group.size else MISSING_CLASS_THRESHOLD for group in groups]
@@ -167,25 +171,27 @@ def _confident_thresholds(labels: np.ndarray, pred_probs: np.ndarray, *, n_jobs:
 
 
 def _self_confidence(labels: np.ndarray, pred_probs: np.ndarray, *, n_jobs: int | None = None) -> np.ndarray:
-    """``pred_probs[i, labels[i]]`` for every i (a flat take is ~1.5x faster than 2-D fancy
-    indexing when pred_probs is C-contiguous; one cache line per row, in threads for large
-    inputs)."""
-    n_samples = labels.shape[0]
-    if not pred_probs.flags.c_contiguous:
-        return pred_probs[np.arange(n_samples), labels]
-    flat = pred_probs.reshape(-1)
-    positions = np.arange(n_samples, dtype=np.intp)  # row * K + label, built in place
-    np.multiply(positions, pred_probs.shape[1], out=positions)
-    np.add(positions, labels, out=positions)
-    n_threads = resolve_n_threads(n_jobs, n_entries=pred_probs.size)
-    if n_threads == 1:
-        return flat.take(positions)
+    """``pred_probs[i, labels[i]]`` for every i, one block of rows at a time (a flat take is
+    ~1.5x faster than 2-D fancy indexing on a C-contiguous block; one cache line per row, in
+    threads for large inputs). No (N,) index array: pred_probs may be a memory map."""
+    n_samples, n_classes = pred_probs.shape
     self_confidence = np.empty(n_samples, dtype=pred_probs.dtype)
 
     def take_rows(start: int, stop: int) -> None:
-        flat.take(positions[start:stop], out=self_confidence[start:stop])
+        step = _block_rows(stop - start, n_classes)
+        offsets = np.arange(step, dtype=np.intp) * n_classes  # row * K, plus the label below
+        for block_start in range(start, stop, step):
+            block_stop = min(block_start + step, stop)
+            block = pred_probs[block_start:block_stop]
+            positions = offsets[: block_stop - block_start] + labels[block_start:block_stop]
+            if block.flags.c_contiguous:
+                block.reshape(-1).take(positions, out=self_confidence[block_start:block_stop])
+            else:
+                self_confidence[block_start:block_stop] = block[
+                    np.arange(block_stop - block_start), labels[block_start:block_stop]
+                ]
 
-    map_row_ranges(take_rows, n_samples, n_threads)
+    map_row_ranges(take_rows, n_samples, resolve_n_threads(n_jobs, n_entries=pred_probs.size))
     return self_confidence
 
 
