@@ -34,7 +34,7 @@ RANKINGS = [None, "self_confidence", "normalized_margin", "confidence_weighted_e
 @pytest.fixture
 def tiny_blocks(monkeypatch):
     """Every block-wise pass reads a few rows at a time; margins in groups of few columns."""
-    monkeypatch.setattr(blocks, "BLOCK_ENTRIES", 37)
+    monkeypatch.setattr(blocks, "BLOCK_ENTRIES", 97)
     monkeypatch.setattr(blocks, "SPOOL_ENTRIES", 53)
     monkeypatch.setattr(count, "_CHUNK_ENTRIES", 29)
     monkeypatch.setattr(label_filter, "_CONTESTED_BLOCK_ENTRIES", 31)
@@ -47,6 +47,7 @@ def tiny_blocks(monkeypatch):
 def on_disk(tmp_path, labels, pred_probs, kind):
     """(labels, pred_probs) as ``kind``: "npy" (np.load mmap_mode="r", labels too),
     "memmap" (np.memmap) or "zarr" (a zarr array in a directory store, small chunks)."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     if kind == "npy":
         np.save(tmp_path / "pred_probs.npy", pred_probs)
         np.save(tmp_path / "labels.npy", labels)
@@ -74,21 +75,19 @@ def quiet(function, *args, **kwargs):
 CASES = [  # (n, K, options of make_pred_probs)
     (700, 3, {"noise": 0.3, "ties": True, "levels": 20}),
     (900, 12, {"noise": 0.4, "imbalance": 0.3}),
-    (1200, 40, {"noise": 0.3, "ties": True, "levels": 50}),
+    (800, 40, {"noise": 0.3, "ties": True, "levels": 50}),
 ]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("kind", ["npy", "memmap", "zarr"])
 @pytest.mark.parametrize("case", range(len(CASES)))
-def test_find_label_issues_bit_identical_out_of_core(tmp_path, tiny_blocks, case, kind, dtype):
+def test_find_label_issues_bit_identical_out_of_core(tmp_path, tiny_blocks, case, dtype):
     n, n_classes, options = CASES[case]
     labels, pred_probs = make_pred_probs(n, n_classes, seed=case, dtype=dtype, **options)
-    mapped_labels, mapped = on_disk(tmp_path, labels, pred_probs, kind)
+    # every filter, each with a ranking (all rankings and None covered), and the options
     option_sets = [
-        {"filter_by": filter_by, "return_indices_ranked_by": ranked}
-        for filter_by in FILTERS
-        for ranked in RANKINGS
+        {"filter_by": filter_by, "return_indices_ranked_by": RANKINGS[(i + case) % len(RANKINGS)]}
+        for i, filter_by in enumerate(FILTERS)
     ]
     option_sets += [
         {"frac_noise": 0.5},
@@ -97,12 +96,12 @@ def test_find_label_issues_bit_identical_out_of_core(tmp_path, tiny_blocks, case
         {"return_indices_ranked_by": "self_confidence", "rank_by_kwargs": {"adjust_pred_probs": True}},
         {"n_jobs": 2, "filter_by": "both"},
     ]
-    for options in option_sets:
-        expected = quiet(ref_filter.find_label_issues, labels, pred_probs, **{"n_jobs": 1, **options})
-        got = quiet(label_filter.find_label_issues, mapped_labels, mapped, **options)
-        in_memory = quiet(label_filter.find_label_issues, labels, pred_probs, **options)
-        np.testing.assert_array_equal(got, expected, err_msg=str(options))
-        np.testing.assert_array_equal(got, in_memory, err_msg=str(options))
+    expected = [quiet(ref_filter.find_label_issues, labels, pred_probs, **{"n_jobs": 1, **o}) for o in option_sets]
+    for kind in ["npy", "memmap", "zarr"]:
+        mapped_labels, mapped = on_disk(tmp_path / kind, labels, pred_probs, kind)
+        for options, reference in zip(option_sets, expected, strict=True):
+            got = quiet(label_filter.find_label_issues, mapped_labels, mapped, **options)
+            np.testing.assert_array_equal(got, reference, err_msg=f"{kind} {options}")
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -177,18 +176,18 @@ def small_blocks(monkeypatch):
 @pytest.mark.parametrize("n_classes", [3, 50])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_peak_memory_per_example_on_a_memory_map(tmp_path, small_blocks, n_classes, dtype):
-    n = 200_000 if n_classes == 3 else 60_000
+    n = 150_000 if n_classes == 3 else 40_000
     labels, pred_probs = make_pred_probs(n, n_classes, noise=0.3, seed=11, dtype=dtype)
     mapped_labels, mapped = on_disk(tmp_path, labels, pred_probs, "npy")
     del pred_probs
     quiet(label_filter.find_label_issues, mapped_labels, mapped)  # one-time allocations (imports, caches)
     bound = BYTES_PER_EXAMPLE * n + FIXED_ALLOWANCE
-    for filter_by in FILTERS:
-        for ranked in [None, "normalized_margin"]:
-            tracemalloc.start()
-            try:
-                quiet(label_filter.find_label_issues, mapped_labels, mapped, filter_by=filter_by, return_indices_ranked_by=ranked)
-                _, peak = tracemalloc.get_traced_memory()
-            finally:
-                tracemalloc.stop()
-            assert peak <= bound, (filter_by, ranked, round(peak / n, 1), "bytes per example")
+    for i, filter_by in enumerate(FILTERS):
+        ranked = "normalized_margin" if i % 2 else None
+        tracemalloc.start()
+        try:
+            quiet(label_filter.find_label_issues, mapped_labels, mapped, filter_by=filter_by, return_indices_ranked_by=ranked)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert peak <= bound, (filter_by, ranked, round(peak / n, 1), "bytes per example")
