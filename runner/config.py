@@ -25,6 +25,8 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf
 
+from runner import parallel
+
 __all__ = [
     "ConfigError",
     "register_configs",
@@ -178,6 +180,7 @@ class RunConfig:
     classifier: Any = MISSING  # open: any _target_ with its keyword arguments
     noise: Any = MISSING
     cleanlearning: Any = MISSING
+    parallel: Any = MISSING  # runner.parallel's group: where the CV folds run
 
 
 def register_configs() -> None:
@@ -192,6 +195,7 @@ def register_configs() -> None:
     store.store(name="schema_noise_uniform", node=UniformNoiseConfig)
     store.store(name="schema_noise_asymmetric", node=AsymmetricNoiseConfig)
     store.store(name="schema_cleanlearning", node=CleanLearningConfig)
+    parallel.register_schemas(store)
 
 
 # ---------------------------------------------------------------------------------------
@@ -213,6 +217,7 @@ def validate_config(cfg: DictConfig) -> None:
         problems += _check_classifier(cfg.classifier)
     problems += _check_noise(cfg.noise, cfg.dataset)
     problems += _check_cleanlearning(cfg.cleanlearning)
+    problems += parallel.validate_parallel(cfg.parallel)
     if not problems:
         problems += _check_against_class_count(cfg)
     if problems:

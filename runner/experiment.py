@@ -36,6 +36,7 @@ from sklearn.metrics import accuracy_score, average_precision_score, precision_r
 from runner.cache import ArrayCache, fingerprint
 from runner.data import FeatureData, PrecomputedData, inject_noise, load_dataset
 from runner.io import atomic_write_bytes, atomic_write_csv
+from runner.parallel import folds_backend
 
 log = logging.getLogger(__name__)
 
@@ -121,12 +122,14 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
     cv_n_folds = cfg.cleanlearning.cv_n_folds
     log.info("cross-validation: %d folds of %s", cv_n_folds, type(clf).__name__)
     with _stopwatch(timings, "cv_seconds"):
-        pred_probs = cache.get_or_compute(
-            "cv_pred_probs",
-            {**cache_key, "cv_n_folds": cv_n_folds},
-            lambda: {"pred_probs": _cross_validate(data.X_train, noisy_labels, clf, cv_n_folds, seeds.cv,
-                                                   cfg.cleanlearning.n_jobs)},
-        )["pred_probs"]
+
+        def cross_validate() -> dict:
+            with folds_backend(cfg.parallel, cfg.cleanlearning.n_jobs) as n_jobs:  # runner.parallel
+                return {"pred_probs": _cross_validate(data.X_train, noisy_labels, clf, cv_n_folds, seeds.cv, n_jobs)}
+
+        pred_probs = cache.get_or_compute("cv_pred_probs", {**cache_key, "cv_n_folds": cv_n_folds}, cross_validate)[
+            "pred_probs"
+        ]
 
     # 4) baseline: the same classifier trained on every noisy label.
     metrics: dict[str, Any] = {}
