@@ -67,10 +67,15 @@ def is_zarr_array(array) -> bool:
 
 
 def as_array(pred_probs):
-    """``pred_probs`` as an ndarray the passes can slice: itself unless it is a Zarr array,
-    which is copied block by block (one pass, :data:`SPOOL_ENTRIES` entries at a time) into
-    an unnamed temporary file mapped into memory (in ``tempfile.gettempdir()``, i.e.
-    ``$TMPDIR``; the file disappears with the returned array)."""
+    """``pred_probs`` as an ndarray the passes can slice: a plain ndarray view of an
+    ``np.memmap``; a Zarr array copied block by block (one pass, :data:`SPOOL_ENTRIES`
+    entries at a time) into an unnamed temporary file mapped into memory (in
+    ``tempfile.gettempdir()``, i.e. ``$TMPDIR``: not a RAM-backed tmpfs for arrays larger
+    than RAM; the file disappears with the returned array); anything else unchanged."""
+    if isinstance(pred_probs, np.memmap):
+        # A plain view of the same pages: np.memmap's Python-level __array_finalize__ would
+        # run on every block sliced from it (measured: 2x slower passes at K=100).
+        return pred_probs.view(np.ndarray)
     if not is_zarr_array(pred_probs):
         return pred_probs
     if len(pred_probs.shape) != 2:
@@ -94,4 +99,4 @@ def as_array(pred_probs):
     step = max(chunk_rows, (SPOOL_ENTRIES // max(n_cols, 1)) // chunk_rows * chunk_rows)
     for start in range(0, n_rows, step):
         copy[start : start + step] = pred_probs[start : start + step]
-    return copy
+    return copy.view(np.ndarray)
