@@ -484,7 +484,7 @@ def _flag_pruned(
     # One pass over pred_probs, in order: the contested rows (by noise rate) and the
     # self-confidences p[i, labels[i]] grouped by class like rows_by_class (by class).
     contested, self_confidence = _contested_rows(
-        pred_probs, labels, contested=by_noise_rate, class_starts=class_starts if by_class else None
+        pred_probs, labels, contested=by_noise_rate, rows_by_class=rows_by_class if by_class else None
     )
 
     def flag_class(k: int) -> None:
@@ -509,7 +509,7 @@ def _flag_pruned(
 
 
 def _contested_rows(
-    pred_probs: np.ndarray, labels: np.ndarray, *, contested: bool, class_starts: np.ndarray | None
+    pred_probs: np.ndarray, labels: np.ndarray, *, contested: bool, rows_by_class: np.ndarray | None
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
     """``(contested, self_confidence)``, each None unless asked for, in one pass over
     pred_probs, block by block, in order.
@@ -517,33 +517,29 @@ def _contested_rows(
     contested: True where another class scores at least as high as the given one
     (``p_j >= p_y`` for some ``j != y``): the only rows with a margin ``p_j - p_y >= 0``.
     ``p_y`` itself is always ``>= p_y``, so a row is contested when at least two entries are.
-    self_confidence (when ``class_starts``, the first position of each class in the stable
-    sort of the labels, is given): ``p[i, labels[i]]`` grouped by class in the order of that
-    sort, i.e. class k's values in ``[class_starts[k], class_starts[k + 1])``; each block's
-    rows are written straight to their grouped positions (no second (N,) array).
+    self_confidence (when ``rows_by_class``, the stable sort of the labels, is given):
+    ``p[i, labels[i]]`` in the order of ``rows_by_class``, so that each class's values are a
+    slice; each block's values are written straight to their sorted positions.
     """
     n_samples, n_classes = pred_probs.shape
+    if not contested and rows_by_class is None:
+        return None, None
     count_dtype = np.uint8 if n_classes < 1 << 8 else np.uint16 if n_classes < 1 << 16 else np.int64
     contested_rows = np.empty(n_samples, dtype=bool) if contested else None
-    if class_starts is None:
-        self_confidence = None
-    else:
+    self_confidence = sorted_position = None
+    if rows_by_class is not None:
         self_confidence = np.empty(n_samples, dtype=pred_probs.dtype)
-        next_position = np.array(class_starts, dtype=np.int64)  # of each class, as blocks go by
-    if not contested and class_starts is None:
-        return None, None
+        sorted_position = np.empty(n_samples, dtype=rows_by_class.dtype)  # inverse of the sort
     step = max(1, min(_CONTESTED_BLOCK_ENTRIES // n_classes, -(-n_samples // 8)))  # small inputs: small blocks
+    if rows_by_class is not None:
+        for start in range(0, n_samples, step):  # (no (N,) arange next to it)
+            stop = min(start + step, n_samples)
+            sorted_position[rows_by_class[start:stop]] = np.arange(start, stop, dtype=rows_by_class.dtype)
     for start in range(0, n_samples, step):
         block = pred_probs[start : start + step]
-        block_labels = labels[start : start + step]
-        given = block[np.arange(block.shape[0]), block_labels]
-        if class_starts is not None:
-            order = np.argsort(block_labels, kind="stable")
-            sorted_labels = block_labels[order]
-            block_counts = np.bincount(block_labels, minlength=n_classes)
-            rank_in_class = np.arange(order.size) - (np.cumsum(block_counts) - block_counts)[sorted_labels]
-            self_confidence[next_position[sorted_labels] + rank_in_class] = given[order]
-            next_position += block_counts
+        given = block[np.arange(block.shape[0]), labels[start : start + step]]
+        if rows_by_class is not None:
+            self_confidence[sorted_position[start : start + step]] = given
         if contested:
             at_least_given = block >= given[:, None]
             contested_rows[start : start + step] = at_least_given.view(np.uint8).sum(axis=1, dtype=count_dtype) >= 2
@@ -623,9 +619,13 @@ def _flag_by_noise_rate(
         # Ties at the cutoff: which tied rows argsort takes depends on all the rows.
         over_all_rows.extend(group[found_among_contested][~exact])
         del candidates, at_or_below
+    negated_margin = np.empty(n_rows, dtype=pred_probs.dtype) if over_all_rows else None
     for j in over_all_rows:
-        # Exactly the array the reference sorts, so argsort (if ties need it) agrees.
-        negated_margin = -(pred_probs[rows, j] - pred_probs[rows, k])
+        # Exactly the array the reference sorts, so argsort (if ties need it) agrees; built a
+        # block of rows at a time (one (n_rows,) array, no temporaries of that size).
+        for block in _blocks.row_blocks(n_rows, 2):
+            block_rows = rows[block]
+            np.negative(pred_probs[block_rows, j] - pred_probs[block_rows, k], out=negated_margin[block])
         flags |= _take_smallest(negated_margin, counts[j])
     return flags
 
