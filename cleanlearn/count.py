@@ -214,6 +214,10 @@ def compute_confident_joint(
     examples counted off the diagonal: ``(confident_joint, indices)``. Large inputs are
     processed in threads, one per available core (see
     :func:`cleanlearn.validation.resolve_n_threads`); the result does not depend on it.
+
+    pred_probs may be memory-mapped or a Zarr array, larger than RAM (see
+    :func:`cleanlearn.filter.find_label_issues`, Notes): 3 sequential passes (checks,
+    thresholds, confident joint; 2 with ``thresholds``), a few bytes per example kept.
     """
     _reject_multi_label(multi_label, "compute_confident_joint")
     validate_params(
@@ -649,7 +653,9 @@ def estimate_py_and_noise_matrices_from_probabilities(
     calibrate: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Confident joint then latent estimates: ``(py, noise_matrix, inverse_noise_matrix,
-    confident_joint)``. Note the default ``converge_latent_estimates=True`` (as the reference)."""
+    confident_joint)``. Note the default ``converge_latent_estimates=True`` (as the reference).
+    pred_probs may be memory-mapped or a Zarr array: the passes of
+    :func:`compute_confident_joint`."""
     validate_params(
         {"py_method": py_method, "converge_latent_estimates": converge_latent_estimates, "calibrate": calibrate},
         {"py_method": [Options(PY_METHODS)], "converge_latent_estimates": ["boolean"], "calibrate": ["boolean"]},

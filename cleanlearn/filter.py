@@ -21,6 +21,13 @@ How the reference's results are reproduced, fast:
 - The post-filter (unflag examples whose prediction is within 1e-6 of the given label) is
   evaluated on flagged examples only, with no copy of ``pred_probs``.
 - The per-class loop can run in threads (``n_jobs``); no process pool, no data copies.
+
+Out of core: ``pred_probs`` may be a memory-mapped ``.npy`` (``np.load(path, mmap_mode="r")``),
+an ``np.memmap`` or a Zarr array, larger than RAM (see :mod:`cleanlearn._blocks`). Every pass
+reads it a block of rows at a time, in order, and keeps a few bytes per example; rows are
+gathered out of order only for the examples that need them (contested rows of a class,
+flagged rows). Results are the same bits as for the in-memory array: blocks only split
+row-wise computations. Passes and memory are stated in :func:`find_label_issues`.
 """
 
 from __future__ import annotations
@@ -155,6 +162,44 @@ def find_label_issues(
     -------
     numpy.ndarray
         A boolean mask of shape (n_samples,), or the ranked indices of flagged examples.
+
+    Notes
+    -----
+    **Out of core.** pred_probs (and labels) may be memory-mapped (``np.load(path,
+    mmap_mode="r")``, ``np.memmap``) or, pred_probs only, a Zarr array (the ``[zarr]``
+    extra; first copied block by block into an unnamed temporary memory map in
+    ``$TMPDIR``: one more pass and one copy on disk). The result is bit-identical to the
+    in-memory one.
+
+    **Passes over pred_probs**, each sequential, a block of rows at a time:
+
+    - pruning filters (default): 3, i.e. (1) the per-class thresholds (one entry per row),
+      (2) the value checks and the confident joint, (3) the contested rows and, by class,
+      the self-confidences (one entry per row for prune_by_class). 2 when
+      ``confident_joint`` is given. Then out-of-order reads of a subset of rows: per class,
+      its contested rows (another class scores at least the given one), in groups of
+      columns if they exceed ``_MARGIN_BUDGET_ENTRIES``; per (class, column) cell whose
+      count is not decided among them (too few contested rows, or a tie at the cutoff), two
+      entries of each row of the class; and the flagged rows (post-filter).
+    - confident_learning: 2 (thresholds; checks and confident joint), then flagged rows.
+    - predicted_neq_given: 2 (checks; argmax), then flagged rows.
+    - low_normalized_margin, low_self_confidence: 4 (checks; thresholds; confident joint;
+      scores).
+    - ranking (``return_indices_ranked_by``): the flagged rows only; +1 pass for the
+      thresholds with ``adjust_pred_probs``.
+
+    **Memory** (numpy's allocations, as tracemalloc counts them; a memory map's pages are
+    the operating system's page cache, not counted): at most about 24 bytes per example plus
+    the fixed blocks (under 64 MB whatever the number of classes), with int64 labels (other
+    integer dtypes are converted: 8 more bytes per example). Per example: the result mask
+    (1), the rows sorted by class (4), contested flags (1), the confident joint's guesses
+    (3), prune_by_class's self-confidences (one item), and, briefly and before all of these,
+    the thresholds' self-confidences grouped by class (at most two items plus 12 bytes). On top of that, the exact selection in one class of
+    ``n_k`` examples takes ``2 * itemsize + 2`` bytes per example of that class (a partition
+    copy and two masks), and where examples tie at the cutoff (the reference's
+    ``np.argsort`` then decides which are taken) 8 more bytes per example of that class for
+    the argsort: with balanced classes a small part of the whole, at most 26 bytes per
+    example (float64) for a class holding nearly all examples.
     """
     # 1) Check every argument before any work.
     if multi_label:

@@ -2,8 +2,9 @@
 
 A drop-in for the single-label part of ``cleanlab.rank`` (2.9.0): same function names,
 parameters, defaults and scores (bit-identical, so orderings with ties match too). The scores
-are computed in a few passes over ``pred_probs`` without (N, K) copies, except where the
-adjusted probabilities themselves have to be built (``adjust_pred_probs=True``).
+are computed block by block over ``pred_probs`` (which may be a memory map or a Zarr
+array larger than RAM) without (N, K) copies, the adjusted probabilities
+(``adjust_pred_probs=True``) included: every score is a function of its row alone.
 """
 
 from __future__ import annotations
@@ -166,6 +167,11 @@ def get_label_quality_scores(
     ``method``: "self_confidence" (``p_y``), "normalized_margin" (``(p_y - max_{k!=y} p_k +
     1) / 2``) or "confidence_weighted_entropy". ``adjust_pred_probs`` first subtracts the
     per-class thresholds (not available with "confidence_weighted_entropy").
+
+    pred_probs may be memory-mapped or a Zarr array, larger than RAM: scored a block of rows
+    at a time, 2 sequential passes (checks, scores; 3 with ``adjust_pred_probs``), the
+    scores (one float per example) the only per-example allocation besides the checks'
+    row sums (8 bytes per example).
     """
     _check_scoring("method", method, adjust_pred_probs, caller="get_label_quality_scores")
     labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs)
