@@ -194,12 +194,13 @@ def find_label_issues(
     integer dtypes are converted: 8 more bytes per example). Per example: the result mask
     (1), the rows sorted by class (4), contested flags (1), the confident joint's guesses
     (3), prune_by_class's self-confidences (one item), and, briefly and before all of these,
-    the thresholds' self-confidences grouped by class (at most two items plus 12 bytes). On top of that, the exact selection in one class of
-    ``n_k`` examples takes ``2 * itemsize + 2`` bytes per example of that class (a partition
-    copy and two masks), and where examples tie at the cutoff (the reference's
-    ``np.argsort`` then decides which are taken) 8 more bytes per example of that class for
-    the argsort: with balanced classes a small part of the whole, at most 26 bytes per
-    example (float64) for a class holding nearly all examples.
+    the thresholds' self-confidences grouped by class (at most two items plus 12 bytes). On
+    top of that, the exact selection in one class of ``n_k`` examples takes ``2 * itemsize +
+    2`` bytes per example of that class (a partition copy and two masks), and where examples
+    tie at the cutoff (the reference's ``np.argsort`` then decides which are taken) 8 more
+    bytes per example of that class for the argsort: with balanced classes a small part of
+    the whole, at most 26 bytes per example (float64) for a class holding nearly all
+    examples.
     """
     # 1) Check every argument before any work.
     if multi_label:
@@ -645,7 +646,6 @@ def _flag_by_noise_rate(
         for block in _blocks.row_blocks(n_contested, n_classes):
             probs = pred_probs[rows[contested_positions[block]]]
             np.subtract(probs[:, k], probs[:, group].T, out=negated_margins[:, block])
-        del probs
         group_counts = counts[group]
         non_negative_margins = np.count_nonzero(negated_margins <= 0, axis=1)
         found_among_contested = group_counts <= non_negative_margins

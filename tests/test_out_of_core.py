@@ -191,3 +191,15 @@ def test_peak_memory_per_example_on_a_memory_map(tmp_path, small_blocks, n_class
         finally:
             tracemalloc.stop()
         assert peak <= bound, (filter_by, ranked, round(peak / n, 1), "bytes per example")
+
+
+def test_noise_rate_selection_in_a_class_without_contested_rows():
+    """A class none of whose rows is contested, asked to flag some: every count is then
+    selected over all rows of the class (the reference's helper on the same rows)."""
+    pred_probs = np.array([[0.9, 0.1]] * 5 + [[0.2, 0.8]] * 5 + [[0.45, 0.55]] * 2)
+    labels = np.array([0] * 5 + [1] * 7)
+    rows = np.flatnonzero(labels == 1)
+    counts = np.array([2, 0])
+    got = label_filter._flag_by_noise_rate(pred_probs, rows, np.zeros(rows.size, dtype=bool), counts, 1)
+    np.testing.assert_array_equal(got, ref_filter._prune_by_count([1, 1, [pred_probs[rows], counts]]))
+    assert got.sum() == 2
