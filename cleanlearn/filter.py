@@ -373,8 +373,8 @@ def _filter_confident_learning(
     label_issues_mask = np.zeros(labels.shape[0], dtype=bool)
     label_issues_mask[off_diagonal] = True
 
-    def drop_near_given(start: int, stop: int) -> None:  # writes through the views
-        _drop_near_given(label_issues_mask[start:stop], labels[start:stop], pred_probs[start:stop])
+    def drop_near_given(start: int, stop: int) -> None:  # ranges own disjoint rows: thread-safe
+        _drop_near_given(label_issues_mask, labels, pred_probs, rows_range=(start, stop))
 
     map_row_ranges(drop_near_given, labels.shape[0], resolve_n_threads(n_jobs, n_entries=pred_probs.size))
     return label_issues_mask
@@ -407,14 +407,19 @@ _OTHER_FILTER_FUNCTIONS = {
 }
 
 
-def _drop_near_given(label_issues_mask: np.ndarray, labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
-    """Unflag examples whose given label is (within 1e-6) the predicted one.
+def _drop_near_given(
+    label_issues_mask: np.ndarray, labels: np.ndarray, pred_probs: np.ndarray, rows_range: tuple | None = None
+) -> np.ndarray:
+    """Unflag examples whose given label is (within 1e-6) the predicted one (in place), among
+    the rows ``range(*rows_range)`` (default: all).
 
-    Only flagged rows are looked at, a cache-sized block of them at a time, so the cost
-    scales with the number of issues and no large copy of pred_probs is made.
+    Only flagged rows are read, a cache-sized block of them at a time, so the cost scales
+    with the number of issues and no large copy of pred_probs is made.
     """
-    flagged = np.flatnonzero(label_issues_mask)
-    block_rows = max(1, min(_POST_FILTER_BLOCK_ENTRIES // pred_probs.shape[1], -(-pred_probs.shape[0] // 8)))
+    start, stop = (0, labels.shape[0]) if rows_range is None else rows_range
+    flagged = np.flatnonzero(label_issues_mask[start:stop])
+    flagged += start
+    block_rows = max(1, min(_POST_FILTER_BLOCK_ENTRIES // pred_probs.shape[1], -(-(stop - start) // 8)))
     for start in range(0, flagged.size, block_rows):
         rows = flagged[start : start + block_rows]
         near_given = _reduce_issues(pred_probs[rows], labels[rows])

@@ -203,3 +203,78 @@ def test_noise_rate_selection_in_a_class_without_contested_rows():
     got = label_filter._flag_by_noise_rate(pred_probs, rows, np.zeros(rows.size, dtype=bool), counts, 1)
     np.testing.assert_array_equal(got, ref_filter._prune_by_count([1, 1, [pred_probs[rows], counts]]))
     assert got.sum() == 2
+
+
+# ---------------------------------------------------------------------------------------
+# Passes over pred_probs, as stated in find_label_issues' docstring
+# ---------------------------------------------------------------------------------------
+
+
+class CountingArray(np.ndarray):
+    """pred_probs that counts how it is read: rows read by slices (sequential passes), rows
+    read by index arrays (gathers), and whole-array operations (each a pass too). What it
+    hands out (blocks, gathered rows) are plain arrays, so only reads of it are counted."""
+
+    def __array_finalize__(self, obj):
+        self.log = getattr(obj, "log", None)
+
+    def __getitem__(self, key):
+        result = super().__getitem__(key)
+        rows = key[0] if isinstance(key, tuple) else key
+        if isinstance(rows, slice):
+            self.log["sliced"] += len(range(*rows.indices(self.shape[0])))
+        elif isinstance(rows, np.ndarray | list):
+            self.log["gathered"] += np.size(rows) if not isinstance(key, tuple) or np.ndim(rows) else 0
+        else:
+            self.log["other"] += 1
+        return result.view(np.ndarray) if isinstance(result, np.ndarray) else result
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        self.log["whole"] += 1
+        inputs = [x.view(np.ndarray) if isinstance(x, CountingArray) else x for x in inputs]
+        return getattr(ufunc, method)(*inputs, **kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        self.log["whole"] += 1
+        args = [x.view(np.ndarray) if isinstance(x, CountingArray) else x for x in args]
+        return func(*args, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "filter_by, passes",
+    [("prune_by_noise_rate", 3), ("prune_by_class", 3), ("both", 3), ("confident_learning", 2),
+     ("predicted_neq_given", 2), ("low_normalized_margin", 4), ("low_self_confidence", 4)],
+)
+def test_passes_over_pred_probs_are_as_documented(monkeypatch, filter_by, passes):
+    monkeypatch.setattr(validation, "THREADED_MIN_ENTRIES", 1)  # the block-wise check, as on large inputs
+    labels, pred_probs = make_pred_probs(3000, 12, noise=0.3, seed=21)
+    counting = pred_probs.view(CountingArray)
+    counting.log = {"sliced": 0, "gathered": 0, "whole": 0, "other": 0}
+    got = quiet(label_filter.find_label_issues, labels, counting, filter_by=filter_by)
+    np.testing.assert_array_equal(got, quiet(label_filter.find_label_issues, labels, pred_probs, filter_by=filter_by))
+    log = counting.log
+    assert log["whole"] == 0 and log["other"] == 0, log  # never read whole, only by rows
+    assert log["sliced"] == passes * labels.size, (log["sliced"] / labels.size, log)
+    # the rows read out of order: flagged and contested rows (a few times each), not passes
+    assert log["gathered"] <= 3 * labels.size, log
+
+
+@pytest.mark.parametrize(
+    "function, passes",
+    [
+        (lambda labels, p: count.compute_confident_joint(labels, p), 3),
+        (lambda labels, p: count.estimate_py_and_noise_matrices_from_probabilities(labels, p), 3),
+        (lambda labels, p: rank.get_label_quality_scores(labels, p, method="normalized_margin"), 2),
+        (lambda labels, p: rank.get_label_quality_scores(labels, p, adjust_pred_probs=True), 3),
+        (lambda labels, p: label_filter.find_label_issues(labels, p, confident_joint=np.eye(12) * 250), 2),
+    ],
+    ids=["compute_confident_joint", "estimate_py_and_noise_matrices", "scores", "adjusted_scores", "given_joint"],
+)
+def test_passes_of_count_and_rank_are_as_documented(monkeypatch, function, passes):
+    monkeypatch.setattr(validation, "THREADED_MIN_ENTRIES", 1)
+    labels, pred_probs = make_pred_probs(3000, 12, noise=0.3, seed=22)
+    counting = pred_probs.view(CountingArray)
+    counting.log = {"sliced": 0, "gathered": 0, "whole": 0, "other": 0}
+    quiet(function, labels, counting)
+    assert counting.log["whole"] == 0 and counting.log["other"] == 0, counting.log
+    assert counting.log["sliced"] == passes * labels.size, counting.log["sliced"] / labels.size
