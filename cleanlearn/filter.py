@@ -195,12 +195,14 @@ def find_label_issues(
     (1), the rows sorted by class (4), contested flags (1), the confident joint's guesses
     (3), prune_by_class's self-confidences (one item), and, briefly and before all of these,
     the thresholds' self-confidences grouped by class (at most two items plus 12 bytes). On
-    top of that, the exact selection in one class of ``n_k`` examples takes ``2 * itemsize +
-    2`` bytes per example of that class (a partition copy and two masks), and where examples
-    tie at the cutoff (the reference's ``np.argsort`` then decides which are taken) 8 more
-    bytes per example of that class for the argsort: with balanced classes a small part of
-    the whole, at most 26 bytes per example (float64) for a class holding nearly all
-    examples.
+    top of that, the exact selection in one class of ``n_k`` examples takes up to ``3 *
+    itemsize + 2`` bytes per example of that class (a column of margins, its partition copy,
+    two masks), and where examples tie at the cutoff (the reference's ``np.argsort`` then
+    decides which of the tied are taken) 8 more bytes per example of that class for the
+    argsort. With balanced classes that is a small part of the whole (``n_k / N`` of it);
+    with one class holding 70% of the examples, float64, ties included, the peak measured
+    is 22 bytes per example (``tests/test_out_of_core.py``); a class holding nearly all
+    examples, with ties at its cutoff, can take the peak to about 40.
     """
     # 1) Check every argument before any work.
     if multi_label:
@@ -538,24 +540,34 @@ def _flag_pruned(
         pred_probs, labels, contested=by_noise_rate, rows_by_class=rows_by_class if by_class else None
     )
 
-    def flag_class(k: int) -> None:
+    def flag_by_class(k: int) -> None:
         rows = rows_by_class[class_starts[k] : class_ends[k]]
-        if by_class:
-            class_self_confidence = self_confidence[class_starts[k] : class_ends[k]]
-            flags = _take_smallest(class_self_confidence, label_counts[k] - prune_counts[k, k])
-        if by_noise_rate:
-            by_noise_rate_flags = _flag_by_noise_rate(pred_probs, rows, contested[rows], prune_counts[:, k], k)
-            flags = flags & by_noise_rate_flags if by_class else by_noise_rate_flags
-        label_issues_mask[rows[flags]] = True  # classes own disjoint rows: thread-safe
+        class_self_confidence = self_confidence[class_starts[k] : class_ends[k]]
+        label_issues_mask[rows[_take_smallest(class_self_confidence, label_counts[k] - prune_counts[k, k])]] = True
+
+    def flag_by_noise_rate(k: int) -> None:
+        rows = rows_by_class[class_starts[k] : class_ends[k]]
+        flags = _flag_by_noise_rate(pred_probs, rows, contested[rows], prune_counts[:, k], k)
+        if by_class:  # both: AND with the by-class flags already in the mask
+            label_issues_mask[rows] &= flags
+        else:
+            label_issues_mask[rows[flags]] = True
 
     classes = np.flatnonzero(prunable)
-    n_threads = _n_threads(n_jobs, n_tasks=classes.size, size=pred_probs.size if by_noise_rate else n_samples)
-    if n_threads == 1:
-        for k in classes:
-            flag_class(k)
-    else:
-        # numpy releases the GIL in the gathers, subtractions and partitions of each class.
-        Parallel(n_jobs=n_threads, prefer="threads")(delayed(flag_class)(k) for k in classes)
+    # By class first, for every class, so that its self-confidences are freed before the
+    # noise-rate selections (both: at most one of the two sets of temporaries at a time).
+    steps = ([flag_by_class] if by_class else []) + ([flag_by_noise_rate] if by_noise_rate else [])
+    for step in steps:
+        sizes = pred_probs.size if step is flag_by_noise_rate else n_samples
+        n_threads = _n_threads(n_jobs, n_tasks=classes.size, size=sizes)
+        if n_threads == 1:
+            for k in classes:
+                step(k)
+        else:  # classes own disjoint rows: thread-safe
+            # numpy releases the GIL in the gathers, subtractions and partitions of each class.
+            Parallel(n_jobs=n_threads, prefer="threads")(delayed(step)(k) for k in classes)
+        if step is flag_by_class:
+            self_confidence = None  # freed: flag_by_class was its last user
     return label_issues_mask
 
 

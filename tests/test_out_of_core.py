@@ -173,11 +173,20 @@ def small_blocks(monkeypatch):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("n_classes", [3, 50])
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_peak_memory_per_example_on_a_memory_map(tmp_path, small_blocks, n_classes, dtype):
+@pytest.mark.parametrize(
+    "n_classes, dtype, options",
+    [
+        (3, np.float32, {}),
+        (3, np.float64, {}),
+        (50, np.float32, {}),
+        (50, np.float64, {}),
+        (3, np.float64, {"imbalance": 3.0, "ties": True, "levels": 20}),  # one class: 67% of the rows
+    ],
+    ids=["3-float32", "3-float64", "50-float32", "50-float64", "3-float64-imbalanced-ties"],
+)
+def test_peak_memory_per_example_on_a_memory_map(tmp_path, small_blocks, n_classes, dtype, options):
     n = 150_000 if n_classes == 3 else 40_000
-    labels, pred_probs = make_pred_probs(n, n_classes, noise=0.3, seed=11, dtype=dtype)
+    labels, pred_probs = make_pred_probs(n, n_classes, noise=0.3, seed=11, dtype=dtype, **options)
     mapped_labels, mapped = on_disk(tmp_path, labels, pred_probs, "npy")
     del pred_probs
     quiet(label_filter.find_label_issues, mapped_labels, mapped)  # one-time allocations (imports, caches)
