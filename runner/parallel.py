@@ -81,8 +81,10 @@ def validate_parallel(parallel: DictConfig) -> list[str]:
 def folds_backend(parallel: DictConfig, n_jobs: int | None) -> Iterator[int | None]:
     """Within the block, joblib runs the folds where ``parallel`` says; yields their n_jobs.
 
-    local: ``n_jobs`` unchanged. dask: -1 when ``n_jobs`` is None (every worker thread of the
-    cluster), else ``n_jobs``; the client is closed on exit whatever happens in the block.
+    local: ``n_jobs`` unchanged. dask: -1 (every worker thread of the cluster) when
+    ``n_jobs`` is None or 1 (one fold at a time would run here, not on the cluster; a
+    parallel Hydra launcher sets an unset n_jobs to the job's thread budget, often 1), else
+    ``n_jobs`` folds at a time; the client is closed on exit whatever happens in the block.
     """
     if parallel.name == "local":
         yield n_jobs
@@ -108,4 +110,4 @@ def folds_backend(parallel: DictConfig, n_jobs: int | None) -> Iterator[int | No
             log.info("parallel: connected to the Dask scheduler at %s", parallel.address)
         stack.enter_context(joblib.parallel_config(backend="dask"))
         log.info("parallel: folds on %d Dask worker threads", sum(client.nthreads().values()))
-        yield -1 if n_jobs is None else n_jobs
+        yield -1 if n_jobs in (None, 1) else n_jobs

@@ -81,14 +81,15 @@ def test_parallel_group_defaults_to_local_and_checks_dask_values():
 
 
 def test_local_backend_leaves_n_jobs_alone():
-    with folds_backend(make_config().parallel, 3) as n_jobs:
-        assert n_jobs == 3
+    for given in (None, 1, 3):
+        with folds_backend(make_config().parallel, given) as n_jobs:
+            assert n_jobs == given
 
 
 @pytest.mark.slow
 def test_dask_backend_closes_its_cluster_also_on_failure():
     cfg = make_config("parallel=dask", "parallel.n_workers=1")
-    with pytest.raises(RuntimeError, match="fold failed"), folds_backend(cfg.parallel, None) as n_jobs:
+    with pytest.raises(RuntimeError, match="fold failed"), folds_backend(cfg.parallel, 1) as n_jobs:
         from dask.distributed import get_client
 
         started = get_client()
