@@ -26,8 +26,8 @@ __all__ = ["BLOCK_ENTRIES", "as_array", "is_zarr_array", "map_rows", "row_argmax
 # Entries of pred_probs read per block (2 MB in float64): small enough that a block and its
 # temporaries stay in cache, large enough that numpy's per-call cost is amortised.
 BLOCK_ENTRIES = 1 << 18
-# Rows copied at once from a Zarr array into its temporary memory map (64 MB in float64).
-SPOOL_ENTRIES = 1 << 23
+# Rows copied at once from a Zarr array into its temporary memory map (32 MB in float64).
+SPOOL_ENTRIES = 1 << 22
 
 
 def row_blocks(n_rows: int, n_cols: int, *, entries: int | None = None) -> Iterator[slice]:
