@@ -71,7 +71,10 @@ def as_array(pred_probs):
     ``np.memmap``; a Zarr array copied block by block (one pass, :data:`SPOOL_ENTRIES`
     entries at a time) into an unnamed temporary file mapped into memory (in
     ``tempfile.gettempdir()``, i.e. ``$TMPDIR``: not a RAM-backed tmpfs for arrays larger
-    than RAM; the file disappears with the returned array); anything else unchanged."""
+    than RAM; the file disappears with the returned array); anything else unchanged.
+
+    Memory: one block of whole Zarr chunks at a time (at least one chunk: zarr decodes
+    whole chunks), so chunks of at most a few MB keep the copy within the fixed blocks."""
     if isinstance(pred_probs, np.memmap):
         # A plain view of the same pages: np.memmap's Python-level __array_finalize__ would
         # run on every block sliced from it (measured: 2x slower passes at K=100).
