@@ -120,12 +120,6 @@ _SCORERS = {
 }
 
 
-def _adjusted_pred_probs(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
-    """``pred_probs - t + max(t)`` with t the per-class thresholds, rows renormalised (a
-    whole (N, K) float64 array: see _scores for the block-wise use)."""
-    return _adjust(pred_probs, _confident_thresholds(labels, pred_probs))
-
-
 def _adjust(pred_probs: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     """Subtracting each class's mean self-confidence corrects for class imbalance; shifting
     by max(t) keeps the entries non-negative. Row by row, so any block of rows works."""
