@@ -1,8 +1,9 @@
 """pred_probs out of core: a memory-mapped .npy, an np.memmap or a Zarr array gives the same
 masks, ranked indices, confident joints, noise estimates and scores, bit for bit, as the
 in-memory array and as cleanlab 2.9.0, with every block size (tiny blocks here, so that every
-block boundary, column group and thread range is crossed); and the memory the library
-allocates stays within a per-example bound whatever the number of classes.
+block boundary, column group and thread range is crossed); the memory the library
+allocates stays within a per-example bound whatever the number of classes; and the passes
+over pred_probs are those the docstrings state (counted by an ndarray subclass).
 """
 
 from __future__ import annotations
