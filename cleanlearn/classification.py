@@ -60,7 +60,7 @@ except ImportError:  # scikit-learn 1.4 and 1.5: the same two checks as BaseEsti
         estimator._check_feature_names(X, reset=reset)
         estimator._check_n_features(X, reset=reset)
 
-from cleanlearn import _rows, _workers, count, rank
+from cleanlearn import _blocks, _rows, _workers, count, rank
 from cleanlearn import filter as label_filter
 from cleanlearn._progress import report
 from cleanlearn.validation import (
@@ -263,9 +263,10 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     label_quality_scores_kwargs : dict or None. Options for ``rank.get_label_quality_scores``.
     verbose : bool or int. Log progress at INFO level (``logging.getLogger("cleanlearn.classification")``);
         when the application configured no logging at all, the messages go to stderr.
-    low_memory : bool. Only False is supported: cleanlab's ``low_memory=True`` switches to a
-        different, approximate algorithm (``find_label_issues_batched``) whose numbers differ;
-        cleanlearn's filter is already memory-lean, so True raises a ValueError at fit.
+    low_memory : bool. Accepted for cleanlab compatibility; both values run the same exact
+        algorithm, which reads ``pred_probs`` in row blocks, so a memory-mapped ``.npy`` or a
+        Zarr array larger than RAM works either way (see ``cleanlearn.filter``). cleanlab's
+        ``low_memory=True`` is a different, approximate algorithm (``find_label_issues_batched``).
     n_jobs : None, -1 or int >= 1. Cross-validation folds run in parallel (joblib); the
         result is identical to a serial run. Workers the folds leave idle (a last, partial
         round of folds; the final fit) are lent to ``clf``'s own ``n_jobs`` for fitting when
@@ -327,12 +328,6 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         )
         check_n_jobs(self.n_jobs)
         check_callable_methods(self._template_clf(), ("fit", "predict", "predict_proba"), name="clf")
-        if self.low_memory:
-            raise ValueError(
-                "low_memory=True is not supported: cleanlab uses a different, approximate "
-                "algorithm (find_label_issues_batched) there, whose results would not match. "
-                "cleanlearn's find_label_issues is already memory-lean; use low_memory=False."
-            )
         self._find_label_issues_options()  # checks the kwargs' keys
         self._label_quality_options()
 
@@ -552,7 +547,7 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     @staticmethod
     def _issues_frame(result: dict, encoding: _LabelEncoding) -> pd.DataFrame:
-        predicted = result["pred_probs"].argmax(axis=1)
+        predicted = _blocks.row_argmax(result["pred_probs"])  # (argmax(axis=1) would copy pred_probs)
         return pd.DataFrame(
             {
                 "is_label_issue": result["is_label_issue"],

@@ -21,6 +21,13 @@ How the reference's results are reproduced, fast:
 - The post-filter (unflag examples whose prediction is within 1e-6 of the given label) is
   evaluated on flagged examples only, with no copy of ``pred_probs``.
 - The per-class loop can run in threads (``n_jobs``); no process pool, no data copies.
+
+Out of core: ``pred_probs`` may be a memory-mapped ``.npy`` (``np.load(path, mmap_mode="r")``),
+an ``np.memmap`` or a Zarr array, larger than RAM (see :mod:`cleanlearn._blocks`). Every pass
+reads it a block of rows at a time, in order, and keeps a few bytes per example; rows are
+gathered out of order only for the examples that need them (contested rows of a class,
+flagged rows). Results are the same bits as for the in-memory array: blocks only split
+row-wise computations. Passes and memory are stated in :func:`find_label_issues`.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from joblib import Parallel, cpu_count, delayed
 # The underscored functions are count's and rank's cores on already validated inputs:
 # find_label_issues validates labels and pred_probs once, not once per helper call (each
 # validation is a few full passes over pred_probs).
+from cleanlearn import _blocks
 from cleanlearn.count import (
     _calibrate_confident_joint,
     _check_and_compute_confident_joint,
@@ -78,6 +86,9 @@ RANKINGS = ("self_confidence", "normalized_margin", "confidence_weighted_entropy
 # In prune_by_noise_rate, rows asking for at most this many examples share one vectorised
 # partition per class; rows asking for more are partitioned one by one.
 _BATCH_SELECT_MAX = 256
+# prune_by_noise_rate's negated margins of a class's contested rows are held for at most
+# this many (column, row) pairs at once (32 MB in float64); more columns are done in groups.
+_MARGIN_BUDGET_ENTRIES = 1 << 22
 # Below this many pred_probs entries the per-class loop runs in one thread.
 _THREADS_MIN_SIZE = 1 << 20
 # Rows are checked for being contested in blocks of about this many entries (2 MB in float64).
@@ -153,6 +164,47 @@ def find_label_issues(
     -------
     numpy.ndarray
         A boolean mask of shape (n_samples,), or the ranked indices of flagged examples.
+
+    Notes
+    -----
+    **Out of core.** pred_probs (and labels) may be memory-mapped (``np.load(path,
+    mmap_mode="r")``, ``np.memmap``) or, pred_probs only, a Zarr array (the ``[zarr]``
+    extra; first copied block by block into an unnamed temporary memory map in
+    ``$TMPDIR``: one more pass and one copy on disk). The result is bit-identical to the
+    in-memory one.
+
+    **Passes over pred_probs**, each sequential, a block of rows at a time:
+
+    - pruning filters (default): 3, i.e. (1) the per-class thresholds (one entry per row),
+      (2) the value checks and the confident joint, (3) the contested rows and, by class,
+      the self-confidences (one entry per row for prune_by_class). 2 when
+      ``confident_joint`` is given. Then out-of-order reads of a subset of rows: per class,
+      its contested rows (another class scores at least the given one), in groups of
+      columns if they exceed ``_MARGIN_BUDGET_ENTRIES``; per (class, column) cell whose
+      count is not decided among them (too few contested rows, or a tie at the cutoff), two
+      entries of each row of the class; and the flagged rows (post-filter).
+    - confident_learning: 2 (thresholds; checks and confident joint), then flagged rows.
+    - predicted_neq_given: 2 (checks; argmax), then flagged rows.
+    - low_normalized_margin, low_self_confidence: 4 (checks; thresholds; confident joint;
+      scores).
+    - ranking (``return_indices_ranked_by``): the flagged rows only; +1 pass for the
+      thresholds with ``adjust_pred_probs``.
+
+    **Memory** (numpy's allocations, as tracemalloc counts them; a memory map's pages are
+    the operating system's page cache, not counted): at most about 24 bytes per example plus
+    the fixed blocks (under 64 MB whatever the number of classes), with int64 labels (other
+    integer dtypes are converted: 8 more bytes per example). Per example: the result mask
+    (1), the rows sorted by class (4), contested flags (1), the confident joint's guesses
+    (3), prune_by_class's self-confidences (one item), and, briefly and before all of these,
+    the thresholds' self-confidences grouped by class (at most two items plus 12 bytes). On
+    top of that, the exact selection in one class of ``n_k`` examples takes up to ``3 *
+    itemsize + 2`` bytes per example of that class (a column of margins, its partition copy,
+    two masks), and where examples tie at the cutoff (the reference's ``np.argsort`` then
+    decides which of the tied are taken) 8 more bytes per example of that class for the
+    argsort. With balanced classes that is a small part of the whole (``n_k / N`` of it);
+    with one class holding 70% of the examples, float64, ties included, the peak measured
+    is 22 bytes per example (``tests/test_out_of_core.py``); a class holding nearly all
+    examples, with ties at its cutoff, can take the peak to about 40.
     """
     # 1) Check every argument before any work.
     validate_params({"multi_label": multi_label}, {"multi_label": ["boolean"]}, caller="find_label_issues")
@@ -277,7 +329,7 @@ def find_predicted_neq_given(labels: Any, pred_probs: Any, *, multi_label: bool 
 
         return _multilabel.find_predicted_neq_given(labels, pred_probs)
     labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs)
-    return pred_probs.argmax(axis=1) != labels
+    return _blocks.row_argmax(pred_probs) != labels
 
 
 def find_label_issues_using_argmax_confusion_matrix(
@@ -296,7 +348,7 @@ def find_label_issues_using_argmax_confusion_matrix(
     )
     labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs)
     n_classes = pred_probs.shape[1]
-    predicted = pred_probs.argmax(axis=1)
+    predicted = _blocks.row_argmax(pred_probs)
     # confusion[predicted, given], transposed like the reference's
     # confusion_matrix(predicted, labels).T (the memory layout decides float rounding later).
     # Unlike sklearn's confusion_matrix, classes absent from both vectors keep their row and
@@ -337,15 +389,15 @@ def _filter_confident_learning(
     label_issues_mask = np.zeros(labels.shape[0], dtype=bool)
     label_issues_mask[off_diagonal] = True
 
-    def drop_near_given(start: int, stop: int) -> None:  # writes through the views
-        _drop_near_given(label_issues_mask[start:stop], labels[start:stop], pred_probs[start:stop])
+    def drop_near_given(start: int, stop: int) -> None:  # ranges own disjoint rows: thread-safe
+        _drop_near_given(label_issues_mask, labels, pred_probs, rows_range=(start, stop))
 
     map_row_ranges(drop_near_given, labels.shape[0], resolve_n_threads(n_jobs, n_entries=pred_probs.size))
     return label_issues_mask
 
 
 def _filter_predicted_neq_given(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
-    label_issues_mask = pred_probs.argmax(axis=1) != labels
+    label_issues_mask = _blocks.row_argmax(pred_probs) != labels
     return _drop_near_given(label_issues_mask, labels, pred_probs)
 
 
@@ -371,14 +423,19 @@ _OTHER_FILTER_FUNCTIONS = {
 }
 
 
-def _drop_near_given(label_issues_mask: np.ndarray, labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
-    """Unflag examples whose given label is (within 1e-6) the predicted one.
+def _drop_near_given(
+    label_issues_mask: np.ndarray, labels: np.ndarray, pred_probs: np.ndarray, rows_range: tuple | None = None
+) -> np.ndarray:
+    """Unflag examples whose given label is (within 1e-6) the predicted one (in place), among
+    the rows ``range(*rows_range)`` (default: all).
 
-    Only flagged rows are looked at, a cache-sized block of them at a time, so the cost
-    scales with the number of issues and no large copy of pred_probs is made.
+    Only flagged rows are read, a cache-sized block of them at a time, so the cost scales
+    with the number of issues and no large copy of pred_probs is made.
     """
-    flagged = np.flatnonzero(label_issues_mask)
-    block_rows = max(1, min(_POST_FILTER_BLOCK_ENTRIES // pred_probs.shape[1], -(-pred_probs.shape[0] // 8)))
+    start, stop = (0, labels.shape[0]) if rows_range is None else rows_range
+    flagged = np.flatnonzero(label_issues_mask[start:stop])
+    flagged += start
+    block_rows = max(1, min(_POST_FILTER_BLOCK_ENTRIES // pred_probs.shape[1], -(-(stop - start) // 8)))
     for start in range(0, flagged.size, block_rows):
         rows = flagged[start : start + block_rows]
         near_given = _reduce_issues(pred_probs[rows], labels[rows])
@@ -476,6 +533,8 @@ def _flag_pruned(
     # integer types) instead of one boolean mask per class.
     sort_dtype = np.uint8 if n_classes <= 256 else np.uint16 if n_classes <= 65536 else np.int64
     rows_by_class = np.argsort(labels.astype(sort_dtype), kind="stable")
+    if n_samples < 1 << 31:  # half the memory, kept for the whole loop
+        rows_by_class = rows_by_class.astype(np.int32)
     class_ends = np.cumsum(label_counts)
     class_starts = class_ends - label_counts
 
@@ -489,52 +548,79 @@ def _flag_pruned(
     # The reference writes a class's flags back only when the class has 2+ examples.
     prunable = ~too_few & (label_counts > 1)
 
-    if by_noise_rate:
-        # p[i, labels[i]] gathered class by class (no (N,) index temporary next to it); only
-        # the contested-row test needs it for every example at once.
-        self_confidence = np.empty(n_samples, dtype=pred_probs.dtype)
-        for k in range(n_classes):  # a loop over classes; each gathers its own rows once
-            rows = rows_by_class[class_starts[k] : class_ends[k]]
-            self_confidence[rows] = pred_probs[rows, k]
-        contested = _contested_rows(pred_probs, self_confidence)
-        del self_confidence
+    # One pass over pred_probs, in order: the contested rows (by noise rate) and the
+    # self-confidences p[i, labels[i]] grouped by class like rows_by_class (by class).
+    contested, self_confidence = _contested_rows(
+        pred_probs, labels, contested=by_noise_rate, rows_by_class=rows_by_class if by_class else None
+    )
 
-    def flag_class(k: int) -> None:
+    def flag_by_class(k: int) -> None:
         rows = rows_by_class[class_starts[k] : class_ends[k]]
-        if by_class:
-            flags = _take_smallest(pred_probs[rows, k], label_counts[k] - prune_counts[k, k])
-        if by_noise_rate:
-            by_noise_rate_flags = _flag_by_noise_rate(pred_probs, rows, contested[rows], prune_counts[:, k], k)
-            flags = flags & by_noise_rate_flags if by_class else by_noise_rate_flags
-        label_issues_mask[rows[flags]] = True  # classes own disjoint rows: thread-safe
+        class_self_confidence = self_confidence[class_starts[k] : class_ends[k]]
+        label_issues_mask[rows[_take_smallest(class_self_confidence, label_counts[k] - prune_counts[k, k])]] = True
+
+    def flag_by_noise_rate(k: int) -> None:
+        rows = rows_by_class[class_starts[k] : class_ends[k]]
+        flags = _flag_by_noise_rate(pred_probs, rows, contested[rows], prune_counts[:, k], k)
+        if by_class:  # both: AND with the by-class flags already in the mask
+            label_issues_mask[rows] &= flags
+        else:
+            label_issues_mask[rows[flags]] = True
 
     classes = np.flatnonzero(prunable)
-    n_threads = _n_threads(n_jobs, n_tasks=classes.size, size=pred_probs.size if by_noise_rate else n_samples)
-    if n_threads == 1:
-        for k in classes:
-            flag_class(k)
-    else:
-        # numpy releases the GIL in the gathers, subtractions and partitions of each class.
-        Parallel(n_jobs=n_threads, prefer="threads")(delayed(flag_class)(k) for k in classes)
+    # By class first, for every class, so that its self-confidences are freed before the
+    # noise-rate selections (both: at most one of the two sets of temporaries at a time).
+    steps = ([flag_by_class] if by_class else []) + ([flag_by_noise_rate] if by_noise_rate else [])
+    for step in steps:
+        sizes = pred_probs.size if step is flag_by_noise_rate else n_samples
+        n_threads = _n_threads(n_jobs, n_tasks=classes.size, size=sizes)
+        if n_threads == 1:
+            for k in classes:
+                step(k)
+        else:  # classes own disjoint rows: thread-safe
+            # numpy releases the GIL in the gathers, subtractions and partitions of each class.
+            Parallel(n_jobs=n_threads, prefer="threads")(delayed(step)(k) for k in classes)
+        if step is flag_by_class:
+            self_confidence = None  # freed: flag_by_class was its last user
     return label_issues_mask
 
 
-def _contested_rows(pred_probs: np.ndarray, self_confidence: np.ndarray) -> np.ndarray:
-    """True where another class scores at least as high as the given one (``p_j >= p_y`` for
-    some ``j != y``): the only rows with a margin ``p_j - p_y >= 0``.
+def _contested_rows(
+    pred_probs: np.ndarray, labels: np.ndarray, *, contested: bool, rows_by_class: np.ndarray | None
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """``(contested, self_confidence)``, each None unless asked for, in one pass over
+    pred_probs, block by block, in order.
 
-    Counted per cache-sized block of rows: ``p_y`` itself is always ``>= p_y``, so a row is
-    contested when at least two entries are.
+    contested: True where another class scores at least as high as the given one
+    (``p_j >= p_y`` for some ``j != y``): the only rows with a margin ``p_j - p_y >= 0``.
+    ``p_y`` itself is always ``>= p_y``, so a row is contested when at least two entries are.
+    self_confidence (when ``rows_by_class``, the stable sort of the labels, is given):
+    ``p[i, labels[i]]`` in the order of ``rows_by_class``, so that each class's values are a
+    slice; each block's values are written straight to their sorted positions.
     """
     n_samples, n_classes = pred_probs.shape
+    if not contested and rows_by_class is None:
+        return None, None
     count_dtype = np.uint8 if n_classes < 1 << 8 else np.uint16 if n_classes < 1 << 16 else np.int64
-    contested = np.empty(n_samples, dtype=bool)
+    contested_rows = np.empty(n_samples, dtype=bool) if contested else None
+    self_confidence = sorted_position = None
+    if rows_by_class is not None:
+        self_confidence = np.empty(n_samples, dtype=pred_probs.dtype)
+        sorted_position = np.empty(n_samples, dtype=rows_by_class.dtype)  # inverse of the sort
     step = max(1, min(_CONTESTED_BLOCK_ENTRIES // n_classes, -(-n_samples // 8)))  # small inputs: small blocks
+    if rows_by_class is not None:
+        for start in range(0, n_samples, step):  # (no (N,) arange next to it)
+            stop = min(start + step, n_samples)
+            sorted_position[rows_by_class[start:stop]] = np.arange(start, stop, dtype=rows_by_class.dtype)
     for start in range(0, n_samples, step):
         block = pred_probs[start : start + step]
-        at_least_given = block >= self_confidence[start : start + step, None]
-        contested[start : start + step] = at_least_given.view(np.uint8).sum(axis=1, dtype=count_dtype) >= 2
-    return contested
+        given = block[np.arange(block.shape[0]), labels[start : start + step]]
+        if rows_by_class is not None:
+            self_confidence[sorted_position[start : start + step]] = given
+        if contested:
+            at_least_given = block >= given[:, None]
+            contested_rows[start : start + step] = at_least_given.view(np.uint8).sum(axis=1, dtype=count_dtype) >= 2
+    return contested_rows, self_confidence
 
 
 def _n_threads(n_jobs: int | None, *, n_tasks: int, size: int) -> int:
@@ -574,35 +660,48 @@ def _flag_by_noise_rate(
         flags[:] = True
         return flags
 
-    # Negated margins p_k - p_j of the contested rows, one row per class j: (K, n_contested).
-    # They equal the reference's -(p_j - p_k) exactly (IEEE subtraction is sign-symmetric)
-    # up to the sign of zero, which no comparison sees.
+    # Negated margins p_k - p_j of the contested rows, one row per column j that asks for
+    # examples: (columns, n_contested), filled a block of rows at a time (nothing of size K
+    # per row outlives its block) and, when that would exceed _MARGIN_BUDGET_ENTRIES, for a
+    # group of columns at a time. They equal the reference's -(p_j - p_k) exactly (IEEE
+    # subtraction is sign-symmetric) up to the sign of zero, which no comparison sees.
+    n_classes = pred_probs.shape[1]
     contested_positions = np.flatnonzero(contested)
-    contested_probs = pred_probs[rows[contested_positions]]
-    negated_margins = np.empty(contested_probs.shape[::-1], dtype=pred_probs.dtype)
-    np.subtract(contested_probs[:, k], contested_probs.T, out=negated_margins)
-    non_negative_margins = np.count_nonzero(negated_margins <= 0, axis=1)
-
-    found_among_contested = (counts > 0) & (counts <= non_negative_margins)
-    over_all_rows = list(np.flatnonzero((counts > 0) & ~found_among_contested))
-    columns = np.flatnonzero(found_among_contested)
-    if columns.size:
-        if 2 * columns.size > counts.size:
-            # Most columns: work on all of them (no gather); the others take nothing.
-            column_counts = np.where(found_among_contested, counts, 0)
-            candidates = negated_margins
+    n_contested = contested_positions.size
+    wanted = np.flatnonzero(counts > 0)
+    group_size = max(1, _MARGIN_BUDGET_ENTRIES // max(n_contested, 1))
+    over_all_rows = []
+    for group_start in range(0, wanted.size, group_size):
+        group = wanted[group_start : group_start + group_size]
+        negated_margins = np.empty((group.size, n_contested), dtype=pred_probs.dtype)
+        for block in _blocks.row_blocks(n_contested, n_classes):
+            probs = pred_probs[rows[contested_positions[block]]]
+            np.subtract(probs[:, k], probs[:, group].T, out=negated_margins[:, block])
+        group_counts = counts[group]
+        non_negative_margins = np.count_nonzero(negated_margins <= 0, axis=1)
+        found_among_contested = group_counts <= non_negative_margins
+        over_all_rows.extend(group[~found_among_contested])
+        if not found_among_contested.any():
+            continue
+        if found_among_contested.all():
+            candidates, column_counts = negated_margins, group_counts
         else:
-            column_counts = counts[columns]
-            candidates = negated_margins[columns]
+            candidates, column_counts = negated_margins[found_among_contested], group_counts[found_among_contested]
+        del negated_margins
         cutoffs = _kth_smallest_per_row(candidates, column_counts)
         at_or_below = candidates <= cutoffs[:, None]
         exact = np.count_nonzero(at_or_below, axis=1) == column_counts
         flags[contested_positions[(at_or_below if exact.all() else at_or_below[exact]).any(axis=0)]] = True
         # Ties at the cutoff: which tied rows argsort takes depends on all the rows.
-        over_all_rows.extend(np.flatnonzero(~exact) if candidates is negated_margins else columns[~exact])
+        over_all_rows.extend(group[found_among_contested][~exact])
+        del candidates, at_or_below
+    negated_margin = np.empty(n_rows, dtype=pred_probs.dtype) if over_all_rows else None
     for j in over_all_rows:
-        # Exactly the array the reference sorts, so argsort (if ties need it) agrees.
-        negated_margin = -(pred_probs[rows, j] - pred_probs[rows, k])
+        # Exactly the array the reference sorts, so argsort (if ties need it) agrees; built a
+        # block of rows at a time (one (n_rows,) array, no temporaries of that size).
+        for block in _blocks.row_blocks(n_rows, 2):
+            block_rows = rows[block]
+            np.negative(pred_probs[block_rows, j] - pred_probs[block_rows, k], out=negated_margin[block])
         flags |= _take_smallest(negated_margin, counts[j])
     return flags
 

@@ -2,8 +2,9 @@
 
 A drop-in for the single-label part of ``cleanlab.rank`` (2.9.0): same function names,
 parameters, defaults and scores (bit-identical, so orderings with ties match too). The scores
-are computed in a few passes over ``pred_probs`` without (N, K) copies, except where the
-adjusted probabilities themselves have to be built (``adjust_pred_probs=True``).
+are computed block by block over ``pred_probs`` (which may be a memory map or a Zarr
+array larger than RAM) without (N, K) copies, the adjusted probabilities
+(``adjust_pred_probs=True``) included: every score is a function of its row alone.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 from scipy.special import xlogy
 from sklearn.metrics import log_loss
 
+from cleanlearn import _blocks
 from cleanlearn.count import CLIPPING_LOWER_BOUND, _confident_thresholds, _row_chunks
 from cleanlearn.validation import Interval, Options, check_labels_and_pred_probs, validate_params
 
@@ -42,20 +44,24 @@ _COLUMNWISE_MAX_CLASSES = 6
 def get_self_confidence_for_each_label(labels, pred_probs) -> np.ndarray:
     """Self-confidence ``pred_probs[i, labels[i]]`` of each example (in pred_probs' dtype)."""
     labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs)
-    return _self_confidence(labels, pred_probs)
+    return _blocks.map_rows(_self_confidence, pred_probs, labels)
 
 
-def _self_confidence(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
+# Each scorer below computes a row's score from that row alone, so that it can run on any
+# block of rows (see _scores): the same values whatever the blocks.
+
+
+def _self_confidence(pred_probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return pred_probs[np.arange(labels.shape[0]), labels]
 
 
 def get_normalized_margin_for_each_label(labels, pred_probs) -> np.ndarray:
     """Normalized margin ``(p_y - max_{k != y} p_k + 1) / 2`` of each example, in [0, 1]."""
     labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs)
-    return _normalized_margin(labels, pred_probs)
+    return _blocks.map_rows(_normalized_margin, pred_probs, labels)
 
 
-def _max_excluding_label(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
+def _max_excluding_label(pred_probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """``max_{k != labels[i]} pred_probs[i, k]`` for each row, one cache-sized block at a time.
 
     Each block is copied (small), its label entries set to -inf, and reduced with max, so
@@ -69,16 +75,16 @@ def _max_excluding_label(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarr
         return result
     result = np.empty(n_samples, dtype=pred_probs.dtype)
     for rows in _row_chunks(n_samples, n_classes):
-        block = pred_probs[rows].copy()
+        block = np.array(pred_probs[rows])
         block[np.arange(block.shape[0]), labels[rows]] = -np.inf
         result[rows] = block.max(axis=1)
     return result
 
 
-def _normalized_margin(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
-    margin = _self_confidence(labels, pred_probs)
+def _normalized_margin(pred_probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    margin = _self_confidence(pred_probs, labels)
     # (p_y - max_other + 1) / 2, evaluated in the reference's order, in place
-    np.subtract(margin, _max_excluding_label(labels, pred_probs), out=margin)
+    np.subtract(margin, _max_excluding_label(pred_probs, labels), out=margin)
     np.add(margin, 1, out=margin)
     np.divide(margin, 2, out=margin)
     return margin
@@ -97,11 +103,11 @@ def _normalized_entropy(pred_probs: np.ndarray) -> np.ndarray:
 def get_confidence_weighted_entropy_for_each_label(labels, pred_probs) -> np.ndarray:
     """Score ``log(s + 1) / max(s, 1e-6)`` with ``s = entropy(p) / log(K) / max(p_y, 1e-6)``."""
     labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs)
-    return _confidence_weighted_entropy(labels, pred_probs)
+    return _scores(labels, pred_probs, method="confidence_weighted_entropy")
 
 
-def _confidence_weighted_entropy(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
-    self_confidence = np.clip(_self_confidence(labels, pred_probs), a_min=CLIPPING_LOWER_BOUND, a_max=None)
+def _confidence_weighted_entropy(pred_probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    self_confidence = np.clip(_self_confidence(pred_probs, labels), a_min=CLIPPING_LOWER_BOUND, a_max=None)
     scores = _normalized_entropy(pred_probs) / self_confidence
     clipped_scores = np.clip(scores, a_min=CLIPPING_LOWER_BOUND, a_max=None)
     return np.log(scores + 1) / clipped_scores
@@ -114,17 +120,33 @@ _SCORERS = {
 }
 
 
-def _adjusted_pred_probs(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
-    """``pred_probs - t + max(t)`` with t the per-class thresholds, rows renormalised.
-
-    Subtracting each class's mean self-confidence corrects for class imbalance; shifting by
-    max(t) keeps the entries non-negative.
-    """
-    thresholds = _confident_thresholds(labels, pred_probs)
+def _adjust(pred_probs: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """Subtracting each class's mean self-confidence corrects for class imbalance; shifting
+    by max(t) keeps the entries non-negative. Row by row, so any block of rows works."""
     adjusted = pred_probs - thresholds
     adjusted += thresholds.max()
     adjusted /= adjusted.sum(axis=1, keepdims=True)
     return adjusted
+
+
+def _scores(
+    labels: np.ndarray,
+    pred_probs: np.ndarray,
+    *,
+    method: str,
+    thresholds: np.ndarray | None = None,
+) -> np.ndarray:
+    """The ``method`` score of every row, one block of rows at a time (so pred_probs may be a
+    memory map: one pass, nothing of size K per row kept). With ``thresholds``, of the
+    adjusted probabilities (:func:`_adjust`, computed per block)."""
+    scorer = _SCORERS[method]
+    if thresholds is None:
+        return _blocks.map_rows(scorer, pred_probs, labels)
+
+    def adjusted_scores(block: np.ndarray, block_labels: np.ndarray) -> np.ndarray:
+        return scorer(_adjust(block, thresholds), block_labels)
+
+    return _blocks.map_rows(adjusted_scores, pred_probs, labels)
 
 
 def get_label_quality_scores(
@@ -139,6 +161,11 @@ def get_label_quality_scores(
     ``method``: "self_confidence" (``p_y``), "normalized_margin" (``(p_y - max_{k!=y} p_k +
     1) / 2``) or "confidence_weighted_entropy". ``adjust_pred_probs`` first subtracts the
     per-class thresholds (not available with "confidence_weighted_entropy").
+
+    pred_probs may be memory-mapped or a Zarr array, larger than RAM: scored a block of rows
+    at a time, 2 sequential passes (checks, scores; 3 with ``adjust_pred_probs``), the
+    scores (one float per example) the only per-example allocation besides the checks'
+    row sums (8 bytes per example).
     """
     _check_scoring("method", method, adjust_pred_probs, caller="get_label_quality_scores")
     labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs)
@@ -148,10 +175,12 @@ def get_label_quality_scores(
 def _label_quality_scores(
     labels: np.ndarray, pred_probs: np.ndarray, *, method: str = "self_confidence", adjust_pred_probs: bool = False
 ) -> np.ndarray:
-    """:func:`get_label_quality_scores` on already validated inputs (for sibling modules)."""
-    if adjust_pred_probs:
-        pred_probs = _adjusted_pred_probs(labels, pred_probs)
-    return _SCORERS[method](labels, pred_probs)
+    """:func:`get_label_quality_scores` on already validated inputs (for sibling modules).
+
+    One pass over pred_probs, two with ``adjust_pred_probs`` (the thresholds first), block
+    by block: pred_probs may be a memory map larger than RAM."""
+    thresholds = _confident_thresholds(labels, pred_probs) if adjust_pred_probs else None
+    return _scores(labels, pred_probs, method=method, thresholds=thresholds)
 
 
 def order_label_issues(
@@ -219,10 +248,18 @@ def _order_label_issues(
     of every row, then subset, at a fraction of the memory.
     """
     issue_indices = np.flatnonzero(label_issues_mask)
-    if adjust_pred_probs:
-        scores = _label_quality_scores(labels, pred_probs, method=rank_by, adjust_pred_probs=True)[issue_indices]
-    else:
-        scores = _label_quality_scores(labels[issue_indices], pred_probs[issue_indices], method=rank_by)
+    thresholds = _confident_thresholds(labels, pred_probs) if adjust_pred_probs else None
+    # The flagged rows are gathered a block at a time (nothing of size K per flagged row).
+    n_classes = pred_probs.shape[1]
+    scores = None
+    for block in _blocks.row_blocks(issue_indices.size, n_classes):
+        rows = issue_indices[block]
+        block_scores = _scores(labels[rows], pred_probs[rows], method=rank_by, thresholds=thresholds)
+        if scores is None:
+            scores = np.empty(issue_indices.size, dtype=block_scores.dtype)
+        scores[block] = block_scores
+    if scores is None:
+        return issue_indices
     return issue_indices[np.argsort(scores)]
 
 

@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from cleanlearn import _blocks
+
 __all__ = [
     "Interval",
     "Options",
@@ -241,6 +243,7 @@ def _check_pred_probs_shape(pred_probs: Any, *, n_examples: int | None, name: st
     """The checks of :func:`check_pred_probs` that do not read the values (type, shape)."""
     if pred_probs is None:
         raise TypeError(f"{name} is required; got None.")
+    pred_probs = _blocks.as_array(pred_probs)  # a Zarr array: copied block by block to a memory map
     if hasattr(pred_probs, "to_numpy"):
         pred_probs = pred_probs.to_numpy()
     if not isinstance(pred_probs, np.ndarray):

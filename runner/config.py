@@ -35,6 +35,8 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf
 
+from runner import parallel
+
 __all__ = [
     "ConfigError",
     "register_configs",
@@ -218,6 +220,7 @@ class RunConfig:
     summary: SummaryConfig = field(default_factory=SummaryConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    parallel: Any = MISSING  # runner.parallel's group: where the CV folds run
 
 
 def register_configs() -> None:
@@ -236,6 +239,7 @@ def register_configs() -> None:
     store.store(name="schema_dataset_precomputed", node=PrecomputedDatasetConfig)
     store.store(name="schema_cleanlearning", node=CleanLearningConfig)
     register_classifier_schemas(store, CONF_DIR / "classifier")
+    parallel.register_schemas(store)
 
 
 # ---------------------------------------------------------------------------------------
@@ -275,6 +279,7 @@ def validate_config(cfg: DictConfig) -> None:
         from runner.results import summary_problems
 
         problems += summary_problems(cfg.summary)
+    problems += parallel.validate_parallel(cfg.parallel)
     if not problems:
         problems += _check_against_class_count(cfg)
     if problems:

@@ -42,6 +42,7 @@ from runner.estimators import build_estimator, set_parameters
 from runner.health import write_label_health
 from runner.io import atomic_write_bytes, atomic_write_csv
 from runner.noise import inject_noise, is_no_noise
+from runner.parallel import folds_backend
 from runner.signals import raise_if_interrupted
 
 log = logging.getLogger(__name__)
@@ -138,12 +139,14 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
     cv_n_folds = cfg.cleanlearning.cv_n_folds
     log.info("cross-validation: %d folds of %s", cv_n_folds, _model_name(clf))
     with _stopwatch(timings, "cv_seconds"):
-        pred_probs = cache.get_or_compute(
-            "cv_pred_probs",
-            {**cache_key, "cv_n_folds": cv_n_folds},
-            lambda: {"pred_probs": _cross_validate(X_train, noisy_labels, clf, cv_n_folds, seeds.cv,
-                                                   cfg.cleanlearning.n_jobs)},
-        )["pred_probs"]
+
+        def cross_validate() -> dict:
+            with folds_backend(cfg.parallel, cfg.cleanlearning.n_jobs) as n_jobs:  # runner.parallel
+                return {"pred_probs": _cross_validate(X_train, noisy_labels, clf, cv_n_folds, seeds.cv, n_jobs)}
+
+        pred_probs = cache.get_or_compute("cv_pred_probs", {**cache_key, "cv_n_folds": cv_n_folds}, cross_validate)[
+            "pred_probs"
+        ]
 
     # 4) baseline: the same classifier trained on every noisy label.
     metrics: dict[str, Any] = {}

@@ -530,7 +530,7 @@ class _NoPredictProba:
         ({"pulearning": 2}, {}, ValueError, "pulearning"),
         ({"seed": -3}, {}, ValueError, "seed"),
         ({"n_jobs": 0}, {}, ValueError, "n_jobs"),
-        ({"low_memory": True}, {}, ValueError, "low_memory"),
+        ({"low_memory": "yes"}, {}, TypeError, "low_memory"),
         ({"find_label_issues_kwargs": {"filter_by": "magic"}}, {}, ValueError, "filter_by"),
         ({"find_label_issues_kwargs": {"return_indices_ranked_by": "self_confidence"}}, {}, ValueError, "return_indices"),
         ({"find_label_issues_kwargs": {"frac_nosie": 0.5}}, {}, ValueError, "frac_nosie"),

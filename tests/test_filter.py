@@ -220,9 +220,9 @@ def test_flag_by_noise_rate_matches_reference_helper(n_rows):
             np.testing.assert_array_equal(got, expected, err_msg=f"k={k} counts={counts}")
 
 
-def test_large_counts_take_the_per_row_path():
-    """Counts above the batch limit are selected one row at a time: same result."""
-    labels, pred_probs = make_pred_probs(2 * ours._BATCH_SELECT_MAX * 6, 3, noise=0.5, seed=1, ties=True, levels=50)
+def test_large_counts_with_ties():
+    """Prune counts in the hundreds per (class, class) cell, with many ties: same result."""
+    labels, pred_probs = make_pred_probs(3072, 3, noise=0.5, seed=1, ties=True, levels=50)
     for filter_by in PRUNING:
         assert_same(labels, pred_probs, filter_by=filter_by)
 
@@ -467,5 +467,10 @@ def test_contested_rows_definition(n_classes):
     others = pred_probs.copy()
     others[np.arange(labels.size), labels] = -np.inf
     expected = others.max(axis=1) >= self_confidence
-    np.testing.assert_array_equal(ours._contested_rows(pred_probs, self_confidence), expected)
+    contested, grouped = ours._contested_rows(
+        pred_probs, labels, contested=True, rows_by_class=np.argsort(labels, kind="stable")
+    )
+    np.testing.assert_array_equal(contested, expected)
+    # the self-confidences come grouped by class, in the order of a stable sort of the labels
+    np.testing.assert_array_equal(grouped, self_confidence[np.argsort(labels, kind="stable")])
     assert expected.any() and not expected.all()
