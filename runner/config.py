@@ -68,6 +68,8 @@ class SklearnDatasetConfig:
     name: str = MISSING
     # Fraction held out (stratified, seeded) to measure test accuracy; 0 keeps all for training.
     test_size: float = 0.25
+    # Fraction of the training part set aside to score a search (runner/validation_split.py).
+    validation_size: float = 0.0
     # Standardise features with statistics of the training split (logistic regression, SVC,
     # kNN and MLP converge faster and better; trees do not care).
     standardize: bool = True
@@ -322,6 +324,7 @@ def _check_dataset(dataset: DictConfig) -> list[str]:
     problems = _check(
         dataset, "dataset", "test_size", lambda v: _is_real(v) and 0 <= v < 1, "a float in [0, 1)"
     )
+    problems += _check(dataset, "dataset", "validation_size", lambda v: _is_real(v) and 0 <= v < 1, "a float in [0, 1)")
     if name == "synthetic":
         problems += _check_synthetic(dataset)
     elif name == "csv":

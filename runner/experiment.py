@@ -36,6 +36,7 @@ from sklearn.metrics import accuracy_score, average_precision_score, precision_r
 from runner.cache import ArrayCache, fingerprint
 from runner.data import FeatureData, PrecomputedData, inject_noise, load_dataset
 from runner.io import atomic_write_bytes, atomic_write_csv
+from runner.validation_split import carve_validation, score_validation
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,9 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
         noisy_labels, true_noise_matrix = inject_noise(
             data.labels_train, data.n_classes, cfg.noise, seed=seeds.noise
         )
+        # dataset.validation_size: a validation part of the (noisy) training part, set aside.
+        data, noisy_labels, validation = carve_validation(data, noisy_labels, cfg.dataset, seed=seeds.split)
+        n_train = data.X_train.shape[0]
     is_true_error = noisy_labels != data.labels_train
     log.info(
         "noise: %s, %d of %d training labels changed (%.1f%%)",
@@ -149,6 +153,7 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
     with _stopwatch(timings, "final_fit_seconds"):
         clean_learning.fit(data.X_train, noisy_labels, pred_probs=pred_probs, label_issues=label_issues)
     label_issues = clean_learning.get_label_issues()
+    metrics.update(score_validation(clean_learning, validation))
     if data.X_test is not None:
         metrics["test_accuracy_cleanlearning"] = float(
             accuracy_score(data.labels_test, clean_learning.predict(data.X_test))
