@@ -147,3 +147,38 @@ def test_search_on_digits_finishes_resumes_to_12_trials_and_writes_best(tmp_path
     best = yaml.safe_load((sweep_dir / "best.yaml").read_text())
     assert best["value"] == pytest.approx(trials["value"].max())
     assert best["trials"] == {"total": 13, "completed": 12}
+
+
+def run_quick_search(sweep_dir: Path, *overrides: str) -> subprocess.CompletedProcess:
+    command = [
+        sys.executable, "-m", "runner", "-m", "hydra/sweeper=optuna", f"hydra.sweep.dir={sweep_dir}",
+        "experiment=quick", "cache_dir=null", "hydra.sweeper.optimize.metric=issue_f1", *overrides,
+    ]
+    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.slow
+def test_failed_jobs_are_failed_trials_that_count_toward_n_trials(tmp_path):
+    # LogisticRegression(C<0) fails inside fit: every trial fails, the search still ends.
+    result = run_quick_search(tmp_path, "hydra.sweeper.n_trials=2", "classifier.C=choice(-1,-2)")
+    assert result.returncode != 0
+    assert "no trial of the search completed" in result.stderr
+    trials = pd.read_csv(tmp_path / "trials.csv")
+    assert trials["status"].tolist() == ["failed", "failed"]
+    assert trials["error"].str.contains("C").all()
+    study = optuna.load_study(study_name="search", storage=f"sqlite:///{tmp_path / 'optuna.db'}")
+    assert [trial.state.name for trial in study.trials] == ["FAIL", "FAIL"]
+    assert not (tmp_path / "best.yaml").exists()
+
+
+@pytest.mark.slow
+def test_an_objective_the_jobs_do_not_write_stops_the_search_with_one_line(tmp_path):
+    result = run_quick_search(
+        tmp_path, "hydra.sweeper.n_trials=3", "hydra.sweeper.optimize.metric=issue_f2",
+        "cleanlearning.find_label_issues_kwargs.frac_noise=interval(0.5, 1.0)",
+    )
+    assert result.returncode != 0
+    assert "hydra.sweeper.optimize.metric 'issue_f2' is not a metric of the job" in result.stderr
+    assert "issue_f1" in result.stderr  # the message lists the metrics there are
+    study = optuna.load_study(study_name="search", storage=f"sqlite:///{tmp_path / 'optuna.db'}")
+    assert [trial.state.name for trial in study.trials] == ["FAIL"]  # told, not left running
