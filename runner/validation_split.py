@@ -29,6 +29,7 @@ __all__ = ["ValidationPart", "carve_validation", "score_validation"]
 class ValidationPart(NamedTuple):
     features: np.ndarray  # (n_validation, n_features)
     labels: np.ndarray  # (n_validation,) given class indices
+    index: np.ndarray  # (n_validation,) row of each example in the original dataset
 
 
 def carve_validation(data: Any, given_labels: np.ndarray, dataset: DictConfig, *, seed: int):
@@ -62,7 +63,9 @@ def carve_validation(data: Any, given_labels: np.ndarray, dataset: DictConfig, *
         labels_train=data.labels_train[keep],
         index_train=data.index_train[keep],
     )
-    validation = ValidationPart(features=data.X_train[held_out], labels=given_labels[held_out])
+    validation = ValidationPart(
+        features=data.X_train[held_out], labels=given_labels[held_out], index=data.index_train[held_out]
+    )
     return reduced, given_labels[keep], validation
 
 
