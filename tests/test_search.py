@@ -144,6 +144,9 @@ def test_search_on_digits_finishes_resumes_to_12_trials_and_writes_best(tmp_path
     trials = pd.read_csv(sweep_dir / "trials.csv")
     assert trials["status"].tolist() == ["ok"] * 8 + ["interrupted"] + ["ok"] * 4
     assert all((sweep_dir / str(job) / "DONE").is_file() for job in range(9, 13))
+    # The resumed sampler does not draw the first trials' points again.
+    params = [tuple(trial.params.values()) for trial in study.trials]
+    assert not set(params[9:]) & set(params[:8])
     best = yaml.safe_load((sweep_dir / "best.yaml").read_text())
     assert best["value"] == pytest.approx(trials["value"].max())
     assert best["trials"] == {"total": 13, "completed": 12}
@@ -182,3 +185,33 @@ def test_an_objective_the_jobs_do_not_write_stops_the_search_with_one_line(tmp_p
     assert "issue_f1" in result.stderr  # the message lists the metrics there are
     study = optuna.load_study(study_name="search", storage=f"sqlite:///{tmp_path / 'optuna.db'}")
     assert [trial.state.name for trial in study.trials] == ["FAIL"]  # told, not left running
+
+
+def test_hydra_discovers_the_sweeper_without_importing_optuna():
+    assert not (REPO / "hydra_plugins" / "__init__.py").exists()  # a namespace package
+    code = (
+        "import sys\n"
+        "from hydra.core.plugins import Plugins\n"
+        "from hydra.plugins.sweeper import Sweeper\n"
+        "from hydra.core.config_store import ConfigStore\n"
+        "names = [p.__name__ for p in Plugins.instance().discover(Sweeper)]\n"
+        "assert 'OptunaSweeper' in names, names\n"
+        "assert 'optuna.yaml' in ConfigStore.instance().list('hydra/sweeper')\n"
+        "assert 'optuna' not in sys.modules  # the extra is imported only when the sweeper runs\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.slow
+def test_same_search_twice_gives_the_same_trials_and_best(tmp_path):
+    outputs = []
+    for name in ("a", "b"):
+        result = run_quick_search(
+            tmp_path / name, "hydra.sweeper.n_trials=3",
+            "cleanlearning.find_label_issues_kwargs.frac_noise=interval(0.5, 1.0)",
+            "cleanlearning.find_label_issues_kwargs.filter_by=prune_by_class,both",
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        outputs.append([(tmp_path / name / f).read_bytes() for f in ("trials.csv", "best.yaml")])
+    assert outputs[0] == outputs[1]

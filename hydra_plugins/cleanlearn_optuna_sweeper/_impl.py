@@ -8,7 +8,9 @@
    process touches it (the jobs never do), so parallel trials cannot lock it.
 3. A rerun of the same command loads the study: ``n_trials`` counts the trials it already
    holds, so only the missing ones run. Trials left RUNNING by a killed sweep are marked
-   FAIL (without a ``job_status``: interrupted, not counted) and the study goes on.
+   FAIL (without a ``job_status``: interrupted, not counted) and the study goes on. The
+   sampler's state is not stored; a resumed sampler is seeded from ``seed`` and the number of
+   trials in the study, so it does not draw the first trials' random points again.
 4. Trial number = Hydra job number, so a trial's job dir is its number (under the default
    ``hydra.sweep.subdir``), and the same number across reruns.
 5. A failed job is a failed trial. After every batch the search outputs are rewritten from
@@ -24,6 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override, Transformer
 from hydra.core.plugins import Plugins
@@ -204,6 +207,13 @@ class OptunaSweeperImpl(Sweeper):
             storage=self.storage_url, study_name=self.study_name, sampler=sampler,
             direction=self.direction, load_if_exists=True,
         )
+        n_existing = len(study.get_trials(deepcopy=False))
+        if n_existing and self.sampler_config.get("seed") is not None:
+            # A resumed study: a sampler seeded as before would draw the first trials' random
+            # (startup) points again. Seed it from the seed and the study's length instead.
+            seed = np.random.SeedSequence([int(self.sampler_config.seed), n_existing]).generate_state(1)[0]
+            sampler = instantiate(self.sampler_config, seed=int(seed))
+            study.sampler = sampler
         recorded = study.user_attrs.get("metric")
         if recorded is None:
             study.set_user_attr("metric", self.metric)
