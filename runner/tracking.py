@@ -59,7 +59,8 @@ class MlflowCallback(Callback):
         artifact_location: str | None = None,
         log_artifacts: bool = True,
     ) -> None:
-        self.tracking_uri = tracking_uri
+        # Fixed here, in the process that starts the run or sweep; the jobs get this object.
+        self.tracking_uri = tracking_uri or f"sqlite:///{Path('outputs').resolve() / 'mlflow.db'}"
         self.experiment_name = experiment_name
         self.artifact_location = artifact_location
         self.log_artifacts = log_artifacts
@@ -145,7 +146,7 @@ class MlflowCallback(Callback):
     # -- MLflow access -------------------------------------------------------------------
 
     def _uri(self) -> str:
-        return self.tracking_uri or f"sqlite:///{Path('outputs').resolve() / 'mlflow.db'}"
+        return self.tracking_uri
 
     @contextlib.contextmanager
     def _client(self) -> Iterator[Any]:

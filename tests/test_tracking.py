@@ -110,3 +110,24 @@ def test_a_tracking_failure_only_warns(tmp_path, caplog):
         callback.on_job_start(config=config)
         callback.on_job_end(config=config, job_return=job_return)  # does not raise
     assert "tracking: logging the job in MLflow failed (the job's files are unaffected)" in caplog.text
+
+
+def test_logger_mlflow_adds_the_callback_with_a_database_under_outputs(monkeypatch, tmp_path):
+    from hydra import compose, initialize_config_dir
+    from hydra.utils import instantiate
+
+    from runner.config import register_configs
+
+    register_configs()
+    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
+        cfg = compose(config_name="config", overrides=["logger=mlflow"], return_hydra_config=True)
+        plain = compose(config_name="config", return_hydra_config=True)
+    assert "mlflow" not in plain.hydra.callbacks
+    # Tracking settings live under hydra.callbacks: the job's own config is unchanged.
+    job_config, plain_job_config = (OmegaConf.to_container(c, resolve=False) for c in (cfg, plain))
+    job_config.pop("hydra"), plain_job_config.pop("hydra")
+    assert job_config == plain_job_config
+    monkeypatch.chdir(tmp_path)
+    callback = instantiate(cfg.hydra.callbacks.mlflow)
+    assert isinstance(callback, MlflowCallback)
+    assert callback.tracking_uri == f"sqlite:///{tmp_path.resolve() / 'outputs' / 'mlflow.db'}"
