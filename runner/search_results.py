@@ -122,7 +122,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("sweep_dir", type=Path)
     parser.add_argument("--study-name", default="search")
     args = parser.parse_args(argv)
-    storage = f"sqlite:///{(args.sweep_dir / 'optuna.db').resolve()}"
+    database = args.sweep_dir / "optuna.db"
+    if not database.is_file():
+        parser.error(f"sweep_dir {str(args.sweep_dir)!r} holds no study (no optuna.db)")
+    storage = f"sqlite:///{database.resolve()}"
     study = optuna.load_study(study_name=args.study_name, storage=storage)
     metric = study.user_attrs.get("metric", "value")
     write_search_outputs(study, args.sweep_dir, metric=metric, direction=study.direction.name.lower())
