@@ -83,6 +83,8 @@ class FeatureDatasetConfig:
     name: str = MISSING
     # Fraction held out (stratified, seeded) to measure test accuracy; 0 examines every row.
     test_size: float = 0.25
+    # Fraction of the training part set aside to score a search (runner/validation_split.py).
+    validation_size: float = 0.0
     # Standardise numeric features inside each CV fold's pipeline (logistic regression, SVC,
     # kNN and MLP converge faster and better; trees do not care).
     standardize: bool = True
@@ -423,6 +425,7 @@ def _check_run_settings(dataset: DictConfig) -> list[str]:
 
     checks = [
         ("test_size", lambda v: _is_real(v) and 0 <= v < 1, "a float in [0, 1)"),
+        ("validation_size", lambda v: _is_real(v) and 0 <= v < 1, "a float in [0, 1)"),
         ("standardize", lambda v: isinstance(v, bool), "true or false"),
         ("preprocess", lambda v: v in PREPROCESS, f"one of {', '.join(PREPROCESS)}"),
         ("max_categories", lambda v: _is_int(v) and v >= 2, "an int >= 2"),

@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 # Keys of a dataset config that the run reads; every other key is a loader argument.
-RUN_KEYS = ("_target_", "name", "test_size", "standardize", "preprocess", "max_categories")
+RUN_KEYS = ("_target_", "name", "test_size", "validation_size", "standardize", "preprocess", "max_categories")
 
 # pred_probs files larger than this are memory-mapped rather than read into memory.
 MMAP_BYTES = 256 * 2**20

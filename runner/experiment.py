@@ -44,6 +44,7 @@ from runner.io import atomic_write_bytes, atomic_write_csv
 from runner.noise import inject_noise, is_no_noise
 from runner.parallel import folds_backend
 from runner.signals import raise_if_interrupted
+from runner.validation_split import carve_validation, score_validation
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,14 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
             cfg.noise, data.labels_train, n_classes=data.n_classes, seed=seeds.noise,
             features=_noise_features(cfg.noise, X_train, settings),
         )
+    # dataset.validation_size: a validation part of the (noisy) training part, set aside
+    # before any learning (runner/validation_split.py); the model inputs follow the reduced part.
+    data, noisy_labels, validation = carve_validation(data, noisy_labels, cfg.dataset, seed=seeds.split)
+    if validation is not None:
+        validation = validation._replace(features=preprocessing.prepare_features(validation.features,
+                                                                                  settings.preprocess))
+        clf, X_train, X_test = _model(cfg, data, settings)
+        n_train = X_train.shape[0]
     n_changed = int((noisy_labels != data.labels_train).sum())
     log.info(
         "noise: %s, %d of %d training labels changed (%.1f%%)",
@@ -172,6 +181,7 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
         clean_learning.fit(X_train, noisy_labels, pred_probs=pred_probs, label_issues=label_issues)
     raise_if_interrupted()  # the classifier may have swallowed a Ctrl-C (runner.signals)
     label_issues = clean_learning.get_label_issues()
+    metrics.update(score_validation(clean_learning, validation))
     if X_test is not None:
         metrics["test_accuracy_cleanlearning"] = float(
             accuracy_score(data.labels_test, clean_learning.predict(X_test))
