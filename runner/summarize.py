@@ -171,7 +171,15 @@ def _summary_frame(sweep_dir: Path) -> pd.DataFrame:
     if frame.empty:
         return pd.DataFrame(columns=["job", "dir", "status"])
     columns = list(frame.columns)
-    frame = _order_columns(frame, columns[2 : columns.index("status")])
+    override_columns = columns[2 : columns.index("status")]
+    if "dataset" in override_columns and "noise" not in override_columns:
+        # A dataset option may choose its own noise default (csv, parquet and precomputed:
+        # noise=none), so a sweep over datasets changes the noise between jobs: show it.
+        noise = [_config_value(job_dir, "noise") for job_dir in job_dirs(sweep_dir)]
+        if len(set(noise)) > 1:
+            frame.insert(columns.index("status"), "noise", noise)
+            override_columns = [*override_columns, "noise"]
+    frame = _order_columns(frame, override_columns)
     # Job dirs are named by their overrides (runner.sweep_check): list the jobs in launch
     # order, by job number (after an extension, numbers may repeat: then by dir).
     return frame.sort_values(["job", "dir"], na_position="last", kind="stable").reset_index(drop=True)
