@@ -51,6 +51,7 @@ from typing import Any
 
 import numpy as np
 
+from runner.io import locked
 from runner.signals import raise_if_interrupted
 
 log = logging.getLogger(__name__)
@@ -350,7 +351,7 @@ def _publish(staging: Path, entry: Path) -> None:
     except OSError:
         if not entry.exists():
             raise
-    with _locked(entry.parent / LOCK_NAME):
+    with locked(entry.parent / LOCK_NAME):
         existing = read_entry(entry)
         if existing.arrays is not None:
             log.info("cache entry %s was stored by a parallel job; keeping it", entry.name[:12])
@@ -361,7 +362,7 @@ def _publish(staging: Path, entry: Path) -> None:
 
 def _discard_if_unchanged(entry: Path, entry_id: str | None) -> None:
     """Remove a damaged entry, unless another job replaced it since it was read."""
-    with _locked(entry.parent / LOCK_NAME):
+    with locked(entry.parent / LOCK_NAME):
         now = read_entry(entry)
         if now.arrays is not None:
             return  # valid now: another job replaced it since it was read
@@ -378,22 +379,6 @@ def _remove(entry: Path) -> None:
         return
     shutil.rmtree(aside, ignore_errors=True)
 
-
-@contextlib.contextmanager
-def _locked(lock_path: Path) -> Iterator[None]:
-    """An exclusive advisory lock (POSIX flock); a no-op where fcntl does not exist."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        yield
-        return
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 # ---------------------------------------------------------------------------------------
@@ -479,7 +464,7 @@ def main(argv: list[str] | None = None) -> int:
         reasons = {e.path: read_entry(e.path).problem for e in entries}
         doomed = [e for e in entries if reasons[e.path] is not None or (old is not None and e.last_used < old)]
     for entry in doomed:
-        with _locked(entry.path.parent / LOCK_NAME):
+        with locked(entry.path.parent / LOCK_NAME):
             _remove(entry.path)
     leftovers = _leftovers(root)
     for path in leftovers:

@@ -16,9 +16,9 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from runner.io import atomic_write_json
+from runner.io import atomic_write_json, locked
 from runner.results import SummarySettings
-from runner.summarize import _locked, summarize
+from runner.summarize import summarize
 
 __all__ = ["SweepSummaryCallback", "progress_line", "sweep_dir_of"]
 
@@ -178,7 +178,7 @@ def _duration(seconds: float) -> str:
 
 def _locked_progress(sweep_dir: Path):
     sweep_dir.mkdir(parents=True, exist_ok=True)
-    return _locked(sweep_dir / PROGRESS_LOCK)
+    return locked(sweep_dir / PROGRESS_LOCK)
 
 
 def sweep_dir_of(config: DictConfig) -> Path:

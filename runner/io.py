@@ -27,6 +27,7 @@ def _current_umask() -> int:
 _UMASK = _current_umask()
 
 __all__ = [
+    "locked",
     "atomic_path",
     "atomic_write_bytes",
     "atomic_write_text",
@@ -118,3 +119,22 @@ def _json_default(obj: Any) -> Any:
     if isinstance(obj, Path):
         return str(obj)
     raise TypeError(f"object of type {type(obj).__name__} is not JSON serialisable")
+
+
+@contextlib.contextmanager
+def locked(lock_path: str | os.PathLike) -> Iterator[None]:
+    """An exclusive advisory lock on ``lock_path`` (POSIX flock; created with its folder when
+    missing), held for the block; a no-op where fcntl does not exist."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    lock_path = Path(lock_path)
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

@@ -24,7 +24,6 @@ import functools
 import json
 import logging
 import math
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +31,7 @@ import pandas as pd
 import yaml
 
 from runner import results
-from runner.io import atomic_savefig, atomic_write_csv, atomic_write_text
+from runner.io import atomic_savefig, atomic_write_csv, atomic_write_text, locked
 
 __all__ = ["summarize", "summarize_sweeps", "sweep_settings", "read_job", "job_dirs", "SUMMARY_FILES"]
 
@@ -64,7 +63,7 @@ def summarize(
         raise FileNotFoundError(f"sweep_dir {str(sweep_dir)!r} is not a directory")
     if not write:
         return _summary_frame(sweep_dir)
-    with _locked(sweep_dir / LOCK_NAME):
+    with locked(sweep_dir / LOCK_NAME):
         _remove_orphans(sweep_dir)
         frame = _summary_frame(sweep_dir)
         _write_all(sweep_dir, frame, settings or sweep_settings(sweep_dir), plot)
@@ -102,7 +101,7 @@ def summarize_sweeps(
         frame[column] = frame[column].map(_canonical_number)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    with _locked(out_dir / LOCK_NAME):
+    with locked(out_dir / LOCK_NAME):
         _remove_orphans(out_dir)
         _write_all(out_dir, frame, settings or sweep_settings(sweep_dirs[0]), plot)
     return frame
@@ -354,21 +353,6 @@ def _job_labels(frame: pd.DataFrame) -> list[str]:
         labels.append(" ".join([job, *parts]).strip() or str(row["dir"]))
     return labels
 
-
-@contextlib.contextmanager
-def _locked(lock_path: Path) -> Iterator[None]:
-    """An exclusive advisory lock (POSIX flock); a no-op where fcntl does not exist."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        yield
-        return
-    with open(lock_path, "a") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def main(argv: list[str] | None = None) -> int:

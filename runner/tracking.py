@@ -39,7 +39,7 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from runner.io import atomic_write_json
+from runner.io import atomic_write_json, locked
 
 __all__ = ["MlflowCallback", "PARENT_FILE"]
 
@@ -162,7 +162,7 @@ class MlflowCallback(Callback):
             yield MlflowClient(tracking_uri=uri)
             return
         database.parent.mkdir(parents=True, exist_ok=True)
-        with _locked(database.with_name(database.name + ".lock")):
+        with locked(database.with_name(database.name + ".lock")):
             yield MlflowClient(tracking_uri=uri)
 
     def _experiment_id(self, client) -> str:
@@ -252,21 +252,6 @@ def _sqlite_path(uri: str) -> Path | None:
         return None
     return Path(unquote(uri[len(prefix):].split("?", 1)[0])).resolve()
 
-
-@contextlib.contextmanager
-def _locked(lock_path: Path) -> Iterator[None]:
-    """An exclusive advisory lock (POSIX flock); a no-op where fcntl does not exist."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        yield
-        return
-    with open(lock_path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _read_json(path: Path):

@@ -132,18 +132,20 @@ def test_search_on_digits_finishes_resumes_to_12_trials_and_writes_best(tmp_path
     # A sweep killed while a trial ran leaves it RUNNING in the study: simulate one.
     storage = f"sqlite:///{sweep_dir / 'optuna.db'}"
     optuna.load_study(study_name="search", storage=storage).ask()
-    finished = {job: snapshot(sweep_dir / str(job)) for job in range(8)}
+    first_dirs = trials["dir"].astype(str).tolist()  # job dirs are named by their overrides
+    finished = {name: snapshot(sweep_dir / name) for name in first_dirs}
 
     second = run_search(sweep_dir, cache_dir, n_trials=12)
     assert second.returncode == 0, second.stderr[-3000:]
-    for job in range(8):  # the first 8 trials were not rerun: their job dirs are untouched
-        assert snapshot(sweep_dir / str(job)) == finished[job]
+    for name in first_dirs:  # the first 8 trials were not rerun: their job dirs are untouched
+        assert snapshot(sweep_dir / name) == finished[name]
     study = optuna.load_study(study_name="search", storage=storage)
     states = [trial.state.name for trial in study.trials]
     assert states == ["COMPLETE"] * 8 + ["FAIL"] + ["COMPLETE"] * 4
     trials = pd.read_csv(sweep_dir / "trials.csv")
     assert trials["status"].tolist() == ["ok"] * 8 + ["interrupted"] + ["ok"] * 4
-    assert all((sweep_dir / str(job) / "DONE").is_file() for job in range(9, 13))
+    assert trials["dir"].astype(str).tolist()[:8] == first_dirs
+    assert all((sweep_dir / str(name) / "DONE").is_file() for name in trials["dir"].tolist()[9:13])
     # The resumed sampler does not draw the first trials' points again.
     params = [tuple(trial.params.values()) for trial in study.trials]
     assert not set(params[9:]) & set(params[:8])

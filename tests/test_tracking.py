@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from _jobs import find_job
 from hydra.core.utils import JobReturn, JobStatus
 from mlflow.tracking import MlflowClient
 from omegaconf import OmegaConf
@@ -60,7 +61,7 @@ def test_two_parallel_jobs_are_children_of_a_closed_parent_run_and_resume_logs_n
         assert child.data.tags["mlflow.parentRunId"] == parent.info.run_id
     assert ok_job.info.status == "FINISHED" and failed_job.info.status == "FAILED"
     assert ok_job.data.params["classifier.C"] == "1" and failed_job.data.params["classifier.C"] == "-1"
-    metrics = json.loads((sweep_dir / "0" / "metrics.json").read_text())
+    metrics = json.loads((find_job(sweep_dir, "classifier.C=1") / "metrics.json").read_text())
     assert ok_job.data.metrics["issue_f1"] == pytest.approx(metrics["issue_f1"])
     assert ok_job.data.metrics["n_label_issues"] == metrics["n_label_issues"]
     assert {"label_issues.csv", "metrics.json", "matrices.png", "resolved_config.yaml"} <= artifact_names(
@@ -68,7 +69,7 @@ def test_two_parallel_jobs_are_children_of_a_closed_parent_run_and_resume_logs_n
     )
     assert "status.json" in artifact_names(client, failed_job) and not failed_job.data.metrics
     local = Path(client.download_artifacts(ok_job.info.run_id, "label_issues.csv", str(tmp_path / "dl")))
-    assert local.read_bytes() == (sweep_dir / "0" / "label_issues.csv").read_bytes()
+    assert local.read_bytes() == (find_job(sweep_dir, "classifier.C=1") / "label_issues.csv").read_bytes()
 
     # Resume: the finished job is skipped and not logged again; the failed one runs again.
     second = run_runner(*args)
