@@ -24,22 +24,37 @@ def n_workers(n_jobs: int | None) -> int:
 
 def lendable(clf) -> bool:
     """True when ``clf`` has an ``n_jobs`` parameter left at None (its own choice is kept)."""
+    return _n_jobs_key(clf) is not None
+
+
+def _n_jobs_key(clf) -> str | None:
+    """The parameter that sets ``clf``'s workers when it is left at None: ``n_jobs``, or for a
+    Pipeline that of its final step (``"clf__n_jobs"``; the preprocessing steps keep theirs)."""
     get_params = getattr(clf, "get_params", None)
     if get_params is None:
-        return False
+        return None
     params = get_params(deep=False)
-    return "n_jobs" in params and params["n_jobs"] is None
+    if "n_jobs" in params:
+        return "n_jobs" if params["n_jobs"] is None else None
+    steps = params.get("steps")
+    if isinstance(steps, list) and steps and isinstance(steps[-1], tuple) and len(steps[-1]) == 2:
+        name, final_step = steps[-1]
+        key = _n_jobs_key(final_step)
+        return None if key is None else f"{name}__{key}"
+    return None
 
 
 @contextlib.contextmanager
 def fitting_with(model, workers: int) -> Iterator[None]:
     """Within the block, ``model`` (an unfitted clone owned by the caller) fits on ``workers``
-    through its ``n_jobs``; afterwards its ``n_jobs`` is None again, as the user set it."""
-    if workers <= 1 or not lendable(model):
+    through its ``n_jobs`` (its final step's, for a Pipeline); afterwards that ``n_jobs`` is
+    None again, as the user set it."""
+    key = _n_jobs_key(model) if workers > 1 else None
+    if key is None:
         yield
         return
-    model.set_params(n_jobs=workers)
+    model.set_params(**{key: workers})
     try:
         yield
     finally:
-        model.set_params(n_jobs=None)
+        model.set_params(**{key: None})

@@ -72,3 +72,24 @@ def test_lent_workers_change_no_number():
     reference = CleanLearning(clf, seed=0, n_jobs=1).fit(X, y)
     np.testing.assert_array_equal(fitted.predict_proba(X), reference.predict_proba(X))
     assert fitted.get_label_issues().equals(reference.get_label_issues())
+
+
+def test_a_pipeline_lends_to_its_final_step_only():
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    assert _workers.lendable(Pipeline([("scale", StandardScaler()), ("forest", RandomForestClassifier())]))
+    assert not _workers.lendable(Pipeline([("scale", StandardScaler()), ("forest", RandomForestClassifier(n_jobs=1))]))
+    assert not _workers.lendable(Pipeline([("scale", StandardScaler()), ("logreg", LogisticRegression(n_jobs=2))]))
+    X, y = noisy_data()
+    FIT_CALLS.clear()
+    PREDICT_CALLS.clear()
+    pipeline = Pipeline([("scale", StandardScaler()), ("forest", RecordingForest(n_estimators=10, random_state=0))])
+    with parallel_config(backend="threading"):
+        model = CleanLearning(pipeline, seed=0, n_jobs=2).fit(X, y)
+    assert sorted(FIT_CALLS, key=str) == [2, 2, None, None, None, None]
+    assert set(PREDICT_CALLS) == {None}
+    assert model.clf_.named_steps["forest"].n_jobs is None and pipeline.named_steps["forest"].n_jobs is None
+    with parallel_config(backend="threading"):
+        reference = CleanLearning(pipeline, seed=0, n_jobs=1).fit(X, y)
+    np.testing.assert_array_equal(model.predict_proba(X), reference.predict_proba(X))
