@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import warnings
 from functools import partial
-from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
@@ -34,20 +33,19 @@ from cleanlearn._multilabel_binary import (
 from cleanlearn._multilabel_inputs import check_multilabel_inputs, check_multilabel_labels
 from cleanlearn._multilabel_scores import (
     DEFAULT_AGGREGATOR,
-    RANKINGS,
     check_rank_by_kwargs,
     multilabel_scores,
 )
 from cleanlearn.count import TINY_VALUE, _calibrate_confident_joint
 from cleanlearn.filter import (
-    FILTERS,
     OTHER_FILTERS,
+    PARAMETER_CONSTRAINTS,
     PRUNING_FILTERS,
     _prune_counts,
     _prune_counts_to_remove,
     _take_smallest,
 )
-from cleanlearn.validation import Interval, Options, check_n_jobs, validate_params
+from cleanlearn.validation import check_n_jobs, validate_params
 
 logger = logging.getLogger("cleanlearn.filter")
 
@@ -241,15 +239,7 @@ def _check_filter_args(
             "verbose": verbose,
             "low_memory": low_memory,
         },
-        {
-            "filter_by": [Options(FILTERS)],
-            "return_indices_ranked_by": [None, Options(RANKINGS)],
-            "rank_by_kwargs": [None, dict],
-            "frac_noise": [Interval(Real, 0, 1, closed="right")],
-            "min_examples_per_class": [Interval(Integral, 0, None)],
-            "verbose": ["boolean", Interval(Integral, 0, None)],
-            "low_memory": ["boolean"],
-        },
+        {**PARAMETER_CONSTRAINTS, "low_memory": ["boolean"]},
         caller=caller,
     )
     check_n_jobs(n_jobs)

@@ -82,6 +82,15 @@ OTHER_FILTERS = (
 )
 FILTERS = PRUNING_FILTERS + OTHER_FILTERS
 RANKINGS = ("self_confidence", "normalized_margin", "confidence_weighted_entropy")
+# The rules of find_label_issues' options, declared once (the multi-label filters use them too).
+PARAMETER_CONSTRAINTS = {
+    "filter_by": [Options(FILTERS)],
+    "return_indices_ranked_by": [None, Options(RANKINGS)],
+    "rank_by_kwargs": [None, dict],
+    "frac_noise": [Interval(Real, 0, 1, closed="right")],
+    "min_examples_per_class": [Interval(Integral, 0, None)],
+    "verbose": ["verbose"],
+}
 
 # In prune_by_noise_rate, rows asking for at most this many examples share one vectorised
 # partition per class; rows asking for more are partitioned one by one.
@@ -233,14 +242,7 @@ def find_label_issues(
             "min_examples_per_class": min_examples_per_class,
             "verbose": verbose,
         },
-        {
-            "filter_by": [Options(FILTERS)],
-            "return_indices_ranked_by": [None, Options(RANKINGS)],
-            "rank_by_kwargs": [None, dict],
-            "frac_noise": [Interval(Real, 0, 1, closed="right")],
-            "min_examples_per_class": [Interval(Integral, 0, None)],
-            "verbose": ["verbose"],
-        },
+        PARAMETER_CONSTRAINTS,
         caller="find_label_issues",
     )
     check_n_jobs(n_jobs)
