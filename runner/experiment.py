@@ -41,7 +41,7 @@ from runner.data import FeatureData, PrecomputedData, load_dataset, run_settings
 from runner.estimators import build_estimator, set_parameters
 from runner.health import write_label_health
 from runner.io import atomic_write_bytes, atomic_write_csv
-from runner.noise import inject_noise, is_no_noise
+from runner.noise import inject_noise, is_no_noise, realised_noise_matrix
 from runner.parallel import folds_backend
 from runner.signals import raise_if_interrupted
 from runner.validation_split import carve_validation, score_validation
@@ -226,7 +226,7 @@ def _known_errors(cfg, data: FeatureData, noisy_labels, injected_matrix):
     if not is_no_noise(cfg.noise):
         return data.labels_train, None, injected_matrix
     if data.true_labels_train is not None:
-        matrix = _empirical_noise_matrix(noisy_labels, data.true_labels_train, data.n_classes)
+        matrix = realised_noise_matrix(noisy_labels, data.true_labels_train, data.n_classes)
         return data.true_labels_train, None, matrix
     return None, data.label_errors_train, None
 
@@ -277,7 +277,7 @@ def _run_precomputed(cfg, data: PrecomputedData, seeds: Seeds, timings, out_dir:
     _log_issues(cfg, label_issues)
     true_noise_matrix = None
     if data.true_labels is not None:
-        true_noise_matrix = _empirical_noise_matrix(data.labels, data.true_labels, data.n_classes)
+        true_noise_matrix = realised_noise_matrix(data.labels, data.true_labels, data.n_classes)
     index = np.arange(n_examples)
     with _stopwatch(timings, "write_seconds"):
         return _write_and_score(
@@ -456,17 +456,6 @@ def _matrix_frame(matrix: np.ndarray, classes: np.ndarray) -> pd.DataFrame:
         index=pd.Index(classes, name="given label"),
         columns=pd.Index(classes, name="true label"),
     )
-
-
-def _empirical_noise_matrix(given_labels, true_labels, n_classes: int) -> np.ndarray:
-    """P(given = i | true = j) counted from the labels; a class never true gets an identity column."""
-    counts = np.zeros((n_classes, n_classes))
-    np.add.at(counts, (given_labels, true_labels), 1)
-    column_totals = counts.sum(axis=0)
-    empty = column_totals == 0
-    counts[:, empty] = np.eye(n_classes)[:, empty]
-    column_totals[empty] = 1
-    return counts / column_totals
 
 
 # ---------------------------------------------------------------------------------------

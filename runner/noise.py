@@ -72,6 +72,7 @@ __all__ = [
     "matrix",
     "none",
     "pairflip",
+    "realised_noise_matrix",
     "symmetric",
     "validate_noise",
 ]
@@ -438,7 +439,7 @@ def instance(
     probabilities[rows, true_labels] = 1 - flip_rates
     # 4) the given labels.
     noisy_labels = _draw_categorical(probabilities, rng)
-    return noisy_labels, _realised_noise_matrix(noisy_labels, true_labels, n_classes)
+    return noisy_labels, realised_noise_matrix(noisy_labels, true_labels, n_classes)
 
 
 # ---------------------------------------------------------------------------------------
@@ -458,7 +459,7 @@ def _draw_categorical(probabilities: np.ndarray, rng: np.random.Generator) -> np
     return (cumulative <= uniforms[:, None]).sum(axis=1)
 
 
-def _realised_noise_matrix(noisy_labels: np.ndarray, true_labels: np.ndarray, n_classes: int) -> np.ndarray:
+def realised_noise_matrix(noisy_labels: np.ndarray, true_labels: np.ndarray, n_classes: int) -> np.ndarray:
     """P(given = i | true = j) counted from the labels; a class never true gets an identity column."""
     counts = np.zeros((n_classes, n_classes))
     np.add.at(counts, (noisy_labels, true_labels), 1)
