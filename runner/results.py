@@ -858,19 +858,22 @@ def plot_results(summary: pd.DataFrame, axes: Axes, metric: str | None):
     return figure
 
 
+def _line_with_band(jobs, x_axis: str, metric: str):
+    """(xs, means, ci95 lows, ci95 highs) of ``metric`` over the replicates at each value of
+    the numeric ``x_axis``, sorted by x."""
+    points = []
+    for (x_value,), group in _groups(jobs, [x_axis]):
+        mean, _, low, high = t_interval(pd.to_numeric(group[metric], errors="coerce"))
+        points.append((float(x_value), mean, low, high))
+    points.sort(key=lambda point: point[0])
+    return tuple(np.asarray(column, dtype=float) for column in zip(*points, strict=True)) if points else (
+        np.empty(0),) * 4
+
+
 def _draw_lines(panel, jobs, x_axis, series_axes, series, metric) -> None:
     names = _short_names(series_axes)
     for index, key in enumerate(series):
-        line_jobs = jobs[_match(jobs, series_axes, key)]
-        xs, means, lows, highs = [], [], [], []
-        for (x_value,), group in _groups(line_jobs, [x_axis]):
-            mean, _, low, high = t_interval(pd.to_numeric(group[metric], errors="coerce"))
-            xs.append(float(x_value))
-            means.append(mean)
-            lows.append(low)
-            highs.append(high)
-        order = np.argsort(xs)
-        xs, means, lows, highs = (np.asarray(v, dtype=float)[order] for v in (xs, means, lows, highs))
+        xs, means, lows, highs = _line_with_band(jobs[_match(jobs, series_axes, key)], x_axis, metric)
         colour = COLOURS[index % len(COLOURS)]
         label = ", ".join(_text(v) if len(series_axes) == 1 else f"{names[a]}={_text(v)}"
                           for a, v in zip(series_axes, key, strict=True)) or metric
@@ -889,15 +892,7 @@ def _draw_baseline(panel, jobs, x_axis, axes: Axes, series_axes) -> None:
         return  # a baseline per classifier: the lines of the methods already tell them apart
     others = [a for a in axes.groups if a not in series_axes]
     baseline = jobs.drop_duplicates(subset=[*others, *axes.replicate])
-    xs, means, lows, highs = [], [], [], []
-    for (x_value,), group in _groups(baseline, [x_axis]):
-        mean, _, low, high = t_interval(pd.to_numeric(group[ACCURACY[0]], errors="coerce"))
-        xs.append(float(x_value))
-        means.append(mean)
-        lows.append(low)
-        highs.append(high)
-    order = np.argsort(xs)
-    xs, means, lows, highs = (np.asarray(v, dtype=float)[order] for v in (xs, means, lows, highs))
+    xs, means, lows, highs = _line_with_band(baseline, x_axis, ACCURACY[0])
     panel.plot(xs, means, color="black", linestyle="--", marker="x", linewidth=1.2, markersize=5,
                label="no cleaning (baseline)")
     if np.isfinite(lows).any():
