@@ -1,4 +1,10 @@
-"""Shared pytest fixtures; the data generators live in tests/_data.py (importable by any test)."""
+"""Shared pytest fixtures; the data generators live in tests/_data.py (importable by any test).
+
+Tests live in tests/cleanlearn/ (the library), tests/runner/ and tests/e2e/; their helper
+modules (``_api``, ``_multilabel_data``, ...) sit beside them. Helper names and test file
+basenames are unique across the folders: with pytest's default import mode (``prepend``,
+no ``__init__.py``) a module is imported by its basename.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +14,12 @@ from pathlib import Path
 import pytest
 from threadpoolctl import threadpool_limits
 
-# Make `from _data import ...` work whichever directory pytest is started from.
-sys.path.insert(0, str(Path(__file__).parent))
+# Make `from _data import ...` (and each folder's helpers, e.g. `from _api import ...`) work
+# whichever directory pytest is started from, and under --import-mode=importlib too.
+_TESTS = Path(__file__).parent
+for _folder in [_TESTS, *(path for path in sorted(_TESTS.iterdir()) if path.is_dir() and not path.name.startswith((".", "_")))]:
+    if str(_folder) not in sys.path:
+        sys.path.insert(0, str(_folder))
 
 from _data import make_pred_probs  # noqa: E402
 
