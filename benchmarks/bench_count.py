@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import environment_line, make_noisy_classification, peak_extra_memory, time_call  # noqa: E402
 
+import cleanlearn._core.confident_joint as joint_core  # noqa: E402
 import cleanlearn.count as ours  # noqa: E402
 
 FULL_SIZES = [(10_000, 10), (10_000, 100), (100_000, 10), (100_000, 100), (1_000_000, 10), (1_000_000, 100)]
@@ -60,7 +61,7 @@ def cases(ref, labels, pred_probs):
          lambda: ref.estimate_py_and_noise_matrices_from_probabilities(labels, pred_probs)),
         ("estimate_latent (converged)", lambda: ours.estimate_latent(joint, labels, converge_latent_estimates=True),
          lambda: ref.estimate_latent(joint, labels, converge_latent_estimates=True)),
-        ("post-filter (_reduce_issues)", lambda: ours._reduce_issues(pred_probs, labels),
+        ("post-filter (_reduce_issues)", lambda: joint_core.reduce_issues(pred_probs, labels),
          lambda: ref._reduce_issues(pred_probs, labels)),
         ("round_preserving_row_totals", lambda: ours.round_preserving_row_totals(float_joint),
          lambda: ref_round(float_joint)),

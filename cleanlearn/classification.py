@@ -23,7 +23,8 @@ meta-estimator (``check_estimator`` passes), which the reference is not:
   is needed, and ``fit`` may return anything (the fitted object is kept).
 
 The work itself (cross-validation, confident joint, latent estimates, filtering, ranking) is
-done by :mod:`cleanlearn.count`, :mod:`cleanlearn.filter` and :mod:`cleanlearn.rank`.
+done by :mod:`cleanlearn.count`, :mod:`cleanlearn.filter` and :mod:`cleanlearn.rank`; a noise
+matrix (or its inverse) given by the user is completed by :mod:`cleanlearn._core.latent_algebra`.
 """
 
 from __future__ import annotations
@@ -60,10 +61,15 @@ except ImportError:  # scikit-learn 1.4 and 1.5: the same two checks as BaseEsti
         estimator._check_feature_names(X, reset=reset)
         estimator._check_n_features(X, reset=reset)
 
-from cleanlearn import _blocks, _rows, _workers, count, rank
+from cleanlearn import count, rank
 from cleanlearn import filter as label_filter
-from cleanlearn._progress import report
-from cleanlearn.validation import (
+from cleanlearn._core import blocks, rows, workers
+from cleanlearn._core.latent_algebra import (
+    py_and_inverse_from_noise_matrix,
+    py_and_noise_matrix_from_inverse,
+)
+from cleanlearn._core.progress import report
+from cleanlearn._core.validation import (
     Interval,
     Options,
     check_callable_methods,
@@ -84,44 +90,10 @@ DEFAULT_FIND_LABEL_ISSUES_KWARGS = {"min_examples_per_class": 10}
 UNSUPPORTED_FIND_LABEL_ISSUES_KWARGS = ("return_indices_ranked_by", "multi_label")
 # Floor of a class's noise_matrix diagonal when turned into a sample weight 1 / P(label=k|true=k).
 MIN_DIAGONAL_FOR_SAMPLE_WEIGHT = 1e-3
-CLIPPING_LOWER_BOUND = 1e-6  # smallest class prior, as in the reference
-TINY_VALUE = 1e-100  # guards divisions, as in the reference
-MAX_NOISE_RATE = 0.9999  # off-diagonal noise rates are clipped to [0, MAX_NOISE_RATE]
 # Fold seed when seed=None. The reference then shuffles with numpy's global random state, so
 # its folds are irreproducible; a fixed seed makes refits identical (scikit-learn's
 # check_fit_idempotent requires it) and leaves the global state alone.
 DEFAULT_SEED = 0
-
-
-# ---------------------------------------------------------------------------------------
-# Latent algebra used when the user supplies a noise matrix (cleanlab.internal.latent_algebra)
-# ---------------------------------------------------------------------------------------
-
-
-def _clip_noise_rates(noise_matrix: np.ndarray) -> np.ndarray:
-    """Off-diagonal rates clipped to [0, 0.9999], diagonal kept, columns renormalised to 1."""
-    clipped = np.clip(noise_matrix, 0, MAX_NOISE_RATE)
-    np.fill_diagonal(clipped, np.diagonal(noise_matrix))
-    return clipped / np.clip(clipped.sum(axis=0), a_min=TINY_VALUE, a_max=None)
-
-
-def _py_and_inverse_from_noise_matrix(noisy_prior: np.ndarray, noise_matrix: np.ndarray):
-    """``(py, inverse_noise_matrix)`` implied by ``P(label=k)`` and the noise matrix."""
-    # P(label) = noise_matrix @ P(true)  =>  P(true) = noise_matrix^-1 @ P(label), clipped.
-    class_prior = np.linalg.inv(noise_matrix).dot(noisy_prior)
-    class_prior = np.clip(class_prior, CLIPPING_LOWER_BOUND, 1.0)
-    class_prior = class_prior / np.clip(np.sum(class_prior), a_min=TINY_VALUE, a_max=None)
-    joint = noise_matrix * class_prior  # P(label=j, true=k)
-    inverse_noise_matrix = joint.T / np.clip(noisy_prior, a_min=TINY_VALUE, a_max=None)
-    return class_prior, _clip_noise_rates(inverse_noise_matrix)
-
-
-def _noise_matrix_from_inverse(noisy_prior: np.ndarray, inverse_noise_matrix: np.ndarray):
-    """``(py, noise_matrix)`` implied by ``P(label=k)`` and the inverse noise matrix."""
-    joint = (inverse_noise_matrix * noisy_prior).T  # P(label=j, true=k)
-    class_prior = joint.sum(axis=0)
-    noise_matrix = joint / np.clip(class_prior, a_min=TINY_VALUE, a_max=None)
-    return class_prior, _clip_noise_rates(noise_matrix)
 
 
 # ---------------------------------------------------------------------------------------
@@ -417,7 +389,7 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         labels = _label_array(labels)
         n_examples = labels.shape[0]
         if need_X:
-            n_rows = _rows.n_samples(X)
+            n_rows = rows.n_samples(X)
             if n_rows != n_examples:
                 raise ValueError(f"X has {n_rows} rows but labels has {n_examples} entries; they must match.")
         if pred_probs is not None:
@@ -494,9 +466,9 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             class_prior, noise_matrix, _ = count.estimate_latent(confident_joint, codes)
         # 2) A known noise matrix (or its inverse) gives the other one and the class prior.
         if noise_matrix is not None and inverse_noise_matrix is None:
-            class_prior, inverse_noise_matrix = _py_and_inverse_from_noise_matrix(noisy_prior, noise_matrix)
+            class_prior, inverse_noise_matrix = py_and_inverse_from_noise_matrix(noisy_prior, noise_matrix)
         elif inverse_noise_matrix is not None and noise_matrix is None:
-            class_prior, noise_matrix = _noise_matrix_from_inverse(noisy_prior, inverse_noise_matrix)
+            class_prior, noise_matrix = py_and_noise_matrix_from_inverse(noisy_prior, inverse_noise_matrix)
         # 3) Otherwise everything is estimated from (cross-validated) pred_probs.
         if noise_matrix is None and inverse_noise_matrix is None:
             if pred_probs is None:
@@ -547,7 +519,7 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     @staticmethod
     def _issues_frame(result: dict, encoding: _LabelEncoding) -> pd.DataFrame:
-        predicted = _blocks.row_argmax(result["pred_probs"])  # (argmax(axis=1) would copy pred_probs)
+        predicted = blocks.row_argmax(result["pred_probs"])  # (argmax(axis=1) would copy pred_probs)
         return pd.DataFrame(
             {
                 "is_label_issue": result["is_label_issue"],
@@ -696,7 +668,7 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         # 2) Drop the flagged examples; weight the rest.
         keep = ~label_issues_df["is_label_issue"].to_numpy(dtype=bool)
         kept_index = np.flatnonzero(keep)
-        X_clean, codes_clean = _rows.take_rows(X, kept_index), codes[kept_index]
+        X_clean, codes_clean = rows.take_rows(X, kept_index), codes[kept_index]
         self._log("Pruning %d examples with label issues; %d remain.", n_examples - kept_index.size, kept_index.size)
         noise_matrix_known = self.noise_matrix_ is not None and np.shape(self.noise_matrix_) == (
             encoding.classes.size, encoding.classes.size
@@ -716,7 +688,7 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self.label_issues_df_ = label_issues_df
         self.classes_ = encoding.classes
         final_model = _cloned(template, allow_copy=True)
-        with _workers.fitting_with(final_model, _workers.n_workers(self.n_jobs)):
+        with workers.fitting_with(final_model, workers.n_workers(self.n_jobs)):
             final_model.fit(X_clean, codes_clean, **final_kwargs)  # may return None: keep the model
         self.clf_ = final_model
         return self

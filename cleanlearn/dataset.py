@@ -23,8 +23,9 @@ import numpy as np
 import pandas as pd
 
 from cleanlearn import count
-from cleanlearn._progress import report
-from cleanlearn.validation import Interval, check_square_matrix, validate_params
+from cleanlearn._core.constants import EPSILON
+from cleanlearn._core.progress import report
+from cleanlearn._core.validation import Interval, check_square_matrix, validate_params
 
 __all__ = [
     "find_overlapping_classes",
@@ -35,8 +36,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-# Guards divisions by an empty row or column of the joint (cleanlab.internal.constants.EPSILON).
-EPSILON = 1e-6
 
 
 # ---------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ How the reference's results are reproduced, fast:
   pair. Here ``np.partition`` finds the cutoff value and everything up to it is taken; only
   when several examples tie at the cutoff (so that which of them ``argsort`` would take
   depends on its internal order) is ``np.argsort`` run, on exactly the array the
-  reference sorts, so the same examples are taken. See :func:`_take_smallest`.
+  reference sorts, so the same examples are taken. See :func:`cleanlearn._core.selection.take_smallest`.
 - prune_by_noise_rate flags the largest margins ``p_j - p_k``. Rows where another class
   scores at least as high as the given one ("contested") are the only ones with a margin
   >= 0; the selection runs on them alone, and on a class's full column only where they
@@ -23,7 +23,7 @@ How the reference's results are reproduced, fast:
 - The per-class loop can run in threads (``n_jobs``); no process pool, no data copies.
 
 Out of core: ``pred_probs`` may be a memory-mapped ``.npy`` (``np.load(path, mmap_mode="r")``),
-an ``np.memmap`` or a Zarr array, larger than RAM (see :mod:`cleanlearn._blocks`). Every pass
+an ``np.memmap`` or a Zarr array, larger than RAM (see :mod:`cleanlearn._core.blocks`). Every pass
 reads it a block of rows at a time, in order, and keeps a few bytes per example; rows are
 gathered out of order only for the examples that need them (contested rows of a class,
 flagged rows). Results are the same bits as for the in-memory array: blocks only split
@@ -34,31 +34,33 @@ from __future__ import annotations
 
 import logging
 import warnings
-from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
-from joblib import Parallel, cpu_count, delayed
+from joblib import Parallel, delayed
 
-# The underscored functions are count's and rank's cores on already validated inputs:
-# find_label_issues validates labels and pred_probs once, not once per helper call (each
-# validation is a few full passes over pred_probs).
-from cleanlearn import _blocks
-from cleanlearn.count import (
-    _calibrate_confident_joint,
-    _check_and_compute_confident_joint,
-    _compute_confident_joint,
-    _reduce_issues,
-    round_preserving_row_totals,
+# The cores of count and rank on already validated inputs (cleanlearn._core): find_label_issues
+# validates labels and pred_probs once, not once per helper call (each validation is a few
+# full passes over pred_probs).
+from cleanlearn._core import blocks, selection
+from cleanlearn._core import confident_joint as joint_core
+from cleanlearn._core import scores as scoring
+
+# The filters' and rankings' names are this module's constants too (FILTERS, RANKINGS, ...).
+from cleanlearn._core.scores import RANKINGS  # noqa: F401
+from cleanlearn._core.selection import (
+    FILTERS,
+    OTHER_FILTERS,
+    PARAMETER_CONSTRAINTS,
+    PRUNING_FILTERS,
 )
-from cleanlearn.rank import _check_rank_by, _label_quality_scores, _order_label_issues
-from cleanlearn.validation import (
-    Interval,
+from cleanlearn._core.validation import (
     Options,
     check_labels_and_pred_probs,
     check_n_jobs,
     check_square_matrix,
     map_row_ranges,
+    per_class_threads,
     resolve_n_threads,
     validate_params,
 )
@@ -71,26 +73,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-# The filters that prune a (calibrated) confident joint; frac_noise and
-# num_to_remove_per_class apply to these only.
-PRUNING_FILTERS = ("prune_by_noise_rate", "prune_by_class", "both")
-OTHER_FILTERS = (
-    "confident_learning",
-    "predicted_neq_given",
-    "low_normalized_margin",
-    "low_self_confidence",
-)
-FILTERS = PRUNING_FILTERS + OTHER_FILTERS
-RANKINGS = ("self_confidence", "normalized_margin", "confidence_weighted_entropy")
-# The rules of find_label_issues' options, declared once (the multi-label filters use them too).
-PARAMETER_CONSTRAINTS = {
-    "filter_by": [Options(FILTERS)],
-    "return_indices_ranked_by": [None, Options(RANKINGS)],
-    "rank_by_kwargs": [None, dict],
-    "frac_noise": [Interval(Real, 0, 1, closed="right")],
-    "min_examples_per_class": [Interval(Integral, 0, None)],
-    "verbose": ["verbose"],
-}
 
 # In prune_by_noise_rate, rows asking for at most this many examples share one vectorised
 # partition per class; rows asking for more are partitioned one by one.
@@ -98,8 +80,6 @@ _BATCH_SELECT_MAX = 256
 # prune_by_noise_rate's negated margins of a class's contested rows are held for at most
 # this many (column, row) pairs at once (32 MB in float64); more columns are done in groups.
 _MARGIN_BUDGET_ENTRIES = 1 << 22
-# Below this many pred_probs entries the per-class loop runs in one thread.
-_THREADS_MIN_SIZE = 1 << 20
 # Rows are checked for being contested in blocks of about this many entries (2 MB in float64).
 _CONTESTED_BLOCK_ENTRIES = 1 << 18
 # The post-filter gathers flagged rows in blocks of about this many entries (8 MB in float64).
@@ -212,15 +192,16 @@ def find_label_issues(
     decides which of the tied are taken) 8 more bytes per example of that class for the
     argsort. With balanced classes that is a small part of the whole (``n_k / N`` of it);
     with one class holding 70% of the examples, float64, ties included, the peak measured
-    is 22 bytes per example (``tests/test_out_of_core.py``); a class holding nearly all
+    is 22 bytes per example (``tests/cleanlearn/test_out_of_core.py``); a class holding nearly all
     examples, with ties at its cutoff, can take the peak to about 40.
     """
     # 1) Check every argument before any work.
     validate_params({"multi_label": multi_label}, {"multi_label": ["boolean"]}, caller="find_label_issues")
     if multi_label:  # labels: a list of lists of class indices
-        from cleanlearn import _multilabel
+        # (imported here: single-label users do not pay for the multi-label package)
+        from cleanlearn.multilabel_classification import filter as multilabel_filter
 
-        return _multilabel.find_label_issues(
+        return multilabel_filter.find_label_issues(
             labels,
             pred_probs,
             return_indices_ranked_by=return_indices_ranked_by,
@@ -247,21 +228,21 @@ def find_label_issues(
     )
     check_n_jobs(n_jobs)
     if return_indices_ranked_by is not None:  # the ranking options are checked before any work
-        adjust_pred_probs = _check_rank_by(return_indices_ranked_by, rank_by_kwargs)
+        adjust_pred_probs = scoring.check_rank_by(return_indices_ranked_by, rank_by_kwargs)
     # When a confident joint is needed, the value checks of pred_probs run in its pass over
     # the data (one pass instead of two), raising the same errors at this same point.
     computed_joint = None
     if filter_by == "confident_learning":
-        labels, pred_probs, (_, off_diagonal) = _check_and_compute_confident_joint(
+        labels, pred_probs, (_, off_diagonal) = joint_core.check_and_compute_confident_joint(
             labels, pred_probs, calibrate=False, return_indices_of_off_diagonals=True, need_joint=False, n_jobs=n_jobs
         )
     elif filter_by in PRUNING_FILTERS and confident_joint is None:
-        labels, pred_probs, computed_joint = _check_and_compute_confident_joint(labels, pred_probs, n_jobs=n_jobs)
+        labels, pred_probs, computed_joint = joint_core.check_and_compute_confident_joint(labels, pred_probs, n_jobs=n_jobs)
     else:
         labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs, n_jobs=n_jobs)
     n_samples, n_classes = pred_probs.shape
     if num_to_remove_per_class is not None:
-        num_to_remove_per_class = _check_num_to_remove(num_to_remove_per_class, n_classes)
+        num_to_remove_per_class = selection.check_num_to_remove(num_to_remove_per_class, n_classes)
     if confident_joint is not None:
         confident_joint = check_square_matrix(
             confident_joint, n_classes=n_classes, name="confident_joint"
@@ -290,11 +271,11 @@ def find_label_issues(
         if confident_joint is None:
             confident_joint = computed_joint
         label_counts = np.bincount(labels, minlength=n_classes)
-        prune_counts = _prune_counts(
+        prune_counts = selection.prune_counts(
             confident_joint, min_examples_per_class=min_examples_per_class, frac_noise=frac_noise
         )
         if num_to_remove_per_class is not None:
-            prune_counts = _prune_counts_to_remove(prune_counts, label_counts, num_to_remove_per_class)
+            prune_counts = selection.prune_counts_to_remove(prune_counts, label_counts, num_to_remove_per_class)
         # Two steps, so that the per-class work's index arrays are freed before the post-filter.
         flags = _flag_pruned(
             labels,
@@ -317,7 +298,7 @@ def find_label_issues(
 
     # 3) Rank the flagged examples, if asked.
     if return_indices_ranked_by is not None:
-        return _order_label_issues(
+        return scoring.order_label_issues(
             label_issues_mask, labels, pred_probs, rank_by=return_indices_ranked_by, adjust_pred_probs=adjust_pred_probs
         )
     return label_issues_mask
@@ -327,11 +308,11 @@ def find_predicted_neq_given(labels: Any, pred_probs: Any, *, multi_label: bool 
     """Flag examples whose predicted class ``argmax(pred_probs)`` differs from the given label."""
     validate_params({"multi_label": multi_label}, {"multi_label": ["boolean"]}, caller="find_predicted_neq_given")
     if multi_label:
-        from cleanlearn import _multilabel
+        from cleanlearn._core.multilabel.filter import find_predicted_neq_given
 
-        return _multilabel.find_predicted_neq_given(labels, pred_probs)
+        return find_predicted_neq_given(labels, pred_probs)
     labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs)
-    return _blocks.row_argmax(pred_probs) != labels
+    return blocks.row_argmax(pred_probs) != labels
 
 
 def find_label_issues_using_argmax_confusion_matrix(
@@ -350,7 +331,7 @@ def find_label_issues_using_argmax_confusion_matrix(
     )
     labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs)
     n_classes = pred_probs.shape[1]
-    predicted = _blocks.row_argmax(pred_probs)
+    predicted = blocks.row_argmax(pred_probs)
     # confusion[predicted, given], transposed like the reference's
     # confusion_matrix(predicted, labels).T (the memory layout decides float rounding later).
     # Unlike sklearn's confusion_matrix, classes absent from both vectors keep their row and
@@ -358,7 +339,7 @@ def find_label_issues_using_argmax_confusion_matrix(
     confusion = np.bincount(predicted * n_classes + labels, minlength=n_classes * n_classes)
     confident_joint = confusion.reshape(n_classes, n_classes).T
     if calibrate:
-        confident_joint = _calibrate_confident_joint(
+        confident_joint = joint_core.calibrate_confident_joint(
             confident_joint, np.bincount(labels, minlength=n_classes)
         )
     return find_label_issues(
@@ -385,7 +366,7 @@ def _filter_confident_learning(
     indices ``off_diagonal`` are computed here unless given, minus those whose given label
     is (within 1e-6) the predicted one. Large inputs use ``n_jobs`` threads."""
     if off_diagonal is None:
-        _, off_diagonal = _compute_confident_joint(
+        _, off_diagonal = joint_core.compute_confident_joint(
             labels, pred_probs, calibrate=False, return_indices_of_off_diagonals=True, need_joint=False, n_jobs=n_jobs
         )
     label_issues_mask = np.zeros(labels.shape[0], dtype=bool)
@@ -399,7 +380,7 @@ def _filter_confident_learning(
 
 
 def _filter_predicted_neq_given(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
-    label_issues_mask = _blocks.row_argmax(pred_probs) != labels
+    label_issues_mask = blocks.row_argmax(pred_probs) != labels
     return _drop_near_given(label_issues_mask, labels, pred_probs)
 
 
@@ -411,8 +392,8 @@ def _filter_lowest_score(method: str):
         # confident_learning issues; counting them here skips its re-validation. (Counted
         # before the scores exist, so the two passes' temporaries never add up.)
         num_issues = int(np.count_nonzero(_filter_confident_learning(labels, pred_probs)))
-        scores = _label_quality_scores(labels, pred_probs, method=method, adjust_pred_probs=False)
-        return _take_smallest(scores, num_issues)
+        scores = scoring.label_quality_scores(labels, pred_probs, method=method, adjust_pred_probs=False)
+        return selection.take_smallest(scores, num_issues)
 
     return filter_lowest
 
@@ -440,7 +421,7 @@ def _drop_near_given(
     block_rows = max(1, min(_POST_FILTER_BLOCK_ENTRIES // pred_probs.shape[1], -(-(stop - start) // 8)))
     for start in range(0, flagged.size, block_rows):
         rows = flagged[start : start + block_rows]
-        near_given = _reduce_issues(pred_probs[rows], labels[rows])
+        near_given = joint_core.reduce_issues(pred_probs[rows], labels[rows])
         label_issues_mask[rows[near_given]] = False
     return label_issues_mask
 
@@ -448,57 +429,6 @@ def _drop_near_given(
 # ---------------------------------------------------------------------------------------
 # Prune counts: how many examples to flag in each (true class, given class) cell
 # ---------------------------------------------------------------------------------------
-
-
-def _prune_counts(confident_joint: np.ndarray, *, min_examples_per_class: int, frac_noise: float) -> np.ndarray:
-    """The reference's ``_keep_at_least_n_per_class``: an int (K, K) matrix whose column k
-    holds, for given label k, how many examples to flag per true class (row).
-
-    Each step repeats the reference's float operations on an array of the same memory
-    layout (``confident_joint.T`` is a transposed view), so sums round identically and the
-    final truncation to int gives the same counts.
-    """
-    prune_counts = confident_joint.T
-    diagonal = np.diagonal(prune_counts)
-    # 1) Raise the diagonal (kept examples) to at least min_examples_per_class ...
-    new_diagonal = np.maximum(diagonal, min_examples_per_class)
-    increase_per_column = new_diagonal - diagonal
-    # ... taking the increase evenly from the column's nonzero off-diagonal entries.
-    nonzero_off_diagonal_per_column = np.maximum(np.count_nonzero(prune_counts, axis=0) - 1.0, 1.0)
-    raised = prune_counts - increase_per_column / nonzero_off_diagonal_per_column
-    raised[raised < 0] = 0
-    np.fill_diagonal(raised, new_diagonal)
-    # 2) Keep frac_noise of each off-diagonal count, moving the rest to the diagonal so
-    # column totals are unchanged.
-    reduced = raised * frac_noise
-    np.fill_diagonal(reduced, raised.diagonal())
-    np.fill_diagonal(reduced, raised.diagonal() + np.sum(raised - reduced, axis=0))
-    # 3) Counts are ints: truncate (not round), as the reference does. Its final
-    # round_preserving_row_totals is a no-op on integers, and its result is C-ordered.
-    return np.ascontiguousarray(reduced.astype(int))
-
-
-def _prune_counts_to_remove(
-    prune_counts: np.ndarray, label_counts: np.ndarray, num_to_remove_per_class: np.ndarray
-) -> np.ndarray:
-    """Rescale the prune counts so that row k flags ``num_to_remove_per_class[k]`` examples
-    (the reference's ``num_to_remove_per_class`` branch, same float operations)."""
-    # Column j divided by row total j, exactly as the reference broadcasts it.
-    with np.errstate(divide="ignore", invalid="ignore"):
-        joint = prune_counts / np.sum(prune_counts, axis=1)
-        noise_per_row = joint.sum(axis=1) - joint.diagonal()
-        rescaled = (joint.T * num_to_remove_per_class / noise_per_row).T
-    np.fill_diagonal(rescaled, label_counts - num_to_remove_per_class)
-    # A row without noise yields 0/0 off the diagonal. The reference rounds such a row
-    # entry-wise and casts NaN to a huge negative int, i.e. "prune nothing" there: use 0.
-    finite_rows = np.all(np.isfinite(rescaled), axis=1)
-    result = np.empty(rescaled.shape, dtype=int)
-    if finite_rows.any():
-        result[finite_rows] = round_preserving_row_totals(rescaled[finite_rows])
-    if not finite_rows.all():
-        bad_rows = rescaled[~finite_rows]
-        result[~finite_rows] = np.where(np.isfinite(bad_rows), np.round(bad_rows), 0).astype(int)
-    return result
 
 
 # ---------------------------------------------------------------------------------------
@@ -559,7 +489,7 @@ def _flag_pruned(
     def flag_by_class(k: int) -> None:
         rows = rows_by_class[class_starts[k] : class_ends[k]]
         class_self_confidence = self_confidence[class_starts[k] : class_ends[k]]
-        label_issues_mask[rows[_take_smallest(class_self_confidence, label_counts[k] - prune_counts[k, k])]] = True
+        label_issues_mask[rows[selection.take_smallest(class_self_confidence, label_counts[k] - prune_counts[k, k])]] = True
 
     def flag_by_noise_rate(k: int) -> None:
         rows = rows_by_class[class_starts[k] : class_ends[k]]
@@ -575,7 +505,7 @@ def _flag_pruned(
     steps = ([flag_by_class] if by_class else []) + ([flag_by_noise_rate] if by_noise_rate else [])
     for step in steps:
         sizes = pred_probs.size if step is flag_by_noise_rate else n_samples
-        n_threads = _n_threads(n_jobs, n_tasks=classes.size, size=sizes)
+        n_threads = per_class_threads(n_jobs, n_tasks=classes.size, size=sizes)
         if n_threads == 1:
             for k in classes:
                 step(k)
@@ -625,20 +555,6 @@ def _contested_rows(
     return contested_rows, self_confidence
 
 
-def _n_threads(n_jobs: int | None, *, n_tasks: int, size: int) -> int:
-    """Threads for the per-class loop: n_jobs (-1: all cores), one by default and for small
-    inputs, where starting threads costs more than it saves.
-
-    None means one thread, unlike the reference's "all cores": the loop is a minor part of
-    the work (validation and the confident joint are single passes over pred_probs) and on
-    a 2-core machine threads were measured no faster.
-    """
-    if n_jobs is None or n_tasks < 2 or size < _THREADS_MIN_SIZE:
-        return 1
-    n_threads = cpu_count() if n_jobs == -1 else n_jobs
-    return max(1, min(n_threads, n_tasks))
-
-
 def _flag_by_noise_rate(
     pred_probs: np.ndarray, rows: np.ndarray, contested: np.ndarray, counts_to_flag: np.ndarray, k: int
 ) -> np.ndarray:
@@ -676,7 +592,7 @@ def _flag_by_noise_rate(
     for group_start in range(0, wanted.size, group_size):
         group = wanted[group_start : group_start + group_size]
         negated_margins = np.empty((group.size, n_contested), dtype=pred_probs.dtype)
-        for block in _blocks.row_blocks(n_contested, n_classes):
+        for block in blocks.row_blocks(n_contested, n_classes):
             probs = pred_probs[rows[contested_positions[block]]]
             np.subtract(probs[:, k], probs[:, group].T, out=negated_margins[:, block])
         group_counts = counts[group]
@@ -701,10 +617,10 @@ def _flag_by_noise_rate(
     for j in over_all_rows:
         # Exactly the array the reference sorts, so argsort (if ties need it) agrees; built a
         # block of rows at a time (one (n_rows,) array, no temporaries of that size).
-        for block in _blocks.row_blocks(n_rows, 2):
+        for block in blocks.row_blocks(n_rows, 2):
             block_rows = rows[block]
             np.negative(pred_probs[block_rows, j] - pred_probs[block_rows, k], out=negated_margin[block])
-        flags |= _take_smallest(negated_margin, counts[j])
+        flags |= selection.take_smallest(negated_margin, counts[j])
     return flags
 
 
@@ -731,50 +647,8 @@ def _kth_smallest_per_row(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return cutoffs
 
 
-def _take_smallest(values: np.ndarray, count: int) -> np.ndarray:
-    """Boolean mask of the entries ``np.argsort(values)[:count]`` selects.
-
-    Everything strictly below the count-th smallest value is taken. If the values equal to
-    it do not all fit, which of them are taken depends on argsort's internal order (quicksort,
-    not stable), so argsort is run on ``values`` itself, which reproduces it exactly.
-    """
-    n_values = values.shape[0]
-    if count >= n_values:
-        return np.ones(n_values, dtype=bool)
-    mask = np.zeros(n_values, dtype=bool)
-    if count <= 0:
-        return mask
-    cutoff = np.partition(values, count - 1)[count - 1]
-    at_or_below = values <= cutoff
-    if np.count_nonzero(at_or_below) == count:
-        return at_or_below
-    mask[np.argsort(values)[:count]] = True
-    return mask
-
-
 # ---------------------------------------------------------------------------------------
 # Argument checks specific to this module
 # ---------------------------------------------------------------------------------------
 
 
-def _check_num_to_remove(num_to_remove_per_class: Any, n_classes: int) -> np.ndarray:
-    """Return num_to_remove_per_class as a (K,) int array of non-negative counts; a scalar k
-    means k for every class (the reference broadcasts it the same way)."""
-    array = np.asarray(num_to_remove_per_class)
-    if array.ndim == 0:
-        array = np.full(n_classes, array)
-    if array.dtype.kind not in "iuf" or array.ndim != 1:
-        raise TypeError(
-            "num_to_remove_per_class must be a 1-D sequence of non-negative ints (one per "
-            f"class); got {num_to_remove_per_class!r}."
-        )
-    if array.shape[0] != n_classes:
-        raise ValueError(
-            f"num_to_remove_per_class must have one entry per class ({n_classes}); got "
-            f"{array.shape[0]} entries."
-        )
-    if array.dtype.kind == "f" and not np.all(np.isfinite(array) & (array == np.round(array))):
-        raise ValueError(f"num_to_remove_per_class must hold whole numbers; got {array.tolist()}.")
-    if np.any(array < 0):
-        raise ValueError(f"num_to_remove_per_class must be non-negative; got {array.tolist()}.")
-    return array.astype(np.int64)

@@ -28,8 +28,9 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from cleanlearn._progress import report
-from cleanlearn.validation import (
+from cleanlearn._core.constants import FLOATING_POINT_COMPARISON
+from cleanlearn._core.progress import report
+from cleanlearn._core.validation import (
     Interval,
     check_labels,
     check_noise_matrix,
@@ -47,8 +48,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-# Tolerance of the reference (cleanlab.internal.constants.FLOATING_POINT_COMPARISON).
-FLOATING_POINT_COMPARISON = 1e-6
 
 _SEED_CONSTRAINT = [None, Integral, np.random.Generator, np.random.RandomState]
 

@@ -14,12 +14,17 @@ import warnings
 from numbers import Integral
 
 import numpy as np
-from scipy.special import xlogy
 from sklearn.metrics import log_loss
 
-from cleanlearn import _blocks
-from cleanlearn.count import CLIPPING_LOWER_BOUND, _confident_thresholds, _row_chunks
-from cleanlearn.validation import Interval, Options, check_labels_and_pred_probs, validate_params
+from cleanlearn._core import blocks
+from cleanlearn._core import scores as scoring
+from cleanlearn._core.constants import CLIPPING_LOWER_BOUND
+from cleanlearn._core.validation import (
+    Interval,
+    Options,
+    check_labels_and_pred_probs,
+    validate_params,
+)
 
 __all__ = [
     "find_top_issues",
@@ -36,117 +41,23 @@ logger = logging.getLogger(__name__)
 ENSEMBLE_WEIGHTINGS = ("uniform", "accuracy", "log_loss_search", "custom")
 DEFAULT_LOG_LOSS_SEARCH_T_VALUES = (1e-4, 1e-3, 1e-2, 1e-1, 1e0, 1e1, 1e2, 2e2)
 
-# Up to this many classes the max over k != label runs column by column with a mask
-# (measured at N=1e6: 1.7x faster at K=2, equal at K=6, 2x slower at K=10).
-_COLUMNWISE_MAX_CLASSES = 6
-
 
 def get_self_confidence_for_each_label(labels, pred_probs) -> np.ndarray:
     """Self-confidence ``pred_probs[i, labels[i]]`` of each example (in pred_probs' dtype)."""
     labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs)
-    return _blocks.map_rows(_self_confidence, pred_probs, labels)
-
-
-# Each scorer below computes a row's score from that row alone, so that it can run on any
-# block of rows (see _scores): the same values whatever the blocks.
-
-
-def _self_confidence(pred_probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    return pred_probs[np.arange(labels.shape[0]), labels]
+    return blocks.map_rows(scoring.self_confidence, pred_probs, labels)
 
 
 def get_normalized_margin_for_each_label(labels, pred_probs) -> np.ndarray:
     """Normalized margin ``(p_y - max_{k != y} p_k + 1) / 2`` of each example, in [0, 1]."""
     labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs)
-    return _blocks.map_rows(_normalized_margin, pred_probs, labels)
-
-
-def _max_excluding_label(pred_probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """``max_{k != labels[i]} pred_probs[i, k]`` for each row, one cache-sized block at a time.
-
-    Each block is copied (small), its label entries set to -inf, and reduced with max, so
-    the values are exactly the reference's max over the row with the label column deleted.
-    """
-    n_samples, n_classes = pred_probs.shape
-    if n_classes <= _COLUMNWISE_MAX_CLASSES:  # few classes: column by column, skipping labels
-        result = np.full(n_samples, -np.inf, dtype=pred_probs.dtype)
-        for column in range(n_classes):
-            np.maximum(result, pred_probs[:, column], out=result, where=labels != column)
-        return result
-    result = np.empty(n_samples, dtype=pred_probs.dtype)
-    for rows in _row_chunks(n_samples, n_classes):
-        block = np.array(pred_probs[rows])
-        block[np.arange(block.shape[0]), labels[rows]] = -np.inf
-        result[rows] = block.max(axis=1)
-    return result
-
-
-def _normalized_margin(pred_probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    margin = _self_confidence(pred_probs, labels)
-    # (p_y - max_other + 1) / 2, evaluated in the reference's order, in place
-    np.subtract(margin, _max_excluding_label(pred_probs, labels), out=margin)
-    np.add(margin, 1, out=margin)
-    np.divide(margin, 2, out=margin)
-    return margin
-
-
-def _normalized_entropy(pred_probs: np.ndarray) -> np.ndarray:
-    """Entropy of each row divided by log(K), in [0, 1] (row sums done block by block)."""
-    n_samples, n_classes = pred_probs.shape
-    row_sums = np.concatenate(
-        [np.sum(xlogy(pred_probs[rows], pred_probs[rows]), axis=1) for rows in _row_chunks(n_samples, n_classes)]
-    )
-    # The same expression as the reference (dividing by log(K) changes the log's base).
-    return -row_sums / np.log(n_classes)
+    return blocks.map_rows(scoring.normalized_margin, pred_probs, labels)
 
 
 def get_confidence_weighted_entropy_for_each_label(labels, pred_probs) -> np.ndarray:
     """Score ``log(s + 1) / max(s, 1e-6)`` with ``s = entropy(p) / log(K) / max(p_y, 1e-6)``."""
     labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs)
-    return _scores(labels, pred_probs, method="confidence_weighted_entropy")
-
-
-def _confidence_weighted_entropy(pred_probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    self_confidence = np.clip(_self_confidence(pred_probs, labels), a_min=CLIPPING_LOWER_BOUND, a_max=None)
-    scores = _normalized_entropy(pred_probs) / self_confidence
-    clipped_scores = np.clip(scores, a_min=CLIPPING_LOWER_BOUND, a_max=None)
-    return np.log(scores + 1) / clipped_scores
-
-
-_SCORERS = {
-    "self_confidence": _self_confidence,
-    "normalized_margin": _normalized_margin,
-    "confidence_weighted_entropy": _confidence_weighted_entropy,
-}
-
-
-def _adjust(pred_probs: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
-    """Subtracting each class's mean self-confidence corrects for class imbalance; shifting
-    by max(t) keeps the entries non-negative. Row by row, so any block of rows works."""
-    adjusted = pred_probs - thresholds
-    adjusted += thresholds.max()
-    adjusted /= adjusted.sum(axis=1, keepdims=True)
-    return adjusted
-
-
-def _scores(
-    labels: np.ndarray,
-    pred_probs: np.ndarray,
-    *,
-    method: str,
-    thresholds: np.ndarray | None = None,
-) -> np.ndarray:
-    """The ``method`` score of every row, one block of rows at a time (so pred_probs may be a
-    memory map: one pass, nothing of size K per row kept). With ``thresholds``, of the
-    adjusted probabilities (:func:`_adjust`, computed per block)."""
-    scorer = _SCORERS[method]
-    if thresholds is None:
-        return _blocks.map_rows(scorer, pred_probs, labels)
-
-    def adjusted_scores(block: np.ndarray, block_labels: np.ndarray) -> np.ndarray:
-        return scorer(_adjust(block, thresholds), block_labels)
-
-    return _blocks.map_rows(adjusted_scores, pred_probs, labels)
+    return scoring.scores_of_rows(labels, pred_probs, method="confidence_weighted_entropy")
 
 
 def get_label_quality_scores(
@@ -167,20 +78,9 @@ def get_label_quality_scores(
     scores (one float per example) the only per-example allocation besides the checks'
     row sums (8 bytes per example).
     """
-    _check_scoring("method", method, adjust_pred_probs, caller="get_label_quality_scores")
+    scoring.check_scoring("method", method, adjust_pred_probs, caller="get_label_quality_scores")
     labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs)
-    return _label_quality_scores(labels, pred_probs, method=method, adjust_pred_probs=adjust_pred_probs)
-
-
-def _label_quality_scores(
-    labels: np.ndarray, pred_probs: np.ndarray, *, method: str = "self_confidence", adjust_pred_probs: bool = False
-) -> np.ndarray:
-    """:func:`get_label_quality_scores` on already validated inputs (for sibling modules).
-
-    One pass over pred_probs, two with ``adjust_pred_probs`` (the thresholds first), block
-    by block: pred_probs may be a memory map larger than RAM."""
-    thresholds = _confident_thresholds(labels, pred_probs) if adjust_pred_probs else None
-    return _scores(labels, pred_probs, method=method, thresholds=thresholds)
+    return scoring.label_quality_scores(labels, pred_probs, method=method, adjust_pred_probs=adjust_pred_probs)
 
 
 def order_label_issues(
@@ -196,7 +96,7 @@ def order_label_issues(
     Ties are ordered as the reference orders them (``np.argsort``'s default kind on the
     same, bit-identical scores).
     """
-    adjust_pred_probs = _check_rank_by(rank_by, rank_by_kwargs)
+    adjust_pred_probs = scoring.check_rank_by(rank_by, rank_by_kwargs)
     labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs)
     label_issues_mask = np.asarray(label_issues_mask)
     if label_issues_mask.dtype != bool or label_issues_mask.shape != labels.shape:
@@ -204,63 +104,7 @@ def order_label_issues(
             f"label_issues_mask must be a boolean array of shape {labels.shape}; got dtype "
             f"{label_issues_mask.dtype} and shape {label_issues_mask.shape}."
         )
-    return _order_label_issues(label_issues_mask, labels, pred_probs, rank_by=rank_by, adjust_pred_probs=adjust_pred_probs)
-
-
-def _check_rank_by(rank_by: str, rank_by_kwargs: dict | None) -> bool:
-    """Check order_label_issues' ranking options; return adjust_pred_probs."""
-    if rank_by_kwargs is None:
-        rank_by_kwargs = {}
-    elif not isinstance(rank_by_kwargs, dict):
-        raise TypeError(f"rank_by_kwargs must be a dict or None; got {type(rank_by_kwargs).__name__}.")
-    unknown = set(rank_by_kwargs) - {"adjust_pred_probs"}
-    if unknown:
-        raise TypeError(f"rank_by_kwargs has unknown keys {sorted(unknown)}; the only option is 'adjust_pred_probs'.")
-    adjust_pred_probs = rank_by_kwargs.get("adjust_pred_probs", False)
-    _check_scoring("rank_by", rank_by, adjust_pred_probs, caller="order_label_issues")
-    return adjust_pred_probs
-
-
-def _check_scoring(name: str, method: str, adjust_pred_probs: bool, *, caller: str) -> None:
-    """The scoring method (parameter ``name`` of ``caller``) and adjust_pred_probs: known
-    method, a bool, and no adjustment with the entropy method."""
-    validate_params(
-        {name: method, "adjust_pred_probs": adjust_pred_probs},
-        {name: [Options(_SCORERS)], "adjust_pred_probs": ["boolean"]},
-        caller=caller,
-    )
-    if adjust_pred_probs and method == "confidence_weighted_entropy":
-        raise ValueError(f"adjust_pred_probs=True is not supported with {name}={method!r}.")
-
-
-def _order_label_issues(
-    label_issues_mask: np.ndarray,
-    labels: np.ndarray,
-    pred_probs: np.ndarray,
-    *,
-    rank_by: str = "self_confidence",
-    adjust_pred_probs: bool = False,
-) -> np.ndarray:
-    """:func:`order_label_issues` on already validated inputs (for sibling modules).
-
-    Scores are computed row by row, so without adjust_pred_probs (whose thresholds come from
-    every row) only the flagged rows are scored: the same values as the reference's scores
-    of every row, then subset, at a fraction of the memory.
-    """
-    issue_indices = np.flatnonzero(label_issues_mask)
-    thresholds = _confident_thresholds(labels, pred_probs) if adjust_pred_probs else None
-    # The flagged rows are gathered a block at a time (nothing of size K per flagged row).
-    n_classes = pred_probs.shape[1]
-    scores = None
-    for block in _blocks.row_blocks(issue_indices.size, n_classes):
-        rows = issue_indices[block]
-        block_scores = _scores(labels[rows], pred_probs[rows], method=rank_by, thresholds=thresholds)
-        if scores is None:
-            scores = np.empty(issue_indices.size, dtype=block_scores.dtype)
-        scores[block] = block_scores
-    if scores is None:
-        return issue_indices
-    return issue_indices[np.argsort(scores)]
+    return scoring.order_label_issues(label_issues_mask, labels, pred_probs, rank_by=rank_by, adjust_pred_probs=adjust_pred_probs)
 
 
 def find_top_issues(quality_scores, *, top: int = 10) -> np.ndarray:
@@ -301,7 +145,7 @@ def get_label_quality_ensemble_scores(
             "verbose": verbose,
         },
         {
-            "method": [Options(_SCORERS)],
+            "method": [Options(scoring.RANKINGS)],
             "adjust_pred_probs": ["boolean"],
             "weight_ensemble_members_by": [Options(ENSEMBLE_WEIGHTINGS)],
             "verbose": ["verbose"],
@@ -354,7 +198,7 @@ def get_label_quality_ensemble_scores(
 
     scores = np.vstack(
         [
-            _label_quality_scores(labels, pred_probs, method=method, adjust_pred_probs=adjust_pred_probs)
+            scoring.label_quality_scores(labels, pred_probs, method=method, adjust_pred_probs=adjust_pred_probs)
             for pred_probs in pred_probs_list
         ]
     ).T  # (n_examples, n_models)

@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cleanlearn import _multilabel
-from cleanlearn._multilabel_inputs import check_multilabel_inputs
+from cleanlearn._core.multilabel.filter import per_class_flags
+from cleanlearn._core.multilabel.inputs import check_multilabel_inputs
+from cleanlearn.multilabel_classification.filter import find_label_issues
 
 __all__ = [
     "common_multilabel_issues",
@@ -43,7 +44,7 @@ def _flags_by_class(
 ) -> np.ndarray:
     """(K, N) default per-class flags (prune_by_noise_rate), the reference's
     find_multilabel_issues_per_class."""
-    return _multilabel._per_class_flags(
+    return per_class_flags(
         labels_by_class, probs_by_class, confident_joint=confident_joint
     )
 
@@ -171,7 +172,7 @@ def overall_multilabel_health_score(
 ) -> float:
     """1 - the fraction of examples flagged by the default multi-label find_label_issues."""
     num_examples = _num_examples(labels)
-    issues = _multilabel.find_label_issues(labels, pred_probs, confident_joint=confident_joint)
+    issues = find_label_issues(labels, pred_probs, confident_joint=confident_joint)
     return 1.0 - np.count_nonzero(issues) / num_examples
 
 

@@ -9,13 +9,26 @@ process pool (``n_jobs`` threads over classes on large inputs; results never dep
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import numpy as np
 
-from cleanlearn import _multilabel
+from cleanlearn._core.multilabel.filter import (
+    check_filter_args,
+    per_class_flags,
+    ranked,
+    ranked_per_class,
+)
+from cleanlearn._core.multilabel.inputs import check_multilabel_inputs
+from cleanlearn._core.multilabel.scores import DEFAULT_AGGREGATOR, multilabel_scores
+from cleanlearn._core.selection import take_smallest
 
 __all__ = ["find_label_issues", "find_multilabel_issues_per_class"]
+
+# The number of issues is logged where the single-label filter logs it (cleanlab's
+# multi-label filter runs the single-label one), so one logger configures both.
+logger = logging.getLogger("cleanlearn.filter")
 
 
 def find_label_issues(
@@ -75,19 +88,54 @@ def find_label_issues(
     numpy.ndarray
         A boolean mask of shape (N,), or the ranked indices of flagged examples.
     """
-    return _multilabel.find_label_issues(
-        labels,
-        pred_probs,
+    adjust_pred_probs = check_filter_args(
+        filter_by=filter_by,
         return_indices_ranked_by=return_indices_ranked_by,
         rank_by_kwargs=rank_by_kwargs,
-        filter_by=filter_by,
         frac_noise=frac_noise,
         num_to_remove_per_class=num_to_remove_per_class,
         min_examples_per_class=min_examples_per_class,
-        confident_joint=confident_joint,
         n_jobs=n_jobs,
         verbose=verbose,
         low_memory=low_memory,
+        caller="find_label_issues",
+    )
+    labels_by_class, probs_by_class = check_multilabel_inputs(labels, pred_probs)
+    if filter_by in ("low_normalized_margin", "low_self_confidence"):
+        # The reference: as many issues as confident_learning finds, taken as the lowest
+        # default multi-label scores (self-confidence, EMA), whichever of the two is asked.
+        num_issues = int(
+            np.count_nonzero(
+                per_class_flags(
+                    labels_by_class, probs_by_class, filter_by="confident_learning", n_jobs=n_jobs
+                ).any(axis=0)
+            )
+        )
+        scores = multilabel_scores(
+            labels_by_class,
+            probs_by_class,
+            method="self_confidence",
+            adjust_pred_probs=False,
+            aggregator=DEFAULT_AGGREGATOR,
+        )
+        issue_mask = take_smallest(scores, num_issues)
+    else:
+        issue_mask = per_class_flags(
+            labels_by_class,
+            probs_by_class,
+            filter_by=filter_by,
+            frac_noise=frac_noise,
+            num_to_remove_per_class=num_to_remove_per_class,
+            min_examples_per_class=min_examples_per_class,
+            confident_joint=confident_joint,
+            n_jobs=n_jobs,
+        ).any(axis=0)
+    if verbose:
+        logger.info("Number of label issues found: %d", np.count_nonzero(issue_mask))
+    if return_indices_ranked_by is None:
+        return issue_mask
+    return ranked(
+        issue_mask, labels_by_class, probs_by_class, return_indices_ranked_by, adjust_pred_probs
     )
 
 
@@ -119,17 +167,31 @@ def find_multilabel_issues_per_class(
         ascending binary quality score, the binary labels (int, 1 = class annotated) and
         the binary pred_probs ``(1 - p, p)`` of shape (N, 2).
     """
-    return _multilabel.find_multilabel_issues_per_class(
-        labels,
-        pred_probs,
+    adjust_pred_probs = check_filter_args(
+        filter_by=filter_by,
         return_indices_ranked_by=return_indices_ranked_by,
         rank_by_kwargs=rank_by_kwargs,
+        frac_noise=frac_noise,
+        num_to_remove_per_class=num_to_remove_per_class,
+        min_examples_per_class=min_examples_per_class,
+        n_jobs=n_jobs,
+        verbose=verbose,
+        low_memory=low_memory,
+        caller="find_multilabel_issues_per_class",
+    )
+    labels_by_class, probs_by_class = check_multilabel_inputs(labels, pred_probs)
+    flags_by_class = per_class_flags(
+        labels_by_class,
+        probs_by_class,
         filter_by=filter_by,
         frac_noise=frac_noise,
         num_to_remove_per_class=num_to_remove_per_class,
         min_examples_per_class=min_examples_per_class,
         confident_joint=confident_joint,
         n_jobs=n_jobs,
-        verbose=verbose,
-        low_memory=low_memory,
+    )
+    if return_indices_ranked_by is None:
+        return np.ascontiguousarray(flags_by_class.T)
+    return ranked_per_class(
+        labels_by_class, probs_by_class, flags_by_class, return_indices_ranked_by, adjust_pred_probs
     )

@@ -13,14 +13,14 @@ from typing import Any
 
 import numpy as np
 
-from cleanlearn._multilabel_inputs import check_multilabel_inputs
-from cleanlearn._multilabel_scores import (
+from cleanlearn._core.multilabel.inputs import check_multilabel_inputs
+from cleanlearn._core.multilabel.scores import (
     DEFAULT_AGGREGATOR_KWARGS,
     check_aggregator,
-    check_scoring,
     class_scores,
     multilabel_scores,
 )
+from cleanlearn._core.scores import check_scoring
 
 __all__ = ["get_label_quality_scores", "get_label_quality_scores_per_class"]
 

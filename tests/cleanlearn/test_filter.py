@@ -15,6 +15,8 @@ import pytest
 from _data import make_pred_probs
 
 import cleanlearn.filter as ours
+from cleanlearn._core import selection
+from cleanlearn._core import validation as core_validation
 
 ref_filter = pytest.importorskip("cleanlab.filter")
 ref_count = pytest.importorskip("cleanlab.count")
@@ -201,7 +203,7 @@ def test_take_smallest_is_argsort_prefix(size):
         for count in {0, 1, size // 3, size // 2, size - 1, size, size + 5}:
             expected = np.zeros(size, dtype=bool)
             expected[np.argsort(values)[:count]] = True
-            np.testing.assert_array_equal(ours._take_smallest(values, count), expected)
+            np.testing.assert_array_equal(selection.take_smallest(values, count), expected)
 
 
 @pytest.mark.parametrize("n_rows", [3, 16, 17, 40, 300])
@@ -378,7 +380,7 @@ def test_verbose_logs_instead_of_printing(caplog, capsys):
         ({"confident_joint": np.ones((2, 2))}, ValueError, r"confident_joint must have shape \(3, 3\)"),
         ({"confident_joint": np.ones((3, 2))}, ValueError, "confident_joint must be a square"),
         ({"confident_joint": -np.ones((3, 3))}, ValueError, "confident_joint must be non-negative"),
-        # single-label labels with multi_label=True (multi-label: tests/test_multilabel_filter.py)
+        # single-label labels with multi_label=True (multi-label: tests/cleanlearn/test_multilabel_filter.py)
         ({"multi_label": True}, TypeError, "list with one list of class indices"),
         ({"rank_by_kwargs": [1]}, TypeError, "'rank_by_kwargs' parameter"),
     ],
@@ -421,7 +423,7 @@ def test_other_public_functions_validate():
 def test_threads_give_identical_results(filter_by):
     """Large enough for the per-class loop to run in threads."""
     labels, pred_probs = make_pred_probs(30000, 40, noise=0.3, seed=16)
-    assert pred_probs.size >= ours._THREADS_MIN_SIZE
+    assert pred_probs.size >= core_validation.PER_CLASS_THREADS_MIN_SIZE
     expected = reference(labels, pred_probs, filter_by=filter_by)
     for n_jobs in [1, 2, 3, None]:
         np.testing.assert_array_equal(cleanlearn_(labels, pred_probs, filter_by=filter_by, n_jobs=n_jobs), expected)

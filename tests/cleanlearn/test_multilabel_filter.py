@@ -538,9 +538,9 @@ def test_bad_count_arguments():
 
 
 def test_results_do_not_depend_on_n_jobs(monkeypatch):
-    from cleanlearn import _multilabel
+    from cleanlearn._core import validation
 
-    monkeypatch.setattr(_multilabel, "_THREADS_MIN_SIZE", 0)  # threads even on small inputs
+    monkeypatch.setattr(validation, "PER_CLASS_THREADS_MIN_SIZE", 0)  # threads even on small inputs
     labels, pred_probs = make_multilabel(300, 6, seed=15)
     for filter_by in FILTERS:
         serial = quiet(

@@ -17,11 +17,11 @@ import zarr  # the [zarr] extra: installed in CI, so this test never skips
 from _data import make_classification_data, make_pred_probs
 from sklearn.linear_model import LogisticRegression
 
-import cleanlearn._blocks as blocks
+import cleanlearn._core.blocks as blocks
+import cleanlearn._core.validation as validation
 import cleanlearn.count as count
 import cleanlearn.filter as label_filter
 import cleanlearn.rank as rank
-import cleanlearn.validation as validation
 from cleanlearn import CleanLearning
 
 ref_filter = pytest.importorskip("cleanlab.filter")
@@ -37,7 +37,7 @@ def tiny_blocks(monkeypatch):
     """Every block-wise pass reads a few rows at a time; margins in groups of few columns."""
     monkeypatch.setattr(blocks, "BLOCK_ENTRIES", 97)
     monkeypatch.setattr(blocks, "SPOOL_ENTRIES", 53)
-    monkeypatch.setattr(count, "_CHUNK_ENTRIES", 29)
+    monkeypatch.setattr(blocks, "CHUNK_ENTRIES", 29)
     monkeypatch.setattr(label_filter, "_CONTESTED_BLOCK_ENTRIES", 31)
     monkeypatch.setattr(label_filter, "_POST_FILTER_BLOCK_ENTRIES", 41)
     monkeypatch.setattr(label_filter, "_MARGIN_BUDGET_ENTRIES", 97)
@@ -166,7 +166,7 @@ FIXED_ALLOWANCE = 2 << 20
 def small_blocks(monkeypatch):
     monkeypatch.setattr(blocks, "BLOCK_ENTRIES", 1 << 12)
     monkeypatch.setattr(blocks, "SPOOL_ENTRIES", 1 << 14)
-    monkeypatch.setattr(count, "_CHUNK_ENTRIES", 1 << 12)
+    monkeypatch.setattr(blocks, "CHUNK_ENTRIES", 1 << 12)
     monkeypatch.setattr(label_filter, "_CONTESTED_BLOCK_ENTRIES", 1 << 12)
     monkeypatch.setattr(label_filter, "_POST_FILTER_BLOCK_ENTRIES", 1 << 12)
     monkeypatch.setattr(label_filter, "_MARGIN_BUDGET_ENTRIES", 1 << 15)

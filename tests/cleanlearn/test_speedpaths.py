@@ -16,7 +16,9 @@ from cleanlab import count as ref_count
 from cleanlab import filter as ref_filter
 from threadpoolctl import threadpool_limits
 
-from cleanlearn import count, filter, validation
+from cleanlearn import filter
+from cleanlearn._core import blocks, validation
+from cleanlearn._core import confident_joint as joint_core
 
 pytestmark = pytest.mark.filterwarnings("ignore:May not flag all label issues")
 
@@ -41,7 +43,7 @@ def tiny_blocks(monkeypatch):
     """Threads from the smallest inputs on, and blocks of a few rows (ragged last blocks)."""
     monkeypatch.setattr(validation, "THREADED_MIN_ENTRIES", 0)
     monkeypatch.setattr(validation, "_CHECK_BLOCK_ENTRIES", 50)
-    monkeypatch.setattr(count, "_CHUNK_ENTRIES", 70)
+    monkeypatch.setattr(blocks, "CHUNK_ENTRIES", 70)
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2, 3])
@@ -51,7 +53,7 @@ def test_confident_joint_in_blocks_and_threads_matches_reference(case, tiny_bloc
     expected_joint, expected_indices = ref_count.compute_confident_joint(
         labels, pred_probs, calibrate=calibrate, return_indices_of_off_diagonals=True
     )
-    joint, indices = count._compute_confident_joint(
+    joint, indices = joint_core.compute_confident_joint(
         labels, pred_probs, calibrate=calibrate, return_indices_of_off_diagonals=True, n_jobs=n_jobs
     )
     np.testing.assert_array_equal(joint, expected_joint)
@@ -100,7 +102,7 @@ def test_rows_by_kind_of_confidence_hand_computed(tiny_blocks):
     labels = np.tile([label for label, _ in rows], 40)
     pred_probs = np.tile([probs for _, probs in rows], (40, 1))
     thresholds = np.array([0.5, 0.3, 0.3])
-    joint, indices = count._compute_confident_joint(
+    joint, indices = joint_core.compute_confident_joint(
         labels, pred_probs, thresholds=thresholds, calibrate=False, return_indices_of_off_diagonals=True, n_jobs=2
     )
     # rows = given label, columns = guess; the empty diagonal cell (2, 2) is raised to 1
@@ -144,7 +146,7 @@ def _bad_inputs():
 def test_fused_checks_raise_the_same_errors_as_check_pred_probs(name, forced, filter_by, monkeypatch):
     if forced:
         monkeypatch.setattr(validation, "THREADED_MIN_ENTRIES", 0)
-        monkeypatch.setattr(count, "_CHUNK_ENTRIES", 40)
+        monkeypatch.setattr(blocks, "CHUNK_ENTRIES", 40)
     labels, pred_probs = _bad_inputs()[name]
     with pytest.raises((ValueError, TypeError)) as unfused:
         validation.check_labels_and_pred_probs(labels, pred_probs)

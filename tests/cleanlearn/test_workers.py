@@ -9,7 +9,8 @@ from sklearn.datasets import make_classification
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 
-from cleanlearn import CleanLearning, _workers
+from cleanlearn import CleanLearning
+from cleanlearn._core import workers as _workers
 from cleanlearn.count import estimate_cv_predicted_probabilities
 
 FIT_CALLS: list = []

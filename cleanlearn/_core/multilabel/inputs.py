@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from cleanlearn.count import FLOATING_POINT_COMPARISON
+from cleanlearn._core.constants import FLOATING_POINT_COMPARISON
 
 __all__ = ["check_multilabel_inputs", "check_multilabel_labels", "check_multilabel_pred_probs"]
 

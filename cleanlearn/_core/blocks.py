@@ -21,7 +21,18 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-__all__ = ["BLOCK_ENTRIES", "as_array", "is_zarr_array", "map_rows", "row_argmax", "row_blocks"]
+__all__ = [
+    "BLOCK_ENTRIES",
+    "CHUNK_ENTRIES",
+    "as_array",
+    "block_rows",
+    "is_zarr_array",
+    "map_rows",
+    "row_argmax",
+    "row_blocks",
+    "row_chunks",
+    "row_max",
+]
 
 # Entries of pred_probs read per block (2 MB in float64): small enough that a block and its
 # temporaries stay in cache, large enough that numpy's per-call cost is amortised.
@@ -103,3 +114,49 @@ def as_array(pred_probs):
     for start in range(0, n_rows, step):
         copy[start : start + step] = pred_probs[start : start + step]
     return copy.view(np.ndarray)
+
+
+# ---------------------------------------------------------------------------------------
+# Chunks of rows for the passes of the confident joint, thresholds and scores
+# ---------------------------------------------------------------------------------------
+
+
+# Rows of pred_probs processed at once by the chunked passes: ~64k entries keep every
+# temporary (bool mask, block copy) cache-sized whatever the number of classes (measured:
+# 2**14..2**18 entries are all within 10%; 2**23 is ~40% slower).
+CHUNK_ENTRIES = 1 << 16
+
+
+def block_rows(n_rows: int, n_classes: int) -> int:
+    """Rows per block: about CHUNK_ENTRIES entries, and at most an eighth of the rows, so the
+    blocks' temporaries stay a small fraction of pred_probs on small inputs too."""
+    return max(1, min(CHUNK_ENTRIES // max(n_classes, 1), -(-n_rows // 8)))
+
+
+def row_chunks(n_samples: int, n_classes: int):
+    """Yield slices of rows covering range(n_samples), each of at most CHUNK_ENTRIES entries."""
+    step = block_rows(n_samples, n_classes)
+    for start in range(0, n_samples, step):
+        yield slice(start, min(start + step, n_samples))
+
+
+# Up to this many classes, a row maximum runs column by column (K strided passes of length
+# N) rather than along rows: numpy's per-row overhead dominates short rows (measured at
+# N=1e6: 10x faster at K=3, 1.4x at K=10, 2x slower at K=16).
+COLUMNWISE_MAX_CLASSES = 12
+
+
+def row_max(pred_probs: np.ndarray) -> np.ndarray:
+    """Maximum of each row (exact), without an (N, K) temporary."""
+    n_samples, n_classes = pred_probs.shape
+    if n_classes <= COLUMNWISE_MAX_CLASSES:
+        result = pred_probs[:, 0].copy()
+        for column in range(1, n_classes):
+            np.maximum(result, pred_probs[:, column], out=result)
+        return result
+    # argmax then gather beats max(axis=1) along rows (numpy's argmax loop is vectorised);
+    # block by block, as numpy's argmax along rows copies its input.
+    return map_rows(
+        lambda block: block[np.arange(block.shape[0]), block.argmax(axis=1)], pred_probs, dtype=pred_probs.dtype
+    )
+

@@ -14,19 +14,21 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import xlogy
 
-from cleanlearn.count import (
+from cleanlearn._core.confident_joint import calibrate_confident_joint
+from cleanlearn._core.constants import (
     CLIPPING_LOWER_BOUND,
     CONFIDENT_THRESHOLDS_LOWER_BOUND,
     FLOATING_POINT_COMPARISON,
     MISSING_CLASS_THRESHOLD,
-    _calibrate_confident_joint,
 )
-from cleanlearn.filter import _take_smallest
+from cleanlearn._core.selection import take_smallest
 
 __all__ = [
     "binary_confident_joint",
     "binary_guesses",
+    "binary_issues",
     "binary_near_given",
+    "binary_off_diagonal",
     "binary_pruned",
     "binary_scores",
     "binary_thresholds",
@@ -91,7 +93,7 @@ def binary_confident_joint(
     )
     np.fill_diagonal(confident_joint, confident_joint.diagonal().clip(min=1))
     if calibrate:
-        confident_joint = _calibrate_confident_joint(confident_joint, label_counts(has_class))
+        confident_joint = calibrate_confident_joint(confident_joint, label_counts(has_class))
     return confident_joint
 
 
@@ -100,6 +102,19 @@ def binary_near_given(has_class: np.ndarray, p: np.ndarray, not_p: np.ndarray) -
     two probabilities after 1e-6 is added to the given one (in pred_probs' dtype)."""
     boosted = np.where(has_class, p, not_p) + FLOATING_POINT_COMPARISON
     return np.where(has_class, boosted > not_p, boosted >= p)
+
+
+def binary_off_diagonal(has_class: np.ndarray, p: np.ndarray, not_p: np.ndarray) -> np.ndarray:
+    """The examples counted off the diagonal of the binary confident joint (default
+    thresholds): confidently guessed, and the guess is not the given binary label."""
+    counted, guess_in = binary_guesses(p, not_p, binary_thresholds(has_class, p, not_p))
+    return counted & (guess_in != has_class)
+
+
+def binary_issues(has_class: np.ndarray, p: np.ndarray, not_p: np.ndarray) -> np.ndarray:
+    """The reference's confident_learning issues of one binary problem: off the diagonal,
+    minus the post-filter (what its single-label num_label_issues counts)."""
+    return binary_off_diagonal(has_class, p, not_p) & ~binary_near_given(has_class, p, not_p)
 
 
 def binary_pruned(
@@ -127,12 +142,12 @@ def binary_pruned(
         own_rows = own[rows]
         selected = None
         if by_class:
-            selected = _take_smallest(own_rows, n_rows - prune_counts[given, given])
+            selected = take_smallest(own_rows, n_rows - prune_counts[given, given])
         if by_noise_rate:
             count = prune_counts[1 - given, given]
             if count > 0:
                 # Exactly the reference's -(p_other - p_own), so argsort agrees on ties.
-                by_margin = _take_smallest(-(other[rows] - own_rows), count)
+                by_margin = take_smallest(-(other[rows] - own_rows), count)
             else:
                 by_margin = np.zeros(n_rows, dtype=bool)
             selected = by_margin if selected is None else selected & by_margin

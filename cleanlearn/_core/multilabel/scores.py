@@ -6,7 +6,7 @@ probabilities ``(1 - p[i, k], p[i, k])``; the K scores of an example are aggrega
 exponential moving average of the scores sorted from largest to smallest (``alpha`` = 0.8 by
 default, so the worst classes weigh most), by a softmin, or by any callable taking
 ``(scores, axis=1)``. The binary scores are computed in closed form on the column, with the
-reference's expressions in the same dtype (:func:`cleanlearn._multilabel_binary.binary_scores`),
+reference's expressions in the same dtype (:func:`cleanlearn._core.multilabel.binary.binary_scores`),
 so they are bit-identical.
 """
 
@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from cleanlearn._multilabel_binary import binary_scores
-from cleanlearn.validation import Options, validate_params
+from cleanlearn._core.constants import EPSILON
+from cleanlearn._core.multilabel.binary import binary_scores
+from cleanlearn._core.scores import RANKINGS, check_scoring
 
 __all__ = [
     "AGGREGATORS",
@@ -34,8 +35,6 @@ __all__ = [
     "softmin",
 ]
 
-RANKINGS = ("self_confidence", "normalized_margin", "confidence_weighted_entropy")
-EPSILON = 1e-6  # smallest softmin temperature (cleanlab.internal.constants.EPSILON)
 
 
 # ---------------------------------------------------------------------------------------
@@ -64,7 +63,7 @@ def exponential_moving_average(
 
 def softmin(s: np.ndarray, *, temperature: float = 0.1, axis: int = 1, **_) -> np.ndarray:
     """Scores weighted by ``softmax((1 - s) / temperature)`` along each row, summed."""
-    x = (1 - s) / max(temperature, EPSILON)
+    x = (1 - s) / max(temperature, EPSILON)  # EPSILON: the smallest temperature
     x = x - np.max(x, axis=axis, keepdims=True)  # shifted: no overflow in exp
     weights = np.exp(x)
     weights = weights / np.sum(weights, axis=axis, keepdims=True)
@@ -135,16 +134,6 @@ def check_rank_by_kwargs(rank_by_kwargs: dict | None, rank_by: str | None) -> bo
         "return_indices_ranked_by", rank_by, adjust_pred_probs, caller="find_label_issues"
     )
     return bool(adjust_pred_probs)
-
-
-def check_scoring(name: str, method: str, adjust_pred_probs: Any, *, caller: str) -> None:
-    validate_params(
-        {name: method, "adjust_pred_probs": adjust_pred_probs},
-        {name: [Options(RANKINGS)], "adjust_pred_probs": ["boolean"]},
-        caller=caller,
-    )
-    if adjust_pred_probs and method == "confidence_weighted_entropy":
-        raise ValueError(f"adjust_pred_probs=True is not supported with {name}={method!r}.")
 
 
 def class_scores(
