@@ -21,7 +21,6 @@ from cleanlearn._core.constants import (
     FLOATING_POINT_COMPARISON,
     MISSING_CLASS_THRESHOLD,
 )
-from cleanlearn._core.selection import take_smallest
 
 __all__ = [
     "binary_confident_joint",
@@ -29,7 +28,6 @@ __all__ = [
     "binary_issues",
     "binary_near_given",
     "binary_off_diagonal",
-    "binary_pruned",
     "binary_scores",
     "binary_thresholds",
     "label_counts",
@@ -115,44 +113,6 @@ def binary_issues(has_class: np.ndarray, p: np.ndarray, not_p: np.ndarray) -> np
     """The reference's confident_learning issues of one binary problem: off the diagonal,
     minus the post-filter (what its single-label num_label_issues counts)."""
     return binary_off_diagonal(has_class, p, not_p) & ~binary_near_given(has_class, p, not_p)
-
-
-def binary_pruned(
-    has_class: np.ndarray,
-    p: np.ndarray,
-    not_p: np.ndarray,
-    prune_counts: np.ndarray,
-    *,
-    by_class: bool,
-    by_noise_rate: bool,
-    min_examples_per_class: int,
-) -> tuple[np.ndarray, list[int]]:
-    """Flags of prune_by_class / prune_by_noise_rate / both on one binary problem, before the
-    post-filter; also the binary classes with too few examples to be pruned."""
-    flags = np.zeros(has_class.shape[0], dtype=bool)
-    too_few = []
-    for given, (own, other) in enumerate(((not_p, p), (p, not_p))):
-        rows = np.flatnonzero(has_class) if given else np.flatnonzero(~has_class)
-        n_rows = rows.shape[0]
-        if n_rows <= min_examples_per_class:
-            too_few.append(given)
-            continue
-        if n_rows <= 1:  # the reference writes a class's flags back only with 2+ examples
-            continue
-        own_rows = own[rows]
-        selected = None
-        if by_class:
-            selected = take_smallest(own_rows, n_rows - prune_counts[given, given])
-        if by_noise_rate:
-            count = prune_counts[1 - given, given]
-            if count > 0:
-                # Exactly the reference's -(p_other - p_own), so argsort agrees on ties.
-                by_margin = take_smallest(-(other[rows] - own_rows), count)
-            else:
-                by_margin = np.zeros(n_rows, dtype=bool)
-            selected = by_margin if selected is None else selected & by_margin
-        flags[rows[selected]] = True
-    return flags, too_few
 
 
 def binary_scores(
