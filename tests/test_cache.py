@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from runner.cache import ArrayCache, fingerprint
+from runner.core.cache import ArrayCache, fingerprint
 
 
 def test_miss_then_hit_returns_identical_arrays_without_recomputing(tmp_path, caplog):
@@ -20,7 +20,7 @@ def test_miss_then_hit_returns_identical_arrays_without_recomputing(tmp_path, ca
         calls.append(1)
         return {"pred_probs": np.random.default_rng(0).dirichlet(np.ones(3), size=50)}
 
-    with caplog.at_level(logging.INFO, logger="runner.cache"):
+    with caplog.at_level(logging.INFO, logger="runner.core.cache"):
         first = cache.get_or_compute("pred_probs", {"seed": 0}, compute)
         second = cache.get_or_compute("pred_probs", {"seed": 0}, compute)
     assert len(calls) == 1

@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 import sklearn
 
-from runner import cache as cache_module
-from runner.cache import ArrayCache, code_identity
+from runner.core import cache as cache_module
+from runner.core.cache import ArrayCache, code_identity
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -69,7 +69,7 @@ def test_damaged_entry_is_detected_replaced_and_equals_a_fresh_result(tmp_path, 
         path.unlink()
 
     compute, calls = counting(compute_pred_probs)
-    with caplog.at_level(logging.WARNING, logger="runner.cache"):
+    with caplog.at_level(logging.WARNING, logger="runner.core.cache"):
         again = cache.get_or_compute("cv_pred_probs", {"seed": 0}, compute)["pred_probs"]
     assert calls == [1]  # recomputed
     assert "failed verification" in caplog.text and str(entry) in caplog.text
@@ -141,9 +141,9 @@ def test_key_holds_the_code_of_every_target(tmp_path, monkeypatch):
 
 
 def test_loaders_in_the_runner_count_by_their_own_file():
-    identity = code_identity({"noise": {"_target_": "runner.io.atomic_write_text"}})
+    identity = code_identity({"noise": {"_target_": "runner.core.io.atomic_write_text"}})
     expected = cache_module._source_hash([Path(cache_module.__file__).with_name("io.py")])
-    assert identity["runner.io"] == f"sha256:{expected}"
+    assert identity["runner.core.io"] == f"sha256:{expected}"
 
 
 CACHE_LINE = re.compile(r"cache (hit|miss): cv_pred_probs")
@@ -176,7 +176,7 @@ def test_editing_a_local_classifier_module_between_two_runs_recomputes(tmp_path)
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "runner.cache", *args], cwd=REPO, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "runner.core.cache", *args], cwd=REPO, capture_output=True,
                           text=True, timeout=120)
 
 

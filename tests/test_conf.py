@@ -17,7 +17,7 @@ from omegaconf import OmegaConf
 from threadpoolctl import threadpool_limits
 
 from runner.config import FILTERS, ConfigError, register_configs, validate_config
-from runner.estimators import build_estimator
+from runner.model.estimators import build_estimator
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 DATASETS = ["digits", "iris", "wine", "breast_cancer", "synthetic", "csv", "parquet", "precomputed"]

@@ -8,7 +8,7 @@ import pytest
 from omegaconf import OmegaConf
 from sklearn.datasets import load_iris, load_wine
 
-from runner.data import FeatureData, PrecomputedData, load_dataset
+from runner.experiment.data import FeatureData, PrecomputedData, load_dataset
 
 
 def dataset_node(name, **values):

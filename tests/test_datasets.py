@@ -24,9 +24,9 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from cleanlearn.count import estimate_cv_predicted_probabilities
 from runner import datasets
 from runner.config import ConfigError, register_configs, validate_config
-from runner.data import load_dataset
-from runner.estimators import build_estimator
-from runner.experiment import derive_seeds, run
+from runner.experiment.data import load_dataset
+from runner.model.estimators import build_estimator
+from runner.experiment.pipeline import derive_seeds, run
 
 ROOT = Path(__file__).resolve().parents[1]
 CONF_DIR = ROOT / "conf"

@@ -1,4 +1,4 @@
-"""runner.experiment.run on small configs: the files it writes, the metrics, determinism, cache."""
+"""runner.experiment.pipeline.run on small configs: the files it writes, the metrics, determinism, cache."""
 
 from __future__ import annotations
 
@@ -18,11 +18,11 @@ from sklearn.metrics import precision_score
 from sklearn.preprocessing import StandardScaler
 
 from runner.config import register_configs, validate_config
-from runner.data import load_dataset
-from runner.estimators import build_estimator
-from runner.experiment import derive_seeds, run
+from runner.experiment.data import load_dataset
+from runner.model.estimators import build_estimator
+from runner.experiment.pipeline import derive_seeds, run
 from runner.noise import inject_noise
-from runner.preprocessing import WeightedPipeline
+from runner.model.preprocessing import WeightedPipeline
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 # Iris, 3 folds: a run takes well under a second.
@@ -184,7 +184,7 @@ def test_one_run_logs_each_stage_and_a_result(tmp_path, caplog):
     with caplog.at_level(logging.INFO, logger="runner"):
         run(make_config("dataset=wine", "cleanlearning.cv_n_folds=2", "noise=uniform",
                         "classifier=naive_bayes"), tmp_path)
-    messages = [r.getMessage() for r in caplog.records if r.name == "runner.experiment"]
+    messages = [r.getMessage() for r in caplog.records if r.name == "runner.experiment.pipeline"]
     for prefix in ("data:", "noise:", "cross-validation:", "filtering", "result:"):
         assert sum(m.startswith(prefix) for m in messages) == 1, prefix
     # the two fits log when they start (a long fit is not silent) and when they are done

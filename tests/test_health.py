@@ -14,7 +14,7 @@ from cleanlab import dataset as reference
 from hydra import compose, initialize_config_dir
 
 from runner.config import register_configs, validate_config
-from runner.experiment import run
+from runner.experiment.pipeline import run
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 

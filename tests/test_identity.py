@@ -7,8 +7,8 @@ import json
 
 import yaml
 
-from runner.jobs import DONE, is_finished
-from runner.sweep_check import is_identity_override, job_dir_name
+from runner.job.lifecycle import DONE, is_finished
+from runner.sweep.check import is_identity_override, job_dir_name
 
 
 def finished_job(tmp_path, config: dict):

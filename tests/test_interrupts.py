@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from runner import signals
-from runner.cache import ArrayCache
-from runner.sweep_check import job_dir_name
+from runner.core import signals
+from runner.core.cache import ArrayCache
+from runner.sweep.check import job_dir_name
 
 REPO = Path(__file__).resolve().parents[1]
 # An MLP on iris that trains for its full max_iter (about a second per fit): a signal sent

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from runner.io import (
+from runner.core.io import (
     atomic_path,
     atomic_save_npy,
     atomic_write_csv,

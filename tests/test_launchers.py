@@ -14,7 +14,7 @@ from _jobs import find_job
 from hydra import compose, initialize_config_dir
 
 from runner.config import register_configs
-from runner.jobs import parallel_thread_budget
+from runner.job.lifecycle import parallel_thread_budget
 
 REPO = Path(__file__).resolve().parents[1]
 FAST = ("experiment=quick", "cache_dir=null")

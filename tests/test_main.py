@@ -15,7 +15,8 @@ import yaml
 from omegaconf import OmegaConf
 
 from runner import config as runner_config
-from runner import jobs, provenance
+from runner.job import lifecycle as jobs
+from runner.job import provenance
 
 REPO = Path(__file__).resolve().parents[1]
 # About a second of work: iris, three folds, no cache shared with other tests.
@@ -317,7 +318,7 @@ def test_run_job_in_process_records_success_then_skips(job_config, tmp_path, mon
         (out_dir / "label_issues.csv").write_text("index\n0\n")
         return {"n_examples": 1, "total_seconds": 0.5}
 
-    monkeypatch.setattr("runner.experiment.run", fake_run)
+    monkeypatch.setattr("runner.experiment.pipeline.run", fake_run)
     assert jobs.run_job(job_config) == {"n_examples": 1, "total_seconds": 0.5}
     assert calls == [tmp_path] and (tmp_path / "DONE").is_file()
     assert yaml.safe_load((tmp_path / ".hydra" / "overrides.yaml").read_text()) == list(FAST)
@@ -327,7 +328,7 @@ def test_run_job_in_process_records_success_then_skips(job_config, tmp_path, mon
 
 def test_run_job_records_a_result_that_cannot_be_saved_as_a_failure(job_config, tmp_path, monkeypatch):
     monkeypatch.delenv("HYDRA_FULL_ERROR", raising=False)
-    monkeypatch.setattr("runner.experiment.run", lambda cfg, out_dir: {"bad": object()})
+    monkeypatch.setattr("runner.experiment.pipeline.run", lambda cfg, out_dir: {"bad": object()})
     with pytest.raises(SystemExit, match="not JSON serialisable"):  # a single run
         jobs.run_job(job_config)
     status = json.loads((tmp_path / "status.json").read_text())

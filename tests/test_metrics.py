@@ -1,4 +1,4 @@
-"""runner.metrics: the detection metrics against sklearn and hand-computed cases (ties included)."""
+"""runner.scoring.metrics: the detection metrics against sklearn and hand-computed cases (ties included)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, precision_recall_fscore_support, roc_auc_score
 
-from runner import metrics
-from runner.metrics import (
+from runner.scoring import metrics
+from runner.scoring.metrics import (
     best_index,
     best_mask,
     detection_metrics,
@@ -141,7 +141,7 @@ def test_a_run_with_an_error_mask_and_no_true_classes_is_scored(tmp_path):
     from hydra import compose, initialize_config_dir
 
     from runner.config import register_configs, validate_config
-    from runner.experiment import run
+    from runner.experiment.pipeline import run
 
     rng = np.random.default_rng(0)
     n_examples = 150

@@ -1,4 +1,4 @@
-"""runner.report and runner.plots: what the reports and figures show, recomputed from the files.
+"""runner.report and runner.results.figures: what the reports and figures show, recomputed from the files.
 
 Figures are checked through matplotlib's objects (colour limits, panels, texts, patches), not
 pixels; reports by parsing their HTML and recomputing each table from label_issues.csv.
@@ -21,9 +21,9 @@ from hydra import compose, initialize_config_dir
 from matplotlib.image import imread
 from sklearn.datasets import load_digits, load_iris
 
-from runner import plots
+from runner.results import figures as plots
 from runner.config import ConfigError, register_configs, validate_config
-from runner.experiment import run
+from runner.experiment.pipeline import run
 from runner.report import main, write_run_report, write_sweep_report
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
@@ -231,7 +231,7 @@ def test_summary_labels_stay_unambiguous():
 
 
 def test_summarize_draws_summary_png_with_plot_summary(tmp_path, monkeypatch):
-    from runner import summarize as summarize_module
+    from runner.results import summarize as summarize_module
 
     calls = []
     real = plots.plot_summary
@@ -446,8 +446,8 @@ def test_examples_come_from_the_dataset_loader_when_the_config_names_one(tmp_pat
     """A dataset config with _target_ (runner.datasets): its loader's examples, text here."""
     import types
 
-    from runner import data as runner_data
-    from runner.experiment import derive_seeds
+    from runner.experiment import data as runner_data
+    from runner.experiment.pipeline import derive_seeds
 
     texts = [f"review number {k} <b>" for k in range(6)]
     calls = []

@@ -1,4 +1,4 @@
-"""runner.results on hand-made summaries: groups, intervals, paired tests, Holm, tables, merging.
+"""runner.results.statistics on hand-made summaries: groups, intervals, paired tests, Holm, tables, merging.
 
 Each expected value is recomputed here with pandas and scipy.stats, or by hand.
 """
@@ -17,10 +17,11 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 from scipy import stats
 
-from runner import results, summarize
-from runner.callbacks import _planned_jobs, progress_line
+from runner.results import statistics as results
+from runner.results import summarize
+from runner.sweep.summary import _planned_jobs, progress_line
 from runner.config import register_configs, validate_config
-from runner.results import (
+from runner.results.statistics import (
     SummarySettings,
     comparisons_frame,
     holm,
@@ -37,7 +38,7 @@ register_configs()
 
 
 def make_summary(rows: list[dict], overrides: list[str]) -> pd.DataFrame:
-    """A summary frame as runner.summarize builds it: job, dir, overrides, status, metrics."""
+    """A summary frame as runner.results.summarize builds it: job, dir, overrides, status, metrics."""
     frame = pd.DataFrame(rows)
     metric_columns = [c for c in frame.columns if c not in (*overrides, "status")]
     frame.insert(0, "job", range(len(frame)))

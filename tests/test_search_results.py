@@ -1,4 +1,4 @@
-"""runner.search_results: trials.csv, best.yaml and the history figure, from a hand-made study."""
+"""runner.sweep.search_results: trials.csv, best.yaml and the history figure, from a hand-made study."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import yaml
 from optuna.distributions import FloatDistribution
 from optuna.trial import TrialState
 
-from runner.search_results import main, write_search_outputs
+from runner.sweep.search_results import main, write_search_outputs
 
 SPACE = {"noise.rate": FloatDistribution(0.0, 0.5)}
 

@@ -1,4 +1,4 @@
-"""runner.summarize and the sweep-summary callback on hand-made sweep dirs (no subprocess)."""
+"""runner.results.summarize and the sweep-summary callback on hand-made sweep dirs (no subprocess)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import yaml
 from hydra.types import RunMode
 from omegaconf import OmegaConf
 
-from runner import summarize as summarize_module
-from runner.callbacks import SweepSummaryCallback, sweep_dir_of
-from runner.summarize import read_job, summarize
+from runner.results import summarize as summarize_module
+from runner.sweep.summary import SweepSummaryCallback, sweep_dir_of
+from runner.results.summarize import read_job, summarize
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from runner.summarize import summarize
+from runner.results.summarize import summarize
 
 
 def write_job(sweep_dir: Path, name: str, number: int, overrides: list[str], noise: str) -> None:

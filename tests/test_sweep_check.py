@@ -1,6 +1,6 @@
 """A sweep checked whole before its first job, a sweep dir holding one sweep, job dirs named by
 their overrides, and the one-line refusals of single runs (preset without -m, config error,
-classifier error), plus `runner.summarize` refusing a dir that is not a sweep."""
+classifier error), plus `runner.results.summarize` refusing a dir that is not a sweep."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from _jobs import find_job, job_dirs
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf, open_dict, read_write
 
-from runner import jobs, summarize
+from runner.job import lifecycle as jobs
+from runner.results import summarize
 from runner.config import register_configs
-from runner.sweep_check import SweepCheckCallback, is_sweep_dir, job_dir_name, search_space_values
+from runner.sweep.check import SweepCheckCallback, is_sweep_dir, job_dir_name, search_space_values
 
 REPO = Path(__file__).resolve().parents[1]
 FAST = ("experiment=quick", "cache_dir=null")
@@ -209,7 +210,7 @@ def test_summarize_refuses_a_dir_that_is_not_a_sweep(tmp_path, capsys):
 
 
 def test_another_sweep_is_told_apart_by_its_keys_not_its_values_nor_summary_settings(tmp_path):
-    from runner.sweep_check import different_sweep_message
+    from runner.sweep.check import different_sweep_message
 
     for name, overrides in {"seed=0": ["seed=0", "noise.rate=0.1"], "seed=1": ["seed=1", "noise.rate=0.1"]}.items():
         (tmp_path / name / ".hydra").mkdir(parents=True)

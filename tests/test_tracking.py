@@ -14,7 +14,7 @@ from hydra.core.utils import JobReturn, JobStatus
 from mlflow.tracking import MlflowClient
 from omegaconf import OmegaConf
 
-from runner.tracking import MlflowCallback
+from runner.sweep.tracking import MlflowCallback
 
 REPO = Path(__file__).resolve().parents[1]
 FAST = ("experiment=quick", "cache_dir=null", "logger=mlflow")
@@ -107,7 +107,7 @@ def test_a_tracking_failure_only_warns(tmp_path, caplog):
         "mode": "RUN", "runtime": {"output_dir": str(job_dir)}, "job": {"num": 0}, "overrides": {"task": []},
     }})
     job_return = JobReturn(status=JobStatus.COMPLETED, _return_value={"issue_f1": 0.5})
-    with caplog.at_level(logging.WARNING, logger="runner.tracking"):
+    with caplog.at_level(logging.WARNING, logger="runner.sweep.tracking"):
         callback.on_job_start(config=config)
         callback.on_job_end(config=config, job_return=job_return)  # does not raise
     assert "tracking: logging the job in MLflow failed (the job's files are unaffected)" in caplog.text

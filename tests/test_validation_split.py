@@ -11,10 +11,10 @@ from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 
 from runner.config import ConfigError, register_configs, validate_config
-from runner.data import load_dataset, run_settings
-from runner.experiment import _model, derive_seeds, run
+from runner.experiment.data import load_dataset, run_settings
+from runner.experiment.pipeline import _model, derive_seeds, run
 from runner.noise import inject_noise
-from runner.validation_split import carve_validation
+from runner.experiment.validation_split import carve_validation
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 SMALL = ["cache_dir=null", "dataset=iris", "cleanlearning.cv_n_folds=3"]

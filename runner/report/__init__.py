@@ -38,8 +38,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from runner import plots
-from runner.io import atomic_write_bytes, atomic_write_text
+from runner.results import figures as plots
+from runner.core.io import atomic_write_bytes, atomic_write_text
 
 __all__ = ["DEFAULT_TOP_K", "load_examples", "main", "write_run_report", "write_sweep_report"]
 
@@ -130,7 +130,7 @@ class Examples:
 
 def load_examples(cfg: Mapping) -> tuple[Examples | None, str]:
     """The examples of the run's dataset and a line saying where they come from (or why not)."""
-    from runner import data as runner_data
+    from runner.experiment import data as runner_data
 
     dataset = cfg.get("dataset") or {}
     name = dataset.get("name")
@@ -166,8 +166,8 @@ def _examples_from_dataset_type(dataset: Mapping, seed: int) -> tuple[Examples |
     gets the run's data seed): its examples, else its features."""
     from omegaconf import OmegaConf
 
-    from runner import data
-    from runner.experiment import derive_seeds
+    from runner.experiment import data
+    from runner.experiment.pipeline import derive_seeds
 
     loaded = data.call_loader(OmegaConf.create(dict(dataset)), data_seed=derive_seeds(seed).data)
     examples = getattr(loaded, "examples", None)
@@ -415,7 +415,7 @@ def _png(pixels: np.ndarray) -> bytes:
 def write_sweep_report(sweep_dir: str | Path) -> Path:
     """Write the sweep's report.html: results and comparisons, one line per job linking to its
     report, and how the swept methods agree on what they flag."""
-    from runner.summarize import job_dirs, summarize
+    from runner.results.summarize import job_dirs, summarize
 
     sweep_dir = Path(sweep_dir)
     if not sweep_dir.is_dir():
@@ -436,7 +436,7 @@ def write_sweep_report(sweep_dir: str | Path) -> Path:
     body += ["<h2>Results</h2>", _results_table(sweep_dir / "results.csv")]
     body += ["<h2>Comparisons</h2>", _csv_table_or_note(
         sweep_dir / "comparisons.csv", "comparisons",
-        missing="No comparisons.csv in this sweep (written by the results step of runner.summarize).")]
+        missing="No comparisons.csv in this sweep (written by the results step of runner.results.summarize).")]
     body += ["<h2>Figures</h2>", _image_or_note(sweep_dir / "results.png", "results"),
              _image_or_note(sweep_dir / "summary.png", "summary")]
     body += ["<h2>Jobs</h2>", _jobs_table(frame, varying, dirs)]
@@ -449,7 +449,7 @@ def write_sweep_report(sweep_dir: str | Path) -> Path:
 def _results_table(path: Path) -> str:
     """results.csv as a person reads it: groups, counts, and "mean ± CI half-width" per metric."""
     if not path.is_file():
-        return _p(f"No {path.name} in this sweep (written by the results step of runner.summarize).")
+        return _p(f"No {path.name} in this sweep (written by the results step of runner.results.summarize).")
     results = pd.read_csv(path)
     # The metrics of the README's table, in its order (every other one is in results.csv).
     metrics = [m for m in METRIC_EXPLANATIONS if f"{m}_mean" in results.columns and m not in COUNTS]
@@ -497,7 +497,7 @@ def _jobs_table(frame: pd.DataFrame, varying: list[str], dirs: Mapping[str, Path
 
 
 # Swept keys under these config groups are methods; every other swept key is a condition
-# (as in the results step of runner.summarize).
+# (as in the results step of runner.results.summarize).
 METHOD_GROUPS = ("classifier", "cleanlearning", "quality_score")
 
 
@@ -731,7 +731,7 @@ def main(argv: list[str] | None = None) -> int:
         if _is_run_dir(args.dir):
             logger.info("wrote %s", write_run_report(args.dir, top_k=args.top_k))
             return 0
-        from runner.summarize import job_dirs
+        from runner.results.summarize import job_dirs
 
         for job_dir in job_dirs(args.dir):
             if (job_dir / "DONE").is_file() and (job_dir / "label_issues.csv").is_file():

@@ -6,8 +6,8 @@ Registered as a Hydra callback in conf/config.yaml (``hydra.callbacks.sweep_chec
   dir or launches anything, whatever the launcher (basic, joblib, submitit). It expands the
   sweep exactly as Hydra's BasicSweeper will (``hydra.sweeper.params`` then the command-line
   overrides, through ``BasicSweeper.split_arguments``), composes every combination with
-  Hydra's own config loader and runs the job's config checks on each (runner.jobs
-  :func:`~runner.jobs.config_problems`: schema, values, files, interpolations). One message
+  Hydra's own config loader and runs the job's config checks on each (runner.job.lifecycle
+  :func:`~runner.job.lifecycle.config_problems`: schema, values, files, interpolations). One message
   lists every bad combination and the sweep stops (exit 1) before any job dir exists.
   Under a search sweeper (one that is not the BasicSweeper: trials are not known up front)
   each choice and each interval end of the search space is checked instead, one axis at a
@@ -53,7 +53,7 @@ __all__ = [
 ]
 
 # Top-level settings read by the sweep summary and the reports only, never by the experiment:
-# not part of a job's identity, its dir name or a sweep's (runner.jobs uses the same keys).
+# not part of a job's identity, its dir name or a sweep's (runner.job.lifecycle uses the same keys).
 PRESENTATION_KEYS = ("summary", "report")
 # Characters kept as they are in a job dir name; any other makes the name end in a hash.
 _SAFE = re.compile(r"[^A-Za-z0-9_.,=+~@\[\]-]")
@@ -101,7 +101,7 @@ def _job_dir_resolver(overrides: Any) -> str:
 
 
 # ``hydra.sweep.subdir: ${runner_job_dir:${hydra.overrides.task}}`` (conf/config.yaml). This
-# module is imported wherever a job is set up (runner.jobs imports it; launcher workers
+# module is imported wherever a job is set up (runner.job.lifecycle imports it; launcher workers
 # unpickle the callbacks and the task function, which import it).
 OmegaConf.register_new_resolver("runner_job_dir", _job_dir_resolver, replace=True)
 
@@ -226,7 +226,7 @@ def check_jobs(config: DictConfig, config_loader, jobs: Sequence[Sequence[str]])
     """[(overrides, problem)] for every job whose config does not compose or validate."""
     from hydra.core.hydra_config import HydraConfig
 
-    from runner.jobs import config_problems
+    from runner.job.lifecycle import config_problems
 
     bad = []
     saved = HydraConfig.instance().cfg
@@ -280,7 +280,7 @@ def _is_basic_sweeper(config: DictConfig) -> bool:
 
 
 def _sweep_dir(config: DictConfig) -> Path:
-    from runner.callbacks import sweep_dir_of
+    from runner.sweep.summary import sweep_dir_of
 
     return sweep_dir_of(config)
 
@@ -320,7 +320,7 @@ class SweepCheckCallback(Callback):
             return  # the job records it in status.json and shows the full traceback
         from hydra.core.hydra_config import HydraConfig
 
-        from runner.jobs import config_problems
+        from runner.job.lifecycle import config_problems
 
         task_config = copy.deepcopy(config)
         with read_write(task_config), open_dict(task_config):

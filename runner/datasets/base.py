@@ -7,8 +7,8 @@ A loader is any importable function returning a :class:`Dataset`; a dataset conf
 dataset is therefore one YAML file (plus the function, when it is new code) and no edit here.
 
 The loaders return every row with the labels as given (any type); the run encodes the labels,
-splits off the test part and builds the per-fold preprocessing (runner.data,
-runner.preprocessing). Data errors name the file, the column and the first bad line
+splits off the test part and builds the per-fold preprocessing (runner.experiment.data,
+runner.model.preprocessing). Data errors name the file, the column and the first bad line
 (``data.csv: column 'age', line 18: ...``): CSV line 1 is the header, so row r is line r + 2.
 """
 

@@ -39,7 +39,7 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from runner.io import atomic_write_json, locked
+from runner.core.io import atomic_write_json, locked
 
 __all__ = ["MlflowCallback", "PARENT_FILE"]
 

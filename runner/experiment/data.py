@@ -7,7 +7,7 @@ integers and only the written results show the dataset's own values (strings, sa
 Datasets with features are split into a stratified, seeded training and test part
 (``dataset.test_size``; 0 examines every row). The features stay as loaded: preprocessing
 (imputation, encoding, standardisation) is part of the model and is fitted inside each
-cross-validation fold (runner.preprocessing), never on rows it then predicts.
+cross-validation fold (runner.model.preprocessing), never on rows it then predicts.
 """
 
 from __future__ import annotations

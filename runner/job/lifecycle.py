@@ -5,19 +5,19 @@
 
     .hydra/{config,hydra,overrides}.yaml   what Hydra would write; we write them ourselves
     resolved_config.yaml                   OmegaConf.to_yaml(cfg, resolve=True)
-    label_issues.csv, ... matrices.png     written by runner.experiment.run
+    label_issues.csv, ... matrices.png     written by runner.experiment.pipeline.run
     metrics.json                           the dict experiment.run returned
     status.json                            {"status": "ok" | "failed" | "interrupted", ...}
     provenance.json                        versions, git commit, platform, command line
     DONE                                   completion marker, always last
 
-Every file goes through runner.io (temporary name + rename), so a SIGKILL leaves either
+Every file goes through runner.core.io (temporary name + rename), so a SIGKILL leaves either
 the previous file or the new one, never a truncated one. A dir without DONE is not finished
 and is rerun from scratch.
 
 Interrupts: SIGINT or SIGTERM during a job (Ctrl-C; Slurm on timeout or preemption) stops it
 as soon as the work returns, even when the classifier swallowed the KeyboardInterrupt
-(runner.signals): status.json says ``interrupted`` with the signal, no DONE is written, the
+(runner.core.signals): status.json says ``interrupted`` with the signal, no DONE is written, the
 cache keeps nothing computed after the signal, and the process exits 130 (SIGINT) or 143
 (SIGTERM). A resumed sweep runs the job again.
 
@@ -53,13 +53,11 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from runner import config as runner_config
-from runner import (
-    signals,
-    sweep_check,  # noqa: F401 - registers the runner_job_dir resolver of job dir names
-)
-from runner.io import atomic_write_json, atomic_write_text
-from runner.provenance import collect_provenance
-from runner.sweep_check import PRESENTATION_KEYS
+from runner.core import signals
+from runner.sweep import check as sweep_check
+from runner.core.io import atomic_write_json, atomic_write_text
+from runner.job.provenance import collect_provenance
+from runner.sweep.check import PRESENTATION_KEYS
 
 __all__ = [
     "DONE",
@@ -126,7 +124,7 @@ def run_job(cfg: DictConfig) -> dict:
         resolved_config = checked_config(cfg)
     except Exception as error:
         if single_run and not _full_error_requested():
-            # Normally refused before Hydra makes the run dir (runner.sweep_check); here it
+            # Normally refused before Hydra makes the run dir (runner.sweep.check); here it
             # exists already: remove it, and the dated dirs above it, if they hold nothing else.
             _remove_empty_dirs(out_dir, stop_at=Path(str(hydra_cfg.runtime.cwd or os.getcwd())))
             raise SystemExit(f"config error: {config_problems(cfg)}") from None
@@ -145,7 +143,7 @@ def run_job(cfg: DictConfig) -> dict:
     with signals.interrupt_guard():
         try:
             try:
-                from runner import experiment  # imported here: --help and config errors stay fast
+                from runner.experiment import pipeline as experiment
 
                 with _capped_threads(hydra_cfg.launcher) as thread_budget:
                     metrics = experiment.run(_with_thread_budget(cfg, thread_budget), out_dir)
@@ -214,7 +212,7 @@ def is_finished(out_dir: Path, resolved_config: str) -> bool:
 
 def _job_identity(resolved_config: str):
     """The job's identity in a resolved config: everything but the summary's and the
-    reports' settings (runner.sweep_check.PRESENTATION_KEYS)."""
+    reports' settings (runner.sweep.check.PRESENTATION_KEYS)."""
     try:
         config = yaml.safe_load(resolved_config)
     except yaml.YAMLError:
@@ -258,7 +256,7 @@ def _start_fresh(out_dir: Path, cfg: DictConfig, resolved_config: str | None) ->
         with contextlib.suppress(FileNotFoundError):
             (out_dir / name).unlink()
     hydra_dir = out_dir / HYDRA_SUBDIR
-    # temporaries of writes a SIGKILL interrupted (runner.io names them .<name>.<random>.tmp)
+    # temporaries of writes a SIGKILL interrupted (runner.core.io names them .<name>.<random>.tmp)
     for leftover in [*out_dir.glob(".*.tmp"), *hydra_dir.glob(".*.tmp")]:
         with contextlib.suppress(FileNotFoundError):
             leftover.unlink()

@@ -16,9 +16,9 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from runner.io import atomic_write_json, locked
-from runner.results import SummarySettings
-from runner.summarize import summarize
+from runner.core.io import atomic_write_json, locked
+from runner.results.statistics import SummarySettings
+from runner.results.summarize import summarize
 
 __all__ = ["SweepSummaryCallback", "progress_line", "sweep_dir_of"]
 

@@ -2,7 +2,7 @@
 
 ``run(cfg, out_dir)`` is a plain function (the Hydra entry point and tests call it alike). It
 writes the run's result files into ``out_dir`` and returns the metrics; the job wrapper
-(runner.jobs) writes metrics.json, the status and the completion marker.
+(runner.job.lifecycle) writes metrics.json, the status and the completion marker.
 
 Pipeline for a dataset with features:
 
@@ -34,17 +34,17 @@ from omegaconf import DictConfig, OmegaConf
 from sklearn.base import clone
 from sklearn.metrics import accuracy_score
 
-from runner import metrics as detection
-from runner import preprocessing
-from runner.cache import ArrayCache, fingerprint
-from runner.data import FeatureData, PrecomputedData, load_dataset, run_settings
-from runner.estimators import build_estimator, set_parameters
-from runner.health import write_label_health
-from runner.io import atomic_write_bytes, atomic_write_csv
+from runner.scoring import metrics as detection
+from runner.model import preprocessing
+from runner.core.cache import ArrayCache, fingerprint
+from runner.experiment.data import FeatureData, PrecomputedData, load_dataset, run_settings
+from runner.model.estimators import build_estimator, set_parameters
+from runner.scoring.health import write_label_health
+from runner.core.io import atomic_write_bytes, atomic_write_csv
 from runner.noise import inject_noise, is_no_noise, realised_noise_matrix
-from runner.parallel import folds_backend
-from runner.signals import raise_if_interrupted
-from runner.validation_split import carve_validation, score_validation
+from runner.experiment.parallel import folds_backend
+from runner.core.signals import raise_if_interrupted
+from runner.experiment.validation_split import carve_validation, score_validation
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +150,7 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
     with _stopwatch(timings, "cv_seconds"):
 
         def cross_validate() -> dict:
-            with folds_backend(cfg.parallel, cfg.cleanlearning.n_jobs) as n_jobs:  # runner.parallel
+            with folds_backend(cfg.parallel, cfg.cleanlearning.n_jobs) as n_jobs:  # runner.experiment.parallel
                 return {"pred_probs": _cross_validate(X_train, noisy_labels, clf, cv_n_folds, seeds.cv, n_jobs)}
 
         pred_probs = cache.get_or_compute("cv_pred_probs", {**cache_key, "cv_n_folds": cv_n_folds}, cross_validate)[
@@ -179,7 +179,7 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
              n_train - int(label_issues["is_label_issue"].sum()))
     with _stopwatch(timings, "final_fit_seconds"):
         clean_learning.fit(X_train, noisy_labels, pred_probs=pred_probs, label_issues=label_issues)
-    raise_if_interrupted()  # the classifier may have swallowed a Ctrl-C (runner.signals)
+    raise_if_interrupted()  # the classifier may have swallowed a Ctrl-C (runner.core.signals)
     label_issues = clean_learning.get_label_issues()
     metrics.update(score_validation(clean_learning, validation))
     if X_test is not None:
@@ -424,7 +424,7 @@ def _matrices_png(frames: dict[str, pd.DataFrame], cache: ArrayCache, cfg: DictC
     """
     import matplotlib
 
-    from runner import plots
+    from runner.results import figures as plots
 
     figure_title = plots.matrices_title(cfg)  # what the matrices depend on (not filter_by)
     key = {

@@ -7,7 +7,7 @@ Two layers catch a bad config before any work is done:
    ``- /schema_dataset_sklearn@_here_``. Hydra then rejects, at composition, an unknown key
    (``cleanlearning.cv_nfolds=3``) or a value of the wrong type (``cleanlearning.cv_n_folds=abc``).
    The classifier schemas are generated from the installed estimators' signatures
-   (runner.estimators): every constructor parameter is present, so ``classifier.max_depth=3``
+   (runner.model.estimators): every constructor parameter is present, so ``classifier.max_depth=3``
    needs no ``+``, and a typo is reported with the valid names by the second layer.
 2. :func:`validate_config`: ranges, choices, files that must exist, importable ``_target_``
    classes, a user's dataset loader checked against its signature, and the noise node
@@ -35,7 +35,7 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf
 
-from runner import parallel
+from runner.experiment import parallel
 
 __all__ = [
     "ConfigError",
@@ -53,7 +53,7 @@ SKLEARN_N_CLASSES = {
 }
 DATASETS = ("digits", "iris", "wine", "breast_cancer", "synthetic", "csv", "parquet", "precomputed")
 PRECOMPUTED = "runner.datasets.precomputed"
-CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
 FILTERS = (
     "prune_by_noise_rate",
     "prune_by_class",
@@ -77,7 +77,7 @@ class ConfigError(ValueError):
 
 @dataclass
 class FeatureDatasetConfig:
-    """The keys the run reads from a dataset with features (runner.data.RunSettings)."""
+    """The keys the run reads from a dataset with features (runner.experiment.data.RunSettings)."""
 
     _target_: str = MISSING  # the loader, a function returning runner.datasets.Dataset
     name: str = MISSING
@@ -181,7 +181,7 @@ class CleanLearningConfig:
 
 @dataclass
 class SummaryConfig:
-    """Settings of the sweep summary (runner.results); not part of a job's identity."""
+    """Settings of the sweep summary (runner.results.statistics); not part of a job's identity."""
 
     # Override key(s) whose values are replicates of one setting: a key or a list of keys.
     replicate_by: Any = "seed"
@@ -222,16 +222,16 @@ class RunConfig:
     summary: SummaryConfig = field(default_factory=SummaryConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
-    parallel: Any = MISSING  # runner.parallel's group: where the CV folds run
+    parallel: Any = MISSING  # runner.experiment.parallel's group: where the CV folds run
 
 
 def register_configs() -> None:
     """Store the schemas in Hydra's ConfigStore (call before composing, e.g. at import time).
 
     The classifier schemas are generated from the installed estimators' signatures
-    (runner.estimators), one per ``conf/classifier/*.yaml``.
+    (runner.model.estimators), one per ``conf/classifier/*.yaml``.
     """
-    from runner.estimators import register_classifier_schemas
+    from runner.model.estimators import register_classifier_schemas
 
     store = ConfigStore.instance()
     store.store(name="base_config", node=RunConfig)
@@ -257,7 +257,7 @@ def validate_config(cfg: DictConfig) -> None:
     object with the methods the run needs, and the noise node (runner.noise.validate_noise).
     Touches no data.
     """
-    from runner.estimators import check_estimator_node
+    from runner.model.estimators import check_estimator_node
     from runner.noise import is_no_noise, validate_noise
 
     problems: list[str] = []
@@ -278,7 +278,7 @@ def validate_config(cfg: DictConfig) -> None:
         )
     problems += _check_cleanlearning(cfg.cleanlearning)
     if "summary" in cfg:
-        from runner.results import summary_problems
+        from runner.results.statistics import summary_problems
 
         problems += summary_problems(cfg.summary)
     problems += parallel.validate_parallel(cfg.parallel)
@@ -421,7 +421,7 @@ def _check_loader(dataset: DictConfig, target: str) -> list[str]:
 
 
 def _check_run_settings(dataset: DictConfig) -> list[str]:
-    from runner.preprocessing import PREPROCESS
+    from runner.model.preprocessing import PREPROCESS
 
     checks = [
         ("test_size", lambda v: _is_real(v) and 0 <= v < 1, "a float in [0, 1)"),

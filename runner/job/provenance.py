@@ -19,7 +19,7 @@ __all__ = ["collect_provenance", "git_state", "package_versions"]
 PACKAGES = ("numpy", "scikit-learn", "scipy", "pandas", "hydra-core", "omegaconf", "cleanlearn")
 
 # The checkout the runner was imported from (the repository root for an editable install).
-SOURCE_ROOT = Path(__file__).resolve().parent.parent
+SOURCE_ROOT = Path(__file__).resolve().parents[2]
 
 
 def package_versions(packages=PACKAGES) -> dict[str, str | None]:

@@ -1,6 +1,6 @@
 """Research results of a sweep, computed from its per-job table (summary.csv).
 
-Files, all rebuilt from the job dirs on disk by runner.summarize:
+Files, all rebuilt from the job dirs on disk by runner.results.summarize:
 
     results.csv / .md      one row per group of replicates: counts by status, and per metric
                            mean, std (ddof=1) and the 95% Student t interval over the replicates
@@ -32,8 +32,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from runner.io import atomic_savefig, atomic_write_csv, atomic_write_text
-from runner.metrics import HIGHER, LOWER, ZERO, best_index, best_mask, direction
+from runner.core.io import atomic_savefig, atomic_write_csv, atomic_write_text
+from runner.scoring.metrics import HIGHER, LOWER, ZERO, best_index, best_mask, direction
 
 __all__ = [
     "RESULT_FILES",

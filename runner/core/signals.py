@@ -9,8 +9,8 @@ installs a handler that
 2. raises :class:`Interrupted` (a KeyboardInterrupt) to stop the work where it is.
 
 When the work swallows the exception, the flag is still set: the cache refuses to store
-anything once it is (runner.cache), the run checks it after each stage
-(:func:`raise_if_interrupted`) and runner.jobs checks it once more before DONE. The one
+anything once it is (runner.core.cache), the run checks it after each stage
+(:func:`raise_if_interrupted`) and runner.job.lifecycle checks it once more before DONE. The one
 warning scikit-learn emits after swallowing it is turned into an error for the job's
 duration, so the cross-validation stops at the fold that was interrupted instead of fitting
 the remaining folds first.

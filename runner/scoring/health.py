@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from cleanlearn import dataset
-from runner.io import atomic_write_csv
+from runner.core.io import atomic_write_csv
 
 HEALTH_FILES = ("class_health.csv", "overlapping_classes.csv")
 

@@ -1,0 +1,2 @@
+from runner.datasets.base import *  # noqa: F401,F403
+from runner.datasets.base import RUN_KEYS, Dataset, breast_cancer, csv, digits, iris, parquet, precomputed, synthetic, wine  # noqa: F401
