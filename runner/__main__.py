@@ -15,8 +15,8 @@ import hydra
 from omegaconf import DictConfig
 
 from runner.config import register_configs
-from runner.job.lifecycle import run_job
 from runner.core.signals import Interrupted, exit_code
+from runner.job.lifecycle import run_job
 
 register_configs()  # structured schemas must be in the ConfigStore before composition
 

@@ -19,10 +19,10 @@ from sklearn.preprocessing import StandardScaler
 
 from runner.config import register_configs, validate_config
 from runner.experiment.data import load_dataset
-from runner.model.estimators import build_estimator
 from runner.experiment.pipeline import derive_seeds, run
-from runner.noise import inject_noise
+from runner.model.estimators import build_estimator
 from runner.model.preprocessing import WeightedPipeline
+from runner.noise import inject_noise
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 # Iris, 3 folds: a run takes well under a second.

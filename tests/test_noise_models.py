@@ -12,9 +12,8 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 from scipy import stats
 
-from runner import noise
-from runner.noise import base as noise_base
 from runner.config import register_configs
+from runner.noise import base as noise_base
 from runner.noise import inject_noise, is_no_noise, validate_noise
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -21,10 +21,10 @@ from hydra import compose, initialize_config_dir
 from matplotlib.image import imread
 from sklearn.datasets import load_digits, load_iris
 
-from runner.results import figures as plots
 from runner.config import ConfigError, register_configs, validate_config
 from runner.experiment.pipeline import run
 from runner.report import main, write_run_report, write_sweep_report
+from runner.results import figures as plots
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 register_configs()

@@ -17,10 +17,9 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 from scipy import stats
 
+from runner.config import register_configs, validate_config
 from runner.results import statistics as results
 from runner.results import summarize
-from runner.sweep.summary import _planned_jobs, progress_line
-from runner.config import register_configs, validate_config
 from runner.results.statistics import (
     SummarySettings,
     comparisons_frame,
@@ -29,6 +28,7 @@ from runner.results.statistics import (
     results_frame,
     t_interval,
 )
+from runner.sweep.summary import _planned_jobs, progress_line
 
 REPO = Path(__file__).resolve().parents[1]
 FILTER = "cleanlearning.find_label_issues_kwargs.filter_by"

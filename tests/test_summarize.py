@@ -13,8 +13,8 @@ from hydra.types import RunMode
 from omegaconf import OmegaConf
 
 from runner.results import summarize as summarize_module
-from runner.sweep.summary import SweepSummaryCallback, sweep_dir_of
 from runner.results.summarize import read_job, summarize
+from runner.sweep.summary import SweepSummaryCallback, sweep_dir_of
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

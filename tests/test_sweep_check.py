@@ -14,9 +14,9 @@ from _jobs import find_job, job_dirs
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf, open_dict, read_write
 
+from runner.config import register_configs
 from runner.job import lifecycle as jobs
 from runner.results import summarize
-from runner.config import register_configs
 from runner.sweep.check import SweepCheckCallback, is_sweep_dir, job_dir_name, search_space_values
 
 REPO = Path(__file__).resolve().parents[1]

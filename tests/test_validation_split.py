@@ -13,8 +13,8 @@ from hydra.utils import instantiate
 from runner.config import ConfigError, register_configs, validate_config
 from runner.experiment.data import load_dataset, run_settings
 from runner.experiment.pipeline import _model, derive_seeds, run
-from runner.noise import inject_noise
 from runner.experiment.validation_split import carve_validation
+from runner.noise import inject_noise
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 SMALL = ["cache_dir=null", "dataset=iris", "cleanlearning.cv_n_folds=3"]

@@ -34,17 +34,17 @@ from omegaconf import DictConfig, OmegaConf
 from sklearn.base import clone
 from sklearn.metrics import accuracy_score
 
-from runner.scoring import metrics as detection
-from runner.model import preprocessing
 from runner.core.cache import ArrayCache, fingerprint
-from runner.experiment.data import FeatureData, PrecomputedData, load_dataset, run_settings
-from runner.model.estimators import build_estimator, set_parameters
-from runner.scoring.health import write_label_health
 from runner.core.io import atomic_write_bytes, atomic_write_csv
-from runner.noise import inject_noise, is_no_noise, realised_noise_matrix
-from runner.experiment.parallel import folds_backend
 from runner.core.signals import raise_if_interrupted
+from runner.experiment.data import FeatureData, PrecomputedData, load_dataset, run_settings
+from runner.experiment.parallel import folds_backend
 from runner.experiment.validation_split import carve_validation, score_validation
+from runner.model import preprocessing
+from runner.model.estimators import build_estimator, set_parameters
+from runner.noise import inject_noise, is_no_noise, realised_noise_matrix
+from runner.scoring import metrics as detection
+from runner.scoring.health import write_label_health
 
 log = logging.getLogger(__name__)
 

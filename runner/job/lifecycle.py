@@ -54,7 +54,6 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from runner import config as runner_config
 from runner.core import signals
-from runner.sweep import check as sweep_check
 from runner.core.io import atomic_write_json, atomic_write_text
 from runner.job.provenance import collect_provenance
 from runner.sweep.check import PRESENTATION_KEYS

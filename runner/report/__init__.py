@@ -38,8 +38,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from runner.results import figures as plots
 from runner.core.io import atomic_write_bytes, atomic_write_text
+from runner.results import figures as plots
 
 __all__ = ["DEFAULT_TOP_K", "load_examples", "main", "write_run_report", "write_sweep_report"]
 

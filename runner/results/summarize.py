@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from runner.results import statistics as results
 from runner.core.io import atomic_savefig, atomic_write_csv, atomic_write_text, locked
+from runner.results import statistics as results
 
 __all__ = ["summarize", "summarize_sweeps", "sweep_settings", "read_job", "job_dirs", "SUMMARY_FILES"]
 
