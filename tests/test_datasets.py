@@ -25,7 +25,8 @@ from cleanlearn.count import estimate_cv_predicted_probabilities
 from runner import datasets
 from runner.config import ConfigError, register_configs, validate_config
 from runner.experiment.data import load_dataset
-from runner.experiment.pipeline import derive_seeds, run
+from runner.experiment.pipeline import run
+from runner.experiment.seeds import derive_seeds
 from runner.model.estimators import build_estimator
 
 ROOT = Path(__file__).resolve().parents[1]

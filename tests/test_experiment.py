@@ -19,7 +19,8 @@ from sklearn.preprocessing import StandardScaler
 
 from runner.config import register_configs, validate_config
 from runner.experiment.data import load_dataset
-from runner.experiment.pipeline import derive_seeds, run
+from runner.experiment.pipeline import run
+from runner.experiment.seeds import derive_seeds
 from runner.model.estimators import build_estimator
 from runner.model.preprocessing import WeightedPipeline
 from runner.noise import inject_noise

@@ -7,8 +7,9 @@ import json
 
 import yaml
 
-from runner.job.lifecycle import DONE, is_finished
-from runner.sweep.check import is_identity_override, job_dir_name
+from runner.core.layout import DONE
+from runner.job.lifecycle import is_finished
+from runner.core.layout import is_identity_override, job_dir_name
 
 
 def finished_job(tmp_path, config: dict):

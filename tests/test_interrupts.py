@@ -17,7 +17,7 @@ import pytest
 
 from runner.core import signals
 from runner.core.cache import ArrayCache
-from runner.sweep.check import job_dir_name
+from runner.core.layout import job_dir_name
 
 REPO = Path(__file__).resolve().parents[1]
 # An MLP on iris that trains for its full max_iter (about a second per fit): a signal sent

@@ -7,14 +7,8 @@ import pytest
 from sklearn.metrics import average_precision_score, precision_recall_fscore_support, roc_auc_score
 
 from runner.scoring import metrics
-from runner.scoring.metrics import (
-    best_index,
-    best_mask,
-    detection_metrics,
-    direction,
-    lift_at_k,
-    precision_at_k,
-)
+from runner.scoring.metrics import best_index, best_mask, direction
+from runner.scoring.metrics.detection import detection_metrics, lift_at_k, precision_at_k
 
 
 def test_hand_computed_case_without_ties():

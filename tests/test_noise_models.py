@@ -439,7 +439,7 @@ def test_readme_user_noise_model_runs_as_documented(tmp_path, monkeypatch):
 def test_draw_categorical_never_draws_a_zero_probability_class():
     rng = np.random.default_rng(0)
     probabilities = np.array([[0.3, 0.7 - 1e-17, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
-    draws = noise_base._draw_categorical(np.repeat(probabilities, 2000, axis=0), rng).reshape(3, 2000)
+    draws = noise_base.draw_categorical(np.repeat(probabilities, 2000, axis=0), rng).reshape(3, 2000)
     assert set(draws[0]) == {0, 1} and set(draws[1]) == {2} and set(draws[2]) == {0}
 
 

@@ -24,7 +24,8 @@ from threadpoolctl import threadpool_limits
 from cleanlearn import CleanLearning
 from cleanlearn.count import estimate_cv_predicted_probabilities
 from runner.config import ConfigError, register_configs, validate_config
-from runner.experiment.parallel import SINGLE_THREADED_BLAS, folds_backend
+from runner.experiment.parallel import folds_backend
+from runner.experiment.parallel.dask_cluster import SINGLE_THREADED_BLAS
 from runner.experiment.pipeline import run
 
 # dask.distributed is the [dask] extra, installed in CI: imported above, so nothing skips.

@@ -24,7 +24,10 @@ from sklearn.datasets import load_digits, load_iris
 from runner.config import ConfigError, register_configs, validate_config
 from runner.experiment.pipeline import run
 from runner.report import main, write_run_report, write_sweep_report
-from runner.results import figures as plots
+from runner.experiment.titles import matrices_title, run_title
+from runner.report.figures import plot_flagged_examples
+from runner.results.figures import job_label_names, plot_summary
+from runner.scoring.matrices import plot_matrices
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 register_configs()
@@ -137,7 +140,7 @@ def noise_frames(n_classes: int, seed: int = 0) -> dict[str, pd.DataFrame]:
 
 def test_matrices_share_one_colour_scale_and_show_the_difference_on_a_diverging_one():
     frames = noise_frames(4)
-    figure = plots.plot_matrices(frames, title="iris · LogisticRegression · seed 0")
+    figure = plot_matrices(frames, title="iris · LogisticRegression · seed 0")
     axes = {ax.get_title(): ax for ax in figure.axes if ax.get_title()}
     assert list(axes) == ["confident joint", "estimated noise matrix", "true noise matrix", "estimated - true"]
     estimated, true, difference = (axes[t].images[0] for t in
@@ -158,14 +161,14 @@ def test_matrices_share_one_colour_scale_and_show_the_difference_on_a_diverging_
 def test_matrices_without_the_truth_have_no_difference_panel():
     frames = noise_frames(3)
     del frames["true noise matrix"]
-    titles = [ax.get_title() for ax in plots.plot_matrices(frames).axes if ax.get_title()]
+    titles = [ax.get_title() for ax in plot_matrices(frames).axes if ax.get_title()]
     assert titles == ["confident joint", "estimated noise matrix"]
 
 
 @pytest.mark.parametrize("n_classes, annotated", [(10, True), (11, False)])
 def test_matrix_cells_carry_rounded_numbers_up_to_ten_classes(n_classes, annotated):
     frames = noise_frames(n_classes)
-    figure = plots.plot_matrices(frames)
+    figure = plot_matrices(frames)
     axes = {ax.get_title(): ax for ax in figure.axes if ax.get_title()}
     texts = [t.get_text() for t in axes["estimated noise matrix"].texts]
     assert len(texts) == (n_classes**2 if annotated else 0)
@@ -180,11 +183,11 @@ def test_matrix_cells_carry_rounded_numbers_up_to_ten_classes(n_classes, annotat
 def test_matrices_title_names_what_the_matrices_depend_on_and_not_filter_by():
     cfg = make_config("dataset=iris", "noise=uniform", "noise.rate=0.3", "seed=4",
                       "cleanlearning.find_label_issues_kwargs.filter_by=both")
-    title = plots.matrices_title(cfg)
+    title = matrices_title(cfg)
     for part in ("iris", "LogisticRegression", "uniform (rate=0.3)", "seed 4", "5 folds"):
         assert part in title, (part, title)
     assert "both" not in title  # a sweep over filter_by shares (and caches) one figure
-    assert "filter_by=both" in plots.run_title(cfg)
+    assert "filter_by=both" in run_title(cfg)
 
 
 # ---------------------------------------------------------------------------------------
@@ -204,7 +207,7 @@ def summary_frame() -> pd.DataFrame:
 
 
 def test_summary_bars_are_fitted_to_the_data_and_labelled_with_their_values():
-    figure = plots.plot_summary(summary_frame())
+    figure = plot_summary(summary_frame())
     axes = {ax.get_title(): ax for ax in figure.axes}
     assert list(axes) == ["test accuracy", "label-issue detection", "issues flagged vs true errors",
                           "noise matrix error (mean abs.)"]
@@ -223,19 +226,20 @@ def test_summary_bars_are_fitted_to_the_data_and_labelled_with_their_values():
 
 
 def test_summary_labels_stay_unambiguous():
-    assert plots.job_label_names(["noise.rate", "dataset.test_size"]) == ["noise.rate", "dataset.test_size"]
-    assert plots.job_label_names(["cleanlearning.cv_n_folds", "cleanlearning.find_label_issues_kwargs.filter_by"]) \
+    assert job_label_names(["noise.rate", "dataset.test_size"]) == ["noise.rate", "dataset.test_size"]
+    assert job_label_names(["cleanlearning.cv_n_folds", "cleanlearning.find_label_issues_kwargs.filter_by"]) \
         == ["cv_n_folds", "filter_by"]
     clash = ["cleanlearning.a.method", "cleanlearning.b.method"]
-    assert plots.job_label_names(clash) == clash
+    assert job_label_names(clash) == clash
 
 
 def test_summarize_draws_summary_png_with_plot_summary(tmp_path, monkeypatch):
+    from runner.results import figures as figures_module
     from runner.results import summarize as summarize_module
 
     calls = []
-    real = plots.plot_summary
-    monkeypatch.setattr(plots, "plot_summary", lambda frame: calls.append(len(frame)) or real(frame))
+    real = plot_summary
+    monkeypatch.setattr(figures_module, "plot_summary", lambda frame: calls.append(len(frame)) or real(frame))
     summarize_module._plot_summary(summary_frame(), tmp_path / "summary.png")
     assert calls == [3] and (tmp_path / "summary.png").read_bytes()[:4] == b"\x89PNG"
 
@@ -247,7 +251,7 @@ def test_summarize_draws_summary_png_with_plot_summary(tmp_path, monkeypatch):
 def test_flagged_examples_outline_the_true_errors():
     images = load_digits().images[:5]
     truth = [True, False, True, None, False]
-    figure = plots.plot_flagged_examples(images, [f"{k}: 1 -> 2" for k in range(5)], truth, n_columns=3)
+    figure = plot_flagged_examples(images, [f"{k}: 1 -> 2" for k in range(5)], truth, n_columns=3)
     (axes,) = figure.axes
     outlines = axes.patches
     assert len(outlines) == 5
@@ -446,8 +450,8 @@ def test_examples_come_from_the_dataset_loader_when_the_config_names_one(tmp_pat
     """A dataset config with _target_ (runner.datasets): its loader's examples, text here."""
     import types
 
-    from runner.experiment import data as runner_data
-    from runner.experiment.pipeline import derive_seeds
+    from runner.datasets import base as dataset_base
+    from runner.experiment.seeds import derive_seeds
 
     texts = [f"review number {k} <b>" for k in range(6)]
     calls = []
@@ -456,7 +460,7 @@ def test_examples_come_from_the_dataset_loader_when_the_config_names_one(tmp_pat
         calls.append((dataset["_target_"], dataset["path"], data_seed))
         return types.SimpleNamespace(examples=texts, image_shape=None, features=None)
 
-    monkeypatch.setattr(runner_data, "call_loader", call_loader, raising=False)
+    monkeypatch.setattr(dataset_base, "call_loader", call_loader)
     issues = issues_frame([4, 1], [True, True], [0.1, 0.2], ["pos", "neg"], ["neg", "pos"])
     dataset = {"_target_": "my.loaders.reviews", "name": "reviews", "path": "reviews.csv", "test_size": 0.25}
     run_dir = make_run_dir(tmp_path, dataset, issues, seed=3)

@@ -1,4 +1,4 @@
-"""runner.results.statistics on hand-made summaries: groups, intervals, paired tests, Holm, tables, merging.
+"""runner.results on hand-made summaries: groups, intervals, paired tests, Holm, tables, merging.
 
 Each expected value is recomputed here with pandas and scipy.stats, or by hand.
 """
@@ -18,17 +18,10 @@ from omegaconf import OmegaConf
 from scipy import stats
 
 from runner.config import register_configs, validate_config
-from runner.results import statistics as results
-from runner.results import summarize
-from runner.results.statistics import (
-    SummarySettings,
-    comparisons_frame,
-    holm,
-    paired_test,
-    results_frame,
-    t_interval,
-)
-from runner.sweep.summary import _planned_jobs, progress_line
+from runner.results import figures, settings, summarize, tables
+from runner.results.settings import SummarySettings
+from runner.results.statistics import comparisons_frame, holm, paired_test, results_frame, t_interval
+from runner.sweep.progress import _planned_jobs, progress_line
 
 REPO = Path(__file__).resolve().parents[1]
 FILTER = "cleanlearning.find_label_issues_kwargs.filter_by"
@@ -223,7 +216,7 @@ def test_without_true_errors_or_test_split_results_say_why_there_is_no_compariso
         [FILTER, "seed"],
     )
     assert comparisons_frame(summary).empty
-    results.write_results(tmp_path, summary, plot=True)
+    tables.write_results(tmp_path, summary, plot=True)
     text = (tmp_path / "results.md").read_text()
     assert "Methods are not compared: no true errors are known and there is no test split" in text
     assert "No comparison" in (tmp_path / "comparisons.md").read_text()
@@ -236,7 +229,7 @@ def test_without_true_errors_or_test_split_results_say_why_there_is_no_compariso
 
 def test_results_markdown_shows_constants_once_and_bolds_the_best(tmp_path):
     summary = grid()
-    results.write_results(tmp_path, summary, plot=False)
+    tables.write_results(tmp_path, summary, plot=False)
     text = (tmp_path / "results.md").read_text()
     assert "Constant: `experiment=x`" in text and "| experiment |" not in text
     assert "Replicates: `seed`, 7 finished per group" in text and "95% Student t interval" in text
@@ -256,7 +249,7 @@ def test_results_markdown_shows_constants_once_and_bolds_the_best(tmp_path):
 
 def test_paper_table_rows_are_methods_and_no_cleaning_columns_conditions(tmp_path):
     summary = grid()
-    results.write_results(tmp_path, summary, plot=False)
+    tables.write_results(tmp_path, summary, plot=False)
     markdown = (tmp_path / "table.md").read_text()
     assert "| filter_by | rate 0.1 | rate 0.3 |" in markdown
     ok = summary[summary["status"] == "ok"]
@@ -277,19 +270,19 @@ def test_two_condition_axes_get_a_spanning_header_in_latex(tmp_path):
              "issue_f1": 0.5 + 0.1 * s, "test_accuracy_baseline": 0.7, "test_accuracy_cleanlearning": 0.8}
             for r in ("0.2", "0.4") for sp in ("0", "0.4") for m in ("both", "prune_by_class") for s in range(2)]
     summary = make_summary(rows, ["noise.rate", "noise.sparsity", FILTER, "seed"])
-    results.write_results(tmp_path, summary, plot=True)
+    tables.write_results(tmp_path, summary, plot=True)
     tex = (tmp_path / "table.tex").read_text()
     assert "\\multicolumn{2}{c}{rate 0.2}" in tex and "\\cmidrule(lr){2-3}" in tex and "\\cmidrule(lr){4-5}" in tex
     assert "method" not in tex.split("\\midrule")[0] and "sparsity 0.4" in tex
-    figure = results.plot_results(summary, results.find_axes(summary, SummarySettings()), "issue_f1")
+    figure = figures.plot_results(summary, settings.find_axes(summary, SummarySettings()), "issue_f1")
     # lines against noise.rate (most values, numeric), one per filter, one panel per sparsity
     assert len(figure.axes[0].lines) == 2 and len(figure.axes) == 4
     assert figure.axes[0].get_xlabel().startswith("noise.rate")
 
 
 def test_summary_settings_are_checked():
-    assert results.summary_problems({"replicate_by": "seed", "compare_metric": None, "method_axes": None}) == []
-    problems = results.summary_problems({"replicate_by": 3, "compare_metric": "n_examples", "method_axes": "x",
+    assert settings.summary_problems({"replicate_by": "seed", "compare_metric": None, "method_axes": None}) == []
+    problems = settings.summary_problems({"replicate_by": 3, "compare_metric": "n_examples", "method_axes": "x",
                                          "colour": "red"})
     assert len(problems) == 4
     assert any("summary.colour is not a known key" in p for p in problems)
@@ -350,7 +343,7 @@ def test_summary_overrides_are_not_axes():
          for v, m in (("issue_f1", "a"), ("issue_auroc", "b"))],
         ["summary.compare_metric", FILTER, "seed"],
     )
-    assert results.find_axes(summary, SummarySettings()).groups == (FILTER,)
+    assert settings.find_axes(summary, SummarySettings()).groups == (FILTER,)
 
 
 # ---------------------------------------------------------------------------------------
@@ -421,7 +414,7 @@ def test_only_categorical_axes_give_bars_with_95_percent_error_bars():
     rows = [{FILTER: m, "seed": str(s), "status": "ok", "issue_f1": 0.1 * i + 0.01 * s}
             for i, m in enumerate(methods) for s in range(3)]
     summary = make_summary(rows, [FILTER, "seed"])
-    figure = results.plot_results(summary, results.find_axes(summary, SummarySettings()), "issue_f1")
+    figure = figures.plot_results(summary, settings.find_axes(summary, SummarySettings()), "issue_f1")
     panel = figure.axes[0]
     assert [t.get_text() for t in panel.get_xticklabels()] == methods
     heights = [bar.get_height() for bar in panel.patches]
@@ -443,9 +436,9 @@ def test_without_a_replicate_key_the_methods_are_paired_on_the_shared_default_se
     methods = comparisons_frame(summary).query("axis == @FILTER")
     assert methods[["value", "versus", "n_pairs", "losses"]].values.tolist() == [["prune_by_class", "both", 1, 1]]
     assert methods["mean_diff"].iloc[0] == pytest.approx(-0.1) and np.isnan(methods["ci95_low"].iloc[0])
-    results.write_results(tmp_path, summary, plot=False)
+    tables.write_results(tmp_path, summary, plot=False)
     assert (tmp_path / "table.md").exists()
-    results.write_results(tmp_path, summary, SummarySettings(method_axes=()), plot=False)
+    tables.write_results(tmp_path, summary, SummarySettings(method_axes=()), plot=False)
     assert not (tmp_path / "table.md").exists() and not (tmp_path / "table.tex").exists()
 
 

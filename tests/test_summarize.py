@@ -14,7 +14,8 @@ from omegaconf import OmegaConf
 
 from runner.results import summarize as summarize_module
 from runner.results.summarize import read_job, summarize
-from runner.sweep.summary import SweepSummaryCallback, sweep_dir_of
+from runner.core.layout import sweep_dir_of
+from runner.sweep.summary import SweepSummaryCallback
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

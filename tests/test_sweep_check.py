@@ -17,7 +17,8 @@ from omegaconf import OmegaConf, open_dict, read_write
 from runner.config import register_configs
 from runner.job import lifecycle as jobs
 from runner.results import summarize
-from runner.sweep.check import SweepCheckCallback, is_sweep_dir, job_dir_name, search_space_values
+from runner.core.layout import is_sweep_dir, job_dir_name
+from runner.sweep.check import SweepCheckCallback, search_space_values
 
 REPO = Path(__file__).resolve().parents[1]
 FAST = ("experiment=quick", "cache_dir=null")

@@ -12,7 +12,8 @@ from hydra.utils import instantiate
 
 from runner.config import ConfigError, register_configs, validate_config
 from runner.experiment.data import load_dataset, run_settings
-from runner.experiment.pipeline import _model, derive_seeds, run
+from runner.experiment.pipeline import _model, run
+from runner.experiment.seeds import derive_seeds
 from runner.experiment.validation_split import carve_validation
 from runner.noise import inject_noise
 

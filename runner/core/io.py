@@ -138,3 +138,12 @@ def locked(lock_path: str | os.PathLike) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def png_bytes(figure, dpi: int = 100) -> bytes:
+    """A matplotlib figure as PNG bytes; metadata pinned so the same figure gives the same bytes."""
+    import io
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    return buffer.getvalue()

@@ -12,22 +12,20 @@ cross-validation fold (runner.model.preprocessing), never on rows it then predic
 
 from __future__ import annotations
 
-import inspect
 import logging
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from hydra.utils import get_method
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 from sklearn.model_selection import train_test_split
 
-from runner.datasets import RUN_KEYS, Dataset
+from runner.datasets.base import Dataset, call_loader
 
 log = logging.getLogger(__name__)
 
-__all__ = ["FeatureData", "PrecomputedData", "RunSettings", "call_loader", "load_dataset", "run_settings"]
+__all__ = ["FeatureData", "PrecomputedData", "RunSettings", "load_dataset", "run_settings"]
 
 
 @dataclass(frozen=True)
@@ -85,20 +83,6 @@ class PrecomputedData:
     @property
     def n_classes(self) -> int:
         return len(self.classes)
-
-
-def call_loader(dataset: DictConfig, *, data_seed: int) -> Dataset:
-    """Call the dataset's ``_target_`` with its loader arguments (and ``seed`` if it takes one)."""
-    loader = get_method(dataset._target_)
-    kwargs = {key: value for key, value in OmegaConf.to_container(dataset, resolve=True).items()
-              if key not in RUN_KEYS}
-    if "seed" in inspect.signature(loader).parameters:
-        kwargs["seed"] = data_seed
-    loaded = loader(**kwargs)
-    if not isinstance(loaded, Dataset):
-        raise TypeError(f"dataset._target_={dataset._target_!r} must return a runner.datasets.Dataset; "
-                        f"got {type(loaded).__name__}")
-    return loaded
 
 
 def load_dataset(dataset: DictConfig, *, data_seed: int, split_seed: int) -> FeatureData | PrecomputedData:

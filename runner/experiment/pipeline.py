@@ -25,7 +25,7 @@ import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,40 +35,20 @@ from sklearn.base import clone
 from sklearn.metrics import accuracy_score
 
 from runner.core.cache import ArrayCache, fingerprint
-from runner.core.io import atomic_write_bytes, atomic_write_csv
 from runner.core.signals import raise_if_interrupted
 from runner.experiment.data import FeatureData, PrecomputedData, load_dataset, run_settings
 from runner.experiment.parallel import folds_backend
+from runner.experiment.seeds import Seeds, derive_seeds
+from runner.experiment.titles import matrices_title
 from runner.experiment.validation_split import carve_validation, score_validation
 from runner.model import preprocessing
 from runner.model.estimators import build_estimator, set_parameters
-from runner.noise import inject_noise, is_no_noise, realised_noise_matrix
-from runner.scoring import metrics as detection
-from runner.scoring.health import write_label_health
+from runner.noise import describe_noise, inject_noise, is_no_noise, realised_noise_matrix
+from runner.scoring.writer import RunOutcome, write_and_score
 
 log = logging.getLogger(__name__)
 
 __all__ = ["Seeds", "derive_seeds", "run"]
-
-# label_issues.csv is compared byte for byte between reruns: fix the float text.
-FLOAT_FORMAT = "%.10g"
-
-
-class Seeds(NamedTuple):
-    """Independent seeds for each random step, all derived from the top-level seed."""
-
-    data: int  # synthetic data generation
-    split: int  # the stratified test split
-    noise: int  # the noise matrix and which labels flip
-    cv: int  # the cross-validation folds (CleanLearning's seed)
-
-
-def derive_seeds(seed: int) -> Seeds:
-    """Spawn one child seed per step, so that changing one step's use of randomness (or
-    adding a step) leaves the others' streams as they were."""
-    children = np.random.SeedSequence(seed).spawn(len(Seeds._fields))
-    return Seeds(*(int(child.generate_state(1)[0]) for child in children))
-
 
 def run(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
     """Run the experiment described by ``cfg``, write its files into ``out_dir``, return metrics."""
@@ -125,7 +105,7 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
     n_changed = int((noisy_labels != data.labels_train).sum())
     log.info(
         "noise: %s, %d of %d training labels changed (%.1f%%)",
-        _describe_noise(cfg.noise), n_changed, n_train, 100 * n_changed / n_train,
+        describe_noise(cfg.noise), n_changed, n_train, 100 * n_changed / n_train,
     )
     true_labels, label_errors, true_noise_matrix = _known_errors(cfg, data, noisy_labels, true_noise_matrix)
 
@@ -194,11 +174,13 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
         log.info("final fit: %d examples kept", n_train - int(label_issues["is_label_issue"].sum()))
 
     with _stopwatch(timings, "write_seconds"):
-        return _write_and_score(
-            out_dir, clean_learning, label_issues, data.classes, noisy_labels, true_labels,
-            true_noise_matrix, index=data.index_train, metrics=metrics, cache=cache, cfg=cfg,
-            label_errors=label_errors, extra_columns=_identity_columns(cfg, data.dataset, data.index_train),
+        outcome = RunOutcome(
+            clean_learning, label_issues, data.classes, noisy_labels, data.index_train, true_labels=true_labels,
+            true_noise_matrix=true_noise_matrix, label_errors=label_errors,
+            extra_columns=_identity_columns(cfg, data.dataset, data.index_train),
         )
+        return write_and_score(out_dir, outcome, metrics=metrics, cache=cache,
+                               matrices_title=matrices_title(OmegaConf.to_container(cfg, resolve=True)))
 
 
 def _model(cfg, data: FeatureData, settings):
@@ -280,11 +262,13 @@ def _run_precomputed(cfg, data: PrecomputedData, seeds: Seeds, timings, out_dir:
         true_noise_matrix = realised_noise_matrix(data.labels, data.true_labels, data.n_classes)
     index = np.arange(n_examples)
     with _stopwatch(timings, "write_seconds"):
-        return _write_and_score(
-            out_dir, clean_learning, label_issues, data.classes, data.labels, data.true_labels,
-            true_noise_matrix, index=index, metrics={}, cache=ArrayCache(cfg.cache_dir), cfg=cfg,
-            label_errors=data.label_errors, extra_columns=_identity_columns(cfg, data.dataset, index),
+        outcome = RunOutcome(
+            clean_learning, label_issues, data.classes, data.labels, index, true_labels=data.true_labels,
+            true_noise_matrix=true_noise_matrix, label_errors=data.label_errors,
+            extra_columns=_identity_columns(cfg, data.dataset, index),
         )
+        return write_and_score(out_dir, outcome, metrics={}, cache=ArrayCache(cfg.cache_dir),
+                               matrices_title=matrices_title(OmegaConf.to_container(cfg, resolve=True)))
 
 
 def _overridden_classifier() -> str | None:
@@ -328,137 +312,6 @@ def _cross_validate(X, labels, clf, cv_n_folds: int, seed: int, n_jobs) -> np.nd
 
 
 # ---------------------------------------------------------------------------------------
-# Results: files and metrics
-# ---------------------------------------------------------------------------------------
-
-
-def _write_and_score(
-    out_dir: Path,
-    clean_learning,
-    label_issues: pd.DataFrame,
-    classes: np.ndarray,
-    given_labels: np.ndarray,
-    true_labels: np.ndarray | None,
-    true_noise_matrix: np.ndarray | None,
-    *,
-    index: np.ndarray,
-    metrics: dict[str, Any],
-    cache: ArrayCache,
-    cfg: DictConfig,
-    label_errors: np.ndarray | None = None,
-    extra_columns: dict[str, np.ndarray] | None = None,
-) -> dict[str, Any]:
-    """Write label_issues.csv, the matrices (CSV and PNG); return ``metrics`` completed.
-
-    The detection is scored where the true errors are known: from the true labels, else from
-    a known error mask ``label_errors`` (then without the noise-matrix error).
-    ``extra_columns`` (ids, the example's own features) follow the result columns.
-    """
-    n_examples, n_classes = given_labels.shape[0], len(classes)
-    is_label_issue = label_issues["is_label_issue"].to_numpy(dtype=bool)
-    label_quality = label_issues["label_quality"].to_numpy(dtype=float)
-
-    # label_issues.csv: one row per examined example, `index` its row in the original dataset.
-    columns = {
-        "index": index,
-        "is_label_issue": is_label_issue,
-        "label_quality": label_quality,
-        "given_label": classes[given_labels],
-        "predicted_label": classes[label_issues["predicted_label"].to_numpy(dtype=np.int64)],
-    }
-    if "sample_weight" in label_issues.columns:
-        columns["sample_weight"] = label_issues["sample_weight"].to_numpy(dtype=float)
-    is_true_error = None if label_errors is None else np.asarray(label_errors, dtype=bool)
-    if true_labels is not None:
-        is_true_error = given_labels != true_labels
-        columns["true_label"] = classes[true_labels]
-    if is_true_error is not None:
-        columns["is_true_error"] = is_true_error
-    for name, values in (extra_columns or {}).items():
-        columns[name if name not in columns else f"feature_{name}"] = values
-    # Most likely wrong first; ties by original row, so reruns give the same bytes.
-    order = np.lexsort((index, label_quality))
-    table = pd.DataFrame(columns).iloc[order]
-    atomic_write_csv(out_dir / "label_issues.csv", table, float_format=FLOAT_FORMAT)
-
-    # Matrices: rows are the given label, columns the true label.
-    confident_joint = _fitted(clean_learning, "confident_joint")
-    noise_matrix = _fitted(clean_learning, "noise_matrix")
-    class_prior = _fitted(clean_learning, "py")  # estimated P(true label = k)
-    matrices = {"confident joint": confident_joint, "estimated noise matrix": noise_matrix}
-    if true_noise_matrix is not None:
-        matrices["true noise matrix"] = true_noise_matrix
-    frames = {title: _matrix_frame(matrix, classes) for title, matrix in matrices.items()}
-    for title, file_name in (("confident joint", "confident_joint.csv"),
-                             ("estimated noise matrix", "noise_matrix.csv"),
-                             ("true noise matrix", "true_noise_matrix.csv")):
-        if title in frames:
-            atomic_write_csv(
-                out_dir / file_name, frames[title], index=True, index_label="given_label/true_label",
-                float_format=FLOAT_FORMAT,
-            )
-    atomic_write_bytes(out_dir / "matrices.png", _matrices_png(frames, cache, cfg))
-    health_score = write_label_health(out_dir, given_labels, confident_joint, classes, float_format=FLOAT_FORMAT)
-
-    metrics = {
-        "n_examples": int(n_examples),
-        "n_classes": int(n_classes),
-        "n_label_issues": int(is_label_issue.sum()),
-        **metrics,
-        # P(given != true) under the estimated joint: 1 - sum_k P(given=k | true=k) P(true=k).
-        "estimated_noise_rate": float(1 - np.sum(np.diag(noise_matrix) * class_prior)),
-        "label_health_score": health_score,  # trace of the estimated joint (runner/health.py)
-    }
-    if is_true_error is not None:
-        metrics.update(detection.detection_metrics(is_true_error, is_label_issue, label_quality))
-    if true_noise_matrix is not None:
-        metrics["noise_matrix_error"] = float(np.mean(np.abs(noise_matrix - true_noise_matrix)))
-    return metrics
-
-
-def _matrices_png(frames: dict[str, pd.DataFrame], cache: ArrayCache, cfg: DictConfig) -> bytes:
-    """matrices.png as bytes, from the cache when the same matrices were drawn before.
-
-    The confident joint and noise matrices do not depend on the filter settings, so every job
-    of a sweep over them draws the same figure; drawing it is most of a cached job's cost.
-    """
-    import matplotlib
-
-    from runner.results import figures as plots
-
-    figure_title = plots.matrices_title(cfg)  # what the matrices depend on (not filter_by)
-    key = {
-        "title": figure_title,
-        "matrices": fingerprint(*(x for title, frame in frames.items() for x in (title, frame))),
-        "plot_code": fingerprint(np.frombuffer(Path(plots.__file__).read_bytes(), dtype=np.uint8)),
-        "matplotlib": matplotlib.__version__,
-    }
-    arrays = cache.get_or_compute(
-        "matrices_png", key,
-        lambda: {"png": np.frombuffer(plots.png_bytes(plots.plot_matrices(frames, figure_title)), dtype=np.uint8)},
-    )
-    return arrays["png"].tobytes()
-
-
-def _fitted(clean_learning, name: str) -> np.ndarray:
-    """A fitted attribute: scikit-learn style ``name_``, else the reference's ``name``."""
-    value = getattr(clean_learning, f"{name}_", None)
-    if value is None:
-        value = getattr(clean_learning, name, None)
-    if value is None:
-        raise RuntimeError(f"CleanLearning has no fitted {name}_ after finding label issues")
-    return np.asarray(value)
-
-
-def _matrix_frame(matrix: np.ndarray, classes: np.ndarray) -> pd.DataFrame:
-    return pd.DataFrame(
-        matrix,
-        index=pd.Index(classes, name="given label"),
-        columns=pd.Index(classes, name="true label"),
-    )
-
-
-# ---------------------------------------------------------------------------------------
 # Logging helpers
 # ---------------------------------------------------------------------------------------
 
@@ -471,15 +324,6 @@ def _stopwatch(timings: dict[str, float], name: str) -> Iterator[None]:
         yield
     finally:
         timings[name] = timings.get(name, 0.0) + time.perf_counter() - start
-
-
-def _describe_noise(noise: DictConfig) -> str:
-    """``asymmetric rate=0.2 sparsity=0.0``: the option's name and its parameters."""
-    if is_no_noise(noise):
-        return "none"
-    name = noise.get("name") or str(noise._target_).rpartition(".")[2]
-    parameters = [f"{k}={v}" for k, v in noise.items() if k not in ("_target_", "name")]
-    return " ".join([name, *parameters])
 
 
 def _log_issues(cfg, label_issues: pd.DataFrame) -> None:

@@ -36,7 +36,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime
-import json
 import logging
 import os
 import signal
@@ -46,27 +45,30 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import NoReturn
 
-import yaml
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import CompactHydraException
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from runner import config as runner_config
+from runner.config import checked_config, config_problems
 from runner.core import signals
 from runner.core.io import atomic_write_json, atomic_write_text
+from runner.core.layout import (
+    DONE,
+    HYDRA_SUBDIR,
+    RESULT_FILES,
+    job_identity,
+    read_json,
+    register_resolvers,
+)
 from runner.job.provenance import collect_provenance
-from runner.sweep.check import PRESENTATION_KEYS
 
-__all__ = [
-    "DONE",
-    "config_problems",
-    "JobFailedError",
-    "RESULT_FILES",
-    "is_finished",
-    "parallel_thread_budget",
-    "run_job",
-]
+__all__ = ["JobFailedError", "is_finished", "parallel_thread_budget", "run_job"]
+
+# Launcher workers import this module when they unpickle the task: the resolver of the job dir
+# names (hydra.sweep.subdir) must exist there before Hydra resolves a job's output dir.
+register_resolvers()
 
 logger = logging.getLogger(__name__)
 # Configured console-only in conf/hydra/job_logging/runner.yaml: lines about a finished job
@@ -75,26 +77,6 @@ console_logger = logging.getLogger("runner.console")
 # Configured file-only: the failure of a single run is one line on the console (its SystemExit
 # message) and still in the job log.
 file_logger = logging.getLogger("runner.file")
-
-DONE = "DONE"
-HYDRA_SUBDIR = ".hydra"
-# Everything a run may leave behind; cleared before a rerun so no stale result survives.
-RESULT_FILES = (
-    DONE,
-    "metrics.json",
-    "status.json",
-    "provenance.json",
-    "resolved_config.yaml",
-    "label_issues.csv",
-    "confident_joint.csv",
-    "noise_matrix.csv",
-    "true_noise_matrix.csv",
-    "matrices.png",
-    "report.html",
-    "flagged_examples.png",
-    "class_health.csv",
-    "overlapping_classes.csv",
-)
 
 
 class JobFailedError(CompactHydraException, RuntimeError):
@@ -133,7 +115,7 @@ def run_job(cfg: DictConfig) -> dict:
     # 2) resume: a finished job with the same resolved config is left exactly as it is
     if is_finished(out_dir, resolved_config):
         console_logger.info("%s: skipping finished job in %s", job_name, out_dir)
-        return _read_json(out_dir / "metrics.json")
+        return read_json(out_dir / "metrics.json")
 
     # 3) run the experiment; 4) record the success, DONE last. A signal stops either.
     _start_fresh(out_dir, cfg, resolved_config)
@@ -176,23 +158,6 @@ def run_job(cfg: DictConfig) -> dict:
     return metrics
 
 
-def checked_config(cfg: DictConfig) -> str:
-    """The resolved config as YAML, after every check; raises on the first bad config."""
-    runner_config.validate_config(cfg)
-    return OmegaConf.to_yaml(cfg, resolve=True)
-
-
-def config_problems(cfg: DictConfig) -> str | None:
-    """What is wrong with ``cfg`` (one line per problem), or None: the checks of step 1."""
-    try:
-        checked_config(cfg)
-    except runner_config.ConfigError as error:
-        return str(error)
-    except Exception as error:  # noqa: BLE001 - e.g. an unresolvable interpolation
-        return _short(error)
-    return None
-
-
 def is_finished(out_dir: Path, resolved_config: str) -> bool:
     """True when ``out_dir`` holds a completed run of exactly this resolved config."""
     out_dir = Path(out_dir)
@@ -200,26 +165,14 @@ def is_finished(out_dir: Path, resolved_config: str) -> bool:
         return False
     try:
         recorded = (out_dir / "resolved_config.yaml").read_text(encoding="utf-8")
-        _read_json(out_dir / "metrics.json")
+        if read_json(out_dir / "metrics.json") is None:
+            return False
     except (OSError, ValueError):
         return False
-    if _job_identity(recorded) != _job_identity(resolved_config):
+    if job_identity(recorded) != job_identity(resolved_config):
         logger.info("config changed since %s finished; running it again", out_dir)
         return False
     return True
-
-
-def _job_identity(resolved_config: str):
-    """The job's identity in a resolved config: everything but the summary's and the
-    reports' settings (runner.sweep.check.PRESENTATION_KEYS)."""
-    try:
-        config = yaml.safe_load(resolved_config)
-    except yaml.YAMLError:
-        return None
-    if isinstance(config, dict):
-        for key in PRESENTATION_KEYS:
-            config.pop(key, None)
-    return config
 
 
 def parallel_thread_budget(launcher_cfg, cpu_count: int | None = None) -> int | None:
@@ -379,11 +332,6 @@ def _format_metrics(metrics: dict) -> str:
             continue
         parts.append(f"{key}={value:.4g}" if isinstance(value, float) else f"{key}={value}")
     return " ".join(parts)
-
-
-def _read_json(path: Path):
-    with open(path, encoding="utf-8") as handle:
-        return json.load(handle)
 
 
 def _available_cpus() -> int:

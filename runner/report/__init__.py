@@ -23,7 +23,6 @@ import argparse
 import base64
 import html
 import itertools
-import json
 import logging
 import math
 import struct
@@ -36,10 +35,14 @@ from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from runner.core.io import atomic_write_bytes, atomic_write_text
-from runner.results import figures as plots
+from runner.core.io import atomic_write_bytes, atomic_write_text, png_bytes
+from runner.core.layout import CONF_DIR, job_dirs, read_json, read_yaml
+from runner.experiment.titles import run_title
+from runner.report.figures import plot_flagged_examples
+from runner.results.figures import job_label_names
+from runner.results.settings import METHOD_GROUPS, summary_columns
+from runner.scoring.metrics import ordered as ordered_metrics
 
 __all__ = ["DEFAULT_TOP_K", "load_examples", "main", "write_run_report", "write_sweep_report"]
 
@@ -52,31 +55,6 @@ FIGURE_MAX_EXAMPLES = 40  # the grid of flagged_examples.png: 5 rows of 8
 MAX_FEATURES_SHOWN = 8
 MAX_TEXT_CHARS = 300
 COUNTS = ("n_examples", "n_classes", "n_test_examples")  # the same in every group: not in the results table
-
-# One line per metric, as in README's table (and w08's detection metrics, w09a's health score).
-METRIC_EXPLANATIONS = {
-    "n_examples": "training examples",
-    "n_classes": "classes",
-    "n_test_examples": "held-out test examples",
-    "n_label_issues": "training examples flagged as label issues",
-    "estimated_noise_rate": "fraction of labels the confident joint estimates to be wrong",
-    "true_noise_rate": "fraction of training labels that are truly wrong (injected noise)",
-    "issue_precision": "fraction of the flagged examples that are true errors",
-    "issue_recall": "fraction of the true errors that are flagged",
-    "issue_f1": "harmonic mean of issue precision and recall",
-    "issue_auprc": "average precision of label_quality as a ranking of the true errors (threshold-free)",
-    "issue_auroc": "ROC AUC of -label_quality against the true errors (0.5 = random ranking)",
-    "issue_lift_at_num_errors": "true-error rate among the k lowest label qualities (k = number of true errors) "
-                                "over the overall rate",
-    "issue_lift_at_100": "the same lift among the 100 lowest label qualities",
-    "issue_precision_at_num_errors": "precision among the k lowest label qualities (k = number of true errors)",
-    "n_label_issues_minus_true": "flagged count minus true-error count (0 = the amount of noise is right)",
-    "noise_matrix_error": "mean absolute error of the estimated noise matrix against the true one",
-    "label_health_score": "overall label health: 1 - estimated fraction of wrong labels (cleanlab.dataset)",
-    "test_accuracy_baseline": "test accuracy of the classifier trained on the noisy labels",
-    "test_accuracy_cleanlearning": "test accuracy of CleanLearning (trained without the flagged examples)",
-    "val_accuracy_cleanlearning": "validation accuracy of CleanLearning",
-}
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:1.5em auto;max-width:1200px;
@@ -130,35 +108,16 @@ class Examples:
 
 def load_examples(cfg: Mapping) -> tuple[Examples | None, str]:
     """The examples of the run's dataset and a line saying where they come from (or why not)."""
-    from runner.experiment import data as runner_data
-
     dataset = cfg.get("dataset") or {}
-    name = dataset.get("name")
-    image_shape = dataset.get("image_shape")
+    if "_target_" not in dataset:  # a config from before datasets were _target_s: its option's loader
+        option = read_yaml(CONF_DIR / "dataset" / f"{dataset.get('name')}.yaml") or {}
+        if "_target_" not in option:
+            return None, f"dataset={dataset.get('name')} names no loader (_target_): no examples to show"
+        dataset = {**{k: v for k, v in option.items() if k != "defaults"}, **dataset}
     try:
-        if "_target_" in dataset and hasattr(runner_data, "call_loader"):
-            return _examples_from_dataset_type(dataset, int(cfg.get("seed") or 0))
-        if name == "digits":
-            from sklearn.datasets import load_digits
-
-            return Examples("image", load_digits().images, "scikit-learn's load_digits().images"), ""
-        if name in ("iris", "wine", "breast_cancer"):
-            from sklearn import datasets
-
-            bunch = getattr(datasets, f"load_{name}")()
-            frame = pd.DataFrame(bunch.data, columns=bunch.feature_names)
-            return Examples("features", frame, f"scikit-learn's load_{name}() feature values"), ""
-        if name == "csv":
-            frame = pd.read_csv(dataset["path"])
-            columns = dataset.get("feature_columns") or [c for c in frame.columns if c != dataset["label_column"]]
-            frame = frame[list(columns)]
-            if image_shape:
-                images = frame.to_numpy(dtype=float).reshape(len(frame), *image_shape)
-                return Examples("image", images, f"{dataset['path']} reshaped to {tuple(image_shape)}"), ""
-            return Examples("features", frame, f"{dataset['path']}"), ""
+        return _examples_from_dataset_type(dataset, int(cfg.get("seed") or 0))
     except Exception as error:  # noqa: BLE001 - the report says so and goes on without examples
         return None, f"the examples could not be loaded ({type(error).__name__}: {error})"
-    return None, f"dataset={name} has no examples to show (only precomputed pred_probs or generated features)"
 
 
 def _examples_from_dataset_type(dataset: Mapping, seed: int) -> tuple[Examples | None, str]:
@@ -166,10 +125,10 @@ def _examples_from_dataset_type(dataset: Mapping, seed: int) -> tuple[Examples |
     gets the run's data seed): its examples, else its features."""
     from omegaconf import OmegaConf
 
-    from runner.experiment import data
-    from runner.experiment.pipeline import derive_seeds
+    from runner.datasets.base import call_loader
+    from runner.experiment.seeds import derive_seeds
 
-    loaded = data.call_loader(OmegaConf.create(dict(dataset)), data_seed=derive_seeds(seed).data)
+    loaded = call_loader(OmegaConf.create(dict(dataset)), data_seed=derive_seeds(seed).data)
     examples = getattr(loaded, "examples", None)
     image_shape = getattr(loaded, "image_shape", None)
     target = dataset["_target_"]
@@ -219,8 +178,8 @@ def _write_run_report(run_dir: Path, top_k: int | None) -> Path:
     issues_path = run_dir / "label_issues.csv"
     if not issues_path.is_file():
         raise FileNotFoundError(f"{issues_path} does not exist: not a finished run's dir")
-    cfg = _load_yaml(run_dir / "resolved_config.yaml") or {}
-    metrics = _load_json(run_dir / "metrics.json") or {}
+    cfg = read_yaml(run_dir / "resolved_config.yaml") or {}
+    metrics = read_json(run_dir / "metrics.json") or {}
     top_k = _top_k(cfg, top_k)
     issues = pd.read_csv(issues_path)
     has_truth = "is_true_error" in issues.columns
@@ -228,11 +187,11 @@ def _write_run_report(run_dir: Path, top_k: int | None) -> Path:
     flagged = issues[issues["is_label_issue"].astype(bool)].sort_values("label_quality", kind="stable")
     examples, examples_note = load_examples(cfg)
 
-    title = plots.run_title(cfg) if cfg else run_dir.name
+    title = run_title(cfg) if cfg else run_dir.name
     figure_html = ""
     if examples is not None and examples.kind == "image":
         shown = flagged.head(min(top_k, FIGURE_MAX_EXAMPLES))
-        figure = plots.plot_flagged_examples(
+        figure = plot_flagged_examples(
             examples.values[shown["index"].to_numpy()],
             [f"#{i}: {g} -> {s}" for i, g, s in zip(shown["index"], shown["given_label"], shown["predicted_label"],
                                                    strict=True)],
@@ -240,7 +199,7 @@ def _write_run_report(run_dir: Path, top_k: int | None) -> Path:
             title=f"{title}\nworst {len(shown)} flagged (given -> suggested)"
                   + ("; red outline = true error" if has_truth else ""),
         )
-        atomic_write_bytes(run_dir / FLAGGED_FIGURE, plots.png_bytes(figure))
+        atomic_write_bytes(run_dir / FLAGGED_FIGURE, png_bytes(figure))
         figure_html = _image(run_dir / FLAGGED_FIGURE, "flagged examples", css="figure grid")
 
     body = [
@@ -310,9 +269,10 @@ def _metrics_table(metrics: Mapping) -> str:
         return _p("No metrics.json in this dir.")
     flat = _flatten(metrics)
     timings = {k: v for k, v in flat.items() if k.endswith("_seconds")}
-    order = {name: position for position, name in enumerate(METRIC_EXPLANATIONS)}  # README's order
+    explanations = {metric.name: metric.meaning.replace("`", "") for metric in ordered_metrics()}
+    order = {name: position for position, name in enumerate(explanations)}  # README's order
     names = sorted((k for k in flat if k not in timings), key=lambda k: (order.get(k, len(order)), k))
-    rows = [(k, flat[k], METRIC_EXPLANATIONS.get(k, "")) for k in names]
+    rows = [(k, flat[k], explanations.get(k, "")) for k in names]
     html_rows = [f"<tr><td>{_e(k)}</td><td class=num>{_e(_format(v))}</td><td>{_e(text)}</td></tr>"
                  for k, v, text in rows]
     table = ('<table id="metrics"><thead><tr><th>metric</th><th>value</th><th>meaning</th></tr></thead><tbody>'
@@ -415,15 +375,14 @@ def _png(pixels: np.ndarray) -> bytes:
 def write_sweep_report(sweep_dir: str | Path) -> Path:
     """Write the sweep's report.html: results and comparisons, one line per job linking to its
     report, and how the swept methods agree on what they flag."""
-    from runner.results.summarize import job_dirs, summarize
+    from runner.results.summarize import summarize
 
     sweep_dir = Path(sweep_dir)
     if not sweep_dir.is_dir():
         raise FileNotFoundError(f"sweep_dir {str(sweep_dir)!r} is not a directory")
     frame = summarize(sweep_dir, write=False)
     dirs = {path.name: path for path in job_dirs(sweep_dir)}
-    columns = list(frame.columns)
-    override_columns = columns[2: columns.index("status")] if "status" in columns else []
+    override_columns = summary_columns(frame)
     varying = [c for c in override_columns if frame[c].astype(str).nunique() > 1]
     constant = [c for c in override_columns if c not in varying]
     counts = frame["status"].value_counts().to_dict() if len(frame) else {}
@@ -452,7 +411,7 @@ def _results_table(path: Path) -> str:
         return _p(f"No {path.name} in this sweep (written by the results step of runner.results.summarize).")
     results = pd.read_csv(path)
     # The metrics of the README's table, in its order (every other one is in results.csv).
-    metrics = [m for m in METRIC_EXPLANATIONS if f"{m}_mean" in results.columns and m not in COUNTS]
+    metrics = [m.name for m in ordered_metrics() if f"{m.name}_mean" in results.columns and m.name not in COUNTS]
     derived = {f"{m}{suffix}" for m in results.columns.str.removesuffix("_mean")
                for suffix in ("_mean", "_std", "_ci95_low", "_ci95_high")}
     plain = [c for c in results.columns if c not in derived and not c.endswith("_seconds")]
@@ -477,7 +436,7 @@ def _jobs_table(frame: pd.DataFrame, varying: list[str], dirs: Mapping[str, Path
         return _p("No jobs.")
     key_metrics = [m for m in ("n_label_issues", "issue_f1", "issue_auroc", "test_accuracy_cleanlearning")
                    if m in frame.columns]
-    header = ["job", *plots.job_label_names(varying), "status", *key_metrics, "report"]
+    header = ["job", *job_label_names(varying), "status", *key_metrics, "report"]
     lines = []
     for _, row in frame.iterrows():
         job_dir = _job_dir(dirs, row["dir"])
@@ -496,19 +455,14 @@ def _jobs_table(frame: pd.DataFrame, varying: list[str], dirs: Mapping[str, Path
     return _table(header, lines, "jobs")
 
 
-# Swept keys under these config groups are methods; every other swept key is a condition
-# (as in the results step of runner.results.summarize).
-METHOD_GROUPS = ("classifier", "cleanlearning", "quality_score")
-
-
 def _method_axes(sweep_dir: Path, frame: pd.DataFrame, varying: list[str], dirs) -> tuple[list[str], list[str]]:
     """(method axes, replicate keys) among the swept keys: ``summary.method_axes`` and
     ``summary.replicate_by`` of the sweep (multirun.yaml, else a job's resolved config) when
     set, else the keys under METHOD_GROUPS, and seed."""
-    summary_cfg = ((_load_yaml(sweep_dir / "multirun.yaml") or {}).get("summary")) or {}
+    summary_cfg = ((read_yaml(sweep_dir / "multirun.yaml") or {}).get("summary")) or {}
     for name in ([] if summary_cfg else frame["dir"]):
         job_dir = _job_dir(dirs, name)
-        cfg = _load_yaml(job_dir / "resolved_config.yaml") if job_dir is not None else None
+        cfg = read_yaml(job_dir / "resolved_config.yaml") if job_dir is not None else None
         if cfg:
             summary_cfg = cfg.get("summary") or {}
             break
@@ -532,7 +486,7 @@ def _agreement_sections(sweep_dir: Path, frame: pd.DataFrame, varying: list[str]
                    "swept, nor any of summary.method_axes): nothing to compare.")]
     conditions = [c for c in varying if c not in methods]  # replicates included: same seed = same split
     ok = frame[frame["status"] == "ok"]
-    method_names = plots.job_label_names(methods)
+    method_names = job_label_names(methods)
 
     def method_label(row) -> str:
         return " ".join(f"{n}={row[c]}" for n, c in zip(method_names, methods, strict=True))
@@ -691,20 +645,6 @@ def _flatten(metrics: Mapping, prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def _load_json(path: Path):
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-
-
-def _load_yaml(path: Path):
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-
-
 # ---------------------------------------------------------------------------------------
 # Command line
 
@@ -731,8 +671,6 @@ def main(argv: list[str] | None = None) -> int:
         if _is_run_dir(args.dir):
             logger.info("wrote %s", write_run_report(args.dir, top_k=args.top_k))
             return 0
-        from runner.results.summarize import job_dirs
-
         for job_dir in job_dirs(args.dir):
             if (job_dir / "DONE").is_file() and (job_dir / "label_issues.csv").is_file():
                 write_run_report(job_dir, top_k=args.top_k)

@@ -1,165 +1,30 @@
-"""Figures of the runner: a run's matrices and flagged examples, a sweep's per-job bars.
+"""Figures of a sweep: summary.png (per-job bars) and results.png (the compare metric across
+the swept axes, with 95% intervals).
 
 Every function returns a matplotlib ``Figure`` built without pyplot (no global figure state,
 no GUI backend), so tests can inspect the artists and callers decide where the bytes go.
-
-- ``plot_matrices``: the confident joint (counts), the estimated and the true noise matrix on
-  one shared colour scale (so their colours can be compared), and "estimated - true" on a
-  diverging scale centred on 0.
-- ``plot_summary``: one row of bars per job of a sweep, one panel per metric group, each axis
-  fitted to its data and every bar labelled with its value.
-- ``plot_flagged_examples``: the worst flagged images of a run, given -> suggested label,
-  true errors outlined.
 """
 
 from __future__ import annotations
 
-import io
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-__all__ = [
-    "describe_noise",
-    "job_label_names",
-    "matrices_title",
-    "plot_flagged_examples",
-    "plot_matrices",
-    "plot_summary",
-    "png_bytes",
-    "run_title",
-]
+from runner.results.frames import frame_groups, is_missing, rows_matching, short_names, value_text
+from runner.results.settings import ACCURACY, Axes, summary_columns
+from runner.results.statistics import ok_jobs, t_interval
 
-# Numbers in cells stay readable up to this many classes; above, the CSVs have the values.
-# Each number is a matplotlib Text (~1 ms to draw); the figure is cached across a sweep.
-MAX_ANNOTATED_CLASSES = 10
-ESTIMATED, TRUE, JOINT = "estimated noise matrix", "true noise matrix", "confident joint"
-DIFFERENCE = "estimated - true"
-TRUE_ERROR_COLOR, FALSE_DETECTION_COLOR, UNKNOWN_COLOR = "#d62728", "#7f7f7f", "#bbbbbb"
-
-
-# ---------------------------------------------------------------------------------------
-# Titles: a run's identity, from its resolved config
-
-
-def describe_noise(noise: Mapping) -> str:
-    """'asymmetric (rate=0.2, sparsity=0.0)'; 'none' for no noise. Any noise model's parameters."""
-    name = noise.get("name") or str(noise.get("_target_", "noise")).rsplit(".", 1)[-1]
-    params = [f"{key}={value}" for key, value in noise.items() if key not in ("name", "_target_")]
-    return f"{name} ({', '.join(params)})" if params else str(name)
-
-
-def matrices_title(cfg: Mapping) -> str:
-    """What the matrices depend on: dataset, classifier, noise, folds and seed (not filter_by,
-    so a sweep over filter settings draws, and caches, one figure)."""
-    parts = [_dataset_name(cfg), _classifier_name(cfg), f"noise {describe_noise(cfg['noise'])}"]
-    folds = (cfg.get("cleanlearning") or {}).get("cv_n_folds")
-    if folds is not None and _classifier_name(cfg) != "precomputed pred_probs":
-        parts.append(f"{folds} folds")
-    parts.append(f"seed {cfg.get('seed')}")
-    return " · ".join(parts)
-
-
-def run_title(cfg: Mapping) -> str:
-    """Dataset, classifier, noise, filter_by and seed of a run."""
-    filter_by = ((cfg.get("cleanlearning") or {}).get("find_label_issues_kwargs") or {}).get("filter_by")
-    parts = [_dataset_name(cfg), _classifier_name(cfg), f"noise {describe_noise(cfg['noise'])}",
-             f"filter_by={filter_by}", f"seed {cfg.get('seed')}"]
-    return " · ".join(parts)
-
-
-def _dataset_name(cfg: Mapping) -> str:
-    dataset = cfg["dataset"]
-    return str(dataset.get("name") or str(dataset.get("_target_", "dataset")).rsplit(".", 1)[-1])
-
-
-def _classifier_name(cfg: Mapping) -> str:
-    if _dataset_name(cfg) == "precomputed":
-        return "precomputed pred_probs"
-    target = (cfg.get("classifier") or {}).get("_target_", "classifier")
-    return str(target).rsplit(".", 1)[-1]
-
-
-# ---------------------------------------------------------------------------------------
-# matrices.png
-
-
-def plot_matrices(matrices: Mapping[str, pd.DataFrame], title: str | None = None) -> Figure:
-    """One heatmap per matrix (title -> square DataFrame, class values as index and columns).
-
-    Rows are the given label, columns the true label (as in the CSVs). The estimated and the
-    true noise matrix share one colour scale, and when both are given a third panel shows
-    their difference on a diverging scale symmetric around 0.
-    """
-    panels = dict(matrices)
-    noise_limits = None
-    if ESTIMATED in panels and TRUE in panels:
-        estimated, true = panels[ESTIMATED], panels[TRUE]
-        panels[DIFFERENCE] = estimated - true.to_numpy()
-        noise_limits = (0.0, float(max(estimated.to_numpy().max(), true.to_numpy().max(), 1e-12)))
-
-    n_panels = len(panels)
-    fig = Figure(figsize=(4.6 * n_panels, 4.8 if title else 4.4))
-    axes = fig.subplots(1, n_panels, squeeze=False)[0]
-    for panel, (axis, (name, frame)) in enumerate(zip(axes, panels.items(), strict=True)):
-        values = frame.to_numpy(dtype=float)
-        if name == DIFFERENCE:
-            limit = float(max(np.abs(values).max(), 1e-12))
-            image = axis.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
-        elif name in (ESTIMATED, TRUE) and noise_limits is not None:
-            image = axis.imshow(values, cmap="viridis", vmin=noise_limits[0], vmax=noise_limits[1],
-                                interpolation="nearest")
-        else:
-            image = axis.imshow(values, cmap="viridis", interpolation="nearest")
-        n_classes = values.shape[0]
-        ticks = range(n_classes)
-        axis.set_xticks(ticks, [str(c) for c in frame.columns], rotation=90 if n_classes > 5 else 0)
-        axis.set_yticks(ticks, [str(c) for c in frame.index])
-        axis.set_xlabel(frame.columns.name or "true label")
-        if panel == 0:  # the same for every panel; elsewhere it would crowd the colorbar
-            axis.set_ylabel(frame.index.name or "given label")
-        axis.set_title(name)
-        if n_classes <= MAX_ANNOTATED_CLASSES:
-            _annotate(axis, values, image, signed=name == DIFFERENCE)
-        fig.colorbar(image, ax=axis, fraction=0.046, pad=0.04)
-    if title:
-        fig.suptitle(title, fontsize=11)
-    # Fixed margins: tight_layout would cost a second full draw of every annotation.
-    # Room on the left for the longest class name (about 0.07 inch per character).
-    longest = max(len(str(c)) for frame in panels.values() for c in frame.index)
-    left_inches = 0.45 + 0.07 * longest
-    fig.subplots_adjust(left=left_inches / fig.get_figwidth(), right=0.95, bottom=0.16,
-                        top=0.86 if title else 0.92, wspace=0.2 + left_inches / 4.6)
-    return fig
-
-
-def _annotate(axis, values: np.ndarray, image, signed: bool) -> None:
-    """Rounded numbers in the cells, dark or light to stay readable on the cell's colour."""
-    is_count = bool((values == values.round()).all()) and not signed
-    compact = values.shape[0] > 6
-    font_size = 7 if compact else 8
-    low, high = image.get_clim()
-    for (row, col), value in np.ndenumerate(values):
-        if is_count:
-            text = f"{value:.0f}"
-        elif abs(value) < 0.005:
-            text = "0"
-        else:
-            text = f"{value:+.2f}" if signed else f"{value:.2f}"
-            if compact:  # ".07" and "-.02": short enough for 10 columns
-                text = text.replace("0.", ".", 1).removeprefix("+")
-        # viridis is dark at the low end; RdBu is dark at both ends
-        position = (value - low) / (high - low) if high > low else 0.0
-        dark = abs(position - 0.5) > 0.3 if signed else position < 0.5
-        axis.text(col, row, text, ha="center", va="center", fontsize=font_size,
-                  color="white" if dark else "black")
+__all__ = ["job_label_names", "plot_results", "plot_summary"]
 
 
 # ---------------------------------------------------------------------------------------
 # summary.png
+
 
 
 # (title, metrics side by side, value format). Panels without any of their metrics are left out.
@@ -263,9 +128,7 @@ def job_label_names(override_columns: Sequence[str]) -> list[str]:
 
 def _job_labels(frame: pd.DataFrame) -> list[str]:
     """'#3 noise.rate=0.3 filter_by=both' from the override columns that differ between jobs."""
-    columns = list(frame.columns)
-    override_columns = columns[2: columns.index("status")] if "status" in columns else []
-    varying = [c for c in override_columns if frame[c].astype(str).nunique() > 1]
+    varying = [c for c in summary_columns(frame) if frame[c].astype(str).nunique() > 1]
     names = job_label_names(varying)
     labels = []
     for _, row in frame.iterrows():
@@ -275,71 +138,166 @@ def _job_labels(frame: pd.DataFrame) -> list[str]:
     return labels
 
 
+
 # ---------------------------------------------------------------------------------------
-# flagged_examples.png
+# results.png
+
+COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+           "#7f7f7f", "#bcbd22", "#17becf")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
+# What a swept numeric axis measures, for the x-axis label.
+AXIS_LABELS = {
+    "noise.rate": "noise.rate (nominal fraction of training labels flipped)",
+    "noise.sparsity": "noise.sparsity (fraction of zero off-diagonal noise rates)",
+    "cleanlearning.cv_n_folds": "cv_n_folds (cross-validation folds)",
+    "cleanlearning.find_label_issues_kwargs.frac_noise": "frac_noise (fraction of the estimated errors flagged)",
+    "dataset.n_samples": "dataset.n_samples (examples)",
+    "dataset.test_size": "dataset.test_size (fraction held out)",
+}
 
 
-def plot_flagged_examples(
-    images: np.ndarray,
-    captions: Sequence[str],
-    is_true_error: Sequence[bool | None],
-    title: str | None = None,
-    n_columns: int = 8,
-) -> Figure:
-    """A grid of images (n, h, w) or (n, h, w, channels), each captioned "given -> suggested";
-    true errors outlined in red, false detections in grey, unknown truth in light grey.
+def plot_results(summary: pd.DataFrame, axes: Axes, metric: str | None):
+    """The compare metric (and test accuracy) across the axes, with 95% t intervals.
 
-    The images are tiled into one mosaic on one axes (one axes per image would cost ~10 ms
-    each); each tile's outline is a Rectangle patch and its caption a Text.
+    A numeric axis swept: lines against the numeric axis with the most values, one line per
+    method (or per value of another axis), one panel column per value of the remaining axes.
+    Only categorical axes: grouped bars (methods side by side) with 95% error bars.
     """
-    from matplotlib.patches import Rectangle
+    from matplotlib.figure import Figure  # no pyplot: no global figure state, no GUI backend
 
-    images = np.asarray(images, dtype=float)
-    n_images = len(images)
-    if n_images == 0:
-        figure = Figure(figsize=(4.0, 1.2))
-        axes = figure.subplots(1, 1)
-        axes.axis("off")
-        axes.text(0.5, 0.5, "no flagged examples", ha="center", va="center")
+    ok = ok_jobs(summary, axes)
+    metrics = [m for m in dict.fromkeys([metric, ACCURACY[1]])
+               if m is not None and m in ok and ok[m].notna().any()]
+    if not metrics:
+        figure = Figure(figsize=(6.0, 1.6))
+        subplot = figure.subplots()
+        subplot.axis("off")
+        subplot.text(0.5, 0.5, f"{len(summary)} job(s); no finished job with a metric to plot",
+                     ha="center", va="center")
         return figure
-    n_columns = min(n_columns, n_images)
-    n_rows = -(-n_images // n_columns)
-    height, width = images.shape[1:3]
-    pad, caption = max(1, width // 4), max(2, height // 3)  # blank margin, room for the caption
-    cell_width, cell_height = width + pad, height + caption + pad
-    # One scale for every image: the values are comparable across tiles.
-    low, high = float(images.min()), float(images.max())
-    scaled = (images - low) / (high - low if high > low else 1.0)
-    colour = images.ndim == 4
-    blank = 1.0 if colour else 0.0  # white in RGB, and in gray_r (dark ink on white)
-    mosaic = np.full((n_rows * cell_height, n_columns * cell_width, *images.shape[3:]), blank)
-    for position in range(n_images):
-        row, col = divmod(position, n_columns)
-        top, left = row * cell_height + caption, col * cell_width + pad // 2
-        mosaic[top: top + height, left: left + width] = scaled[position]
+    numeric = [a for a in axes.groups if _is_numeric(ok[a])]
+    if numeric:
+        x_axis = max(numeric, key=lambda a: ok[a].nunique())
+        rest = [a for a in axes.groups if a != x_axis]
+        series_axes = [a for a in rest if a in axes.methods] or rest[:1]
+        facet_axes = [a for a in rest if a not in series_axes]
+    else:
+        x_axis = None
+        # methods side by side under each condition; without conditions, one bar per method
+        series_axes = list(axes.methods) if axes.conditions else []
+        facet_axes = []
+    facets = [key for key, _ in frame_groups(ok, facet_axes)]
+    series = [key for key, _ in frame_groups(ok, series_axes)]
+    names = short_names(list(axes.groups))
 
-    inches_per_unit = 1.2 / cell_width
-    figure = Figure(figsize=(n_columns * cell_width * inches_per_unit,
-                             n_rows * cell_height * inches_per_unit + (0.6 if title else 0.05)))
-    axes = figure.add_axes((0, 0, 1, 1 - (0.6 if title else 0.05) / figure.get_figheight()))
-    axes.imshow(mosaic, cmap=None if colour else "gray_r", vmin=0, vmax=1, interpolation="nearest")
-    axes.axis("off")
-    for position in range(n_images):
-        row, col = divmod(position, n_columns)
-        top, left = row * cell_height + caption, col * cell_width + pad // 2
-        truth = is_true_error[position]
-        color = UNKNOWN_COLOR if truth is None else TRUE_ERROR_COLOR if truth else FALSE_DETECTION_COLOR
-        axes.add_patch(Rectangle((left - 0.5, top - 0.5), width, height, fill=False, edgecolor=color,
-                                 linewidth=3.0 if truth else 1.0, label="true error" if truth else None))
-        axes.text(left - 0.5 + width / 2, top - 0.7, captions[position], ha="center", va="bottom", fontsize=7,
-                  color=TRUE_ERROR_COLOR if truth else "black")
-    if title:
-        figure.suptitle(title, fontsize=9, y=1 - 0.08 / figure.get_figheight(), va="top")
+    n_bars = len(series) * len([key for key, _ in frame_groups(ok, [a for a in axes.groups if a not in series_axes])])
+    width = 1.0 + 4.2 * len(facets) if x_axis is not None else max(5.2, 1.5 + 0.45 * n_bars)
+    figure = Figure(figsize=(width, 0.9 + 3.0 * len(metrics) + 0.22 * math.ceil(len(series) / 2)))
+    grid = figure.subplots(len(metrics), len(facets), squeeze=False, sharey="row")
+    for row, name in enumerate(metrics):
+        for column, facet in enumerate(facets):
+            panel = grid[row, column]
+            jobs = ok[rows_matching(ok, facet_axes, facet)]
+            if x_axis is not None:
+                _draw_lines(panel, jobs, x_axis, series_axes, series, name)
+                if name == ACCURACY[1]:
+                    _draw_baseline(panel, jobs, x_axis, axes, series_axes)
+                panel.set_xlabel(AXIS_LABELS.get(x_axis, x_axis), fontsize=8)
+            else:
+                _draw_bars(panel, jobs, axes, series_axes, series, name)
+            title = ", ".join(f"{names[a]}={value_text(v)}" for a, v in zip(facet_axes, facet, strict=True))
+            if title:
+                panel.set_title(title, fontsize=9)
+            panel.set_ylabel(f"{name}\n(mean, 95% CI)", fontsize=8)
+            panel.grid(alpha=0.3)
+            panel.tick_params(labelsize=8)
+    handles, labels = [], []
+    for panel in grid[:, 0]:
+        for handle, label in zip(*panel.get_legend_handles_labels(), strict=True):
+            if label not in labels and label not in metrics:  # a metric name: one unnamed series
+                handles.append(handle)
+                labels.append(label)
+    n_columns = max(1, min(4, len(labels), int(figure.get_figwidth() / 2.3)))
+    if len(labels) > 1:
+        figure.legend(handles, labels, loc="lower center", ncol=n_columns, fontsize=8,
+                      frameon=False, title=", ".join(names[a] for a in series_axes), title_fontsize=8)
+    # room at the bottom for the legend: its title and one line per n_columns entries
+    legend_inches = 0.3 + 0.22 * math.ceil(len(labels) / n_columns) if len(labels) > 1 else 0.0
+    figure.tight_layout(rect=(0, legend_inches / figure.get_figheight(), 1, 1))
     return figure
 
 
-def png_bytes(figure: Figure, dpi: int = 100) -> bytes:
-    """The figure as PNG bytes; metadata pinned so the same figure gives the same bytes."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
-    return buffer.getvalue()
+def _line_with_band(jobs, x_axis: str, metric: str):
+    """(xs, means, ci95 lows, ci95 highs) of ``metric`` over the replicates at each value of
+    the numeric ``x_axis``, sorted by x."""
+    points = []
+    for (x_value,), group in frame_groups(jobs, [x_axis]):
+        mean, _, low, high = t_interval(pd.to_numeric(group[metric], errors="coerce"))
+        points.append((float(x_value), mean, low, high))
+    points.sort(key=lambda point: point[0])
+    return tuple(np.asarray(column, dtype=float) for column in zip(*points, strict=True)) if points else (
+        np.empty(0),) * 4
+
+
+def _draw_lines(panel, jobs, x_axis, series_axes, series, metric) -> None:
+    names = short_names(series_axes)
+    for index, key in enumerate(series):
+        xs, means, lows, highs = _line_with_band(jobs[rows_matching(jobs, series_axes, key)], x_axis, metric)
+        colour = COLOURS[index % len(COLOURS)]
+        label = ", ".join(value_text(v) if len(series_axes) == 1 else f"{names[a]}={value_text(v)}"
+                          for a, v in zip(series_axes, key, strict=True)) or metric
+        panel.plot(xs, means, marker=MARKERS[index % len(MARKERS)], color=colour, label=label,
+                   linewidth=1.4, markersize=5, alpha=0.9)
+        if np.isfinite(lows).any():
+            panel.fill_between(xs, lows, highs, color=colour, alpha=0.12, linewidth=0)
+
+
+def _draw_baseline(panel, jobs, x_axis, axes: Axes, series_axes) -> None:
+    """"no cleaning": the baseline's test accuracy, when it is one line (it does not depend on
+    the cleaning settings, only on the classifier)."""
+    if ACCURACY[0] not in jobs or jobs[ACCURACY[0]].isna().all():
+        return
+    if any(not a.startswith(("cleanlearning", "quality_score")) for a in series_axes):
+        return  # a baseline per classifier: the lines of the methods already tell them apart
+    others = [a for a in axes.groups if a not in series_axes]
+    baseline = jobs.drop_duplicates(subset=[*others, *axes.replicate])
+    xs, means, lows, highs = _line_with_band(baseline, x_axis, ACCURACY[0])
+    panel.plot(xs, means, color="black", linestyle="--", marker="x", linewidth=1.2, markersize=5,
+               label="no cleaning (baseline)")
+    if np.isfinite(lows).any():
+        panel.fill_between(xs, lows, highs, color="black", alpha=0.08, linewidth=0)
+
+
+def _draw_bars(panel, jobs, axes: Axes, series_axes, series, metric) -> None:
+    position_axes = [a for a in axes.groups if a not in series_axes]
+    positions = [key for key, _ in frame_groups(jobs, position_axes)]
+    names = short_names(list(axes.groups))
+    width = 0.8 / max(1, len(series))
+    for index, key in enumerate(series):
+        means, errors = [], [[], []]
+        for position in positions:
+            selected = jobs[rows_matching(jobs, series_axes, key) & rows_matching(jobs, position_axes, position)]
+            mean, _, low, high = t_interval(pd.to_numeric(selected[metric], errors="coerce"))
+            means.append(mean)
+            errors[0].append(0.0 if is_missing(low) else mean - low)
+            errors[1].append(0.0 if is_missing(high) else high - mean)
+        offsets = np.arange(len(positions)) - 0.4 + width * (index + 0.5)
+        label = ", ".join(value_text(v) if len(series_axes) == 1 else f"{names[a]}={value_text(v)}"
+                          for a, v in zip(series_axes, key, strict=True)) or metric
+        # one series: a colour per bar (per method); several: a colour per series
+        colours = ([COLOURS[i % len(COLOURS)] for i in range(len(positions))] if len(series) == 1
+                   else COLOURS[index % len(COLOURS)])
+        panel.bar(offsets, means, width=width, yerr=errors, capsize=3, label=label, color=colours,
+                  hatch=("", "//", "..", "xx")[index // len(COLOURS) % 4])
+    panel.set_xticks(np.arange(len(positions)))
+    single = len(position_axes) == 1
+    panel.set_xlabel(", ".join(names[a] for a in position_axes), fontsize=8)
+    panel.set_xticklabels(
+        ["\n".join(value_text(v) if single else f"{names[a]}={value_text(v)}" for a, v in zip(position_axes, p, strict=True))
+         or "all" for p in positions], fontsize=8, rotation=30 if single and len(positions) > 3 else 0,
+        ha="right" if single and len(positions) > 3 else "center")
+
+
+def _is_numeric(column: pd.Series) -> bool:
+    values = pd.to_numeric(column.dropna(), errors="coerce")
+    return len(values) > 0 and values.notna().all() and not pd.api.types.is_bool_dtype(column)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
-import json
 import logging
 import math
 from pathlib import Path
@@ -31,7 +30,9 @@ import pandas as pd
 import yaml
 
 from runner.core.io import atomic_savefig, atomic_write_csv, atomic_write_text, locked
-from runner.results import statistics as results
+from runner.core.layout import DONE, is_sweep_dir, job_dirs, read_json, read_yaml
+from runner.results.settings import RESULT_FILES, SummarySettings, summary_columns
+from runner.results.tables import write_results
 
 __all__ = ["summarize", "summarize_sweeps", "sweep_settings", "read_job", "job_dirs", "SUMMARY_FILES"]
 
@@ -50,7 +51,7 @@ def summarize(
     sweep_dir: str | Path,
     write: bool = True,
     plot: bool | None = True,
-    settings: results.SummarySettings | None = None,
+    settings: SummarySettings | None = None,
 ) -> pd.DataFrame:
     """One row per job dir of ``sweep_dir``; with ``write``, also every summary and result file.
 
@@ -73,7 +74,7 @@ def summarize(
 def summarize_sweeps(
     sweep_dirs: list[str | Path],
     out_dir: str | Path,
-    settings: results.SummarySettings | None = None,
+    settings: SummarySettings | None = None,
     plot: bool = True,
 ) -> pd.DataFrame:
     """Merge several sweeps (e.g. more seeds, or another dataset) into one set of files in ``out_dir``.
@@ -88,8 +89,7 @@ def summarize_sweeps(
     frames, paths, override_columns = [], [], []
     for sweep_dir in sweep_dirs:
         frame = _summary_frame(sweep_dir)
-        override_columns += [c for c in frame.columns[2 : list(frame.columns).index("status")]
-                             if c not in override_columns]
+        override_columns += [c for c in summary_columns(frame) if c not in override_columns]
         paths += [sweep_dir / name for name in frame["dir"]]
         frame["dir"] = [str(sweep_dir / name) for name in frame["dir"]]
         frames.append(frame)
@@ -107,48 +107,40 @@ def summarize_sweeps(
     return frame
 
 
-def sweep_settings(sweep_dir: str | Path) -> results.SummarySettings:
+def sweep_settings(sweep_dir: str | Path) -> SummarySettings:
     """The summary.* settings of a sweep, from its multirun.yaml (defaults when absent)."""
-    config = _load_yaml(Path(sweep_dir) / "multirun.yaml") or {}
-    return results.SummarySettings.from_config(config.get("summary"))
+    config = read_yaml(Path(sweep_dir) / "multirun.yaml") or {}
+    return SummarySettings.from_config(config.get("summary"))
 
 
-def _write_all(out_dir: Path, frame: pd.DataFrame, settings: results.SummarySettings, plot) -> None:
+def _write_all(out_dir: Path, frame: pd.DataFrame, settings: SummarySettings, plot) -> None:
     atomic_write_csv(out_dir / "summary.csv", frame)
     atomic_write_text(out_dir / "summary.md", _markdown_table(frame))
     if plot is None:
         plot = bool((frame["status"] == "failed").any()) if "status" in frame else False
     if plot:
         _plot_summary(frame, out_dir / "summary.png")
-    results.write_results(out_dir, frame, settings, plot=plot)
+    write_results(out_dir, frame, settings, plot=plot)
 
 
 def _remove_orphans(out_dir: Path) -> None:
     """Holding the lock, any temporary summary file is an orphan of a killed writer."""
-    for pattern in (".summary.*.tmp", *(f".{name}.*.tmp" for name in results.RESULT_FILES)):
+    for pattern in (".summary.*.tmp", *(f".{name}.*.tmp" for name in RESULT_FILES)):
         for leftover in out_dir.glob(pattern):
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
-
-
-def job_dirs(sweep_dir: Path) -> list[Path]:
-    """The job dirs of a sweep: its visible subdirectories (.submitit/ and the like are not)."""
-    return sorted(
-        (path for path in Path(sweep_dir).iterdir() if path.is_dir() and not path.name.startswith(".")),
-        key=_dir_sort_key,
-    )
 
 
 def read_job(job_dir: Path) -> dict[str, object]:
     """Job number, override values, status, metrics and error of one job dir, flat."""
     job_dir = Path(job_dir)
     hydra_dir = job_dir / ".hydra"
-    overrides = _load_yaml(hydra_dir / "overrides.yaml") or []
-    status = _load_json(job_dir / "status.json") or {}
-    metrics = _load_json(job_dir / "metrics.json") or {}
+    overrides = read_yaml(hydra_dir / "overrides.yaml") or []
+    status = read_json(job_dir / "status.json", unreadable="warn") or {}
+    metrics = read_json(job_dir / "metrics.json", unreadable="warn") or {}
 
     state = status.get("status", "incomplete")
-    if state == "ok" and not (job_dir / "DONE").is_file():
+    if state == "ok" and not (job_dir / DONE).is_file():
         state = "incomplete"  # killed between status.json and the marker
     row: dict[str, object] = {"job": _job_number(job_dir), "dir": job_dir.name}
     row.update(_parse_overrides(overrides))
@@ -170,7 +162,7 @@ def _summary_frame(sweep_dir: Path) -> pd.DataFrame:
     if frame.empty:
         return pd.DataFrame(columns=["job", "dir", "status"])
     columns = list(frame.columns)
-    override_columns = columns[2 : columns.index("status")]
+    override_columns = summary_columns(frame)
     if "dataset" in override_columns and "noise" not in override_columns:
         # A dataset option may choose its own noise default (csv, parquet and precomputed:
         # noise=none), so a sweep over datasets changes the noise between jobs: show it.
@@ -222,11 +214,11 @@ def _canonical_number(value):
 
 
 def _config_value(job_dir: Path, key: str) -> str | None:
-    hydra_cfg = _load_yaml(job_dir / ".hydra" / "hydra.yaml") or {}
+    hydra_cfg = read_yaml(job_dir / ".hydra" / "hydra.yaml") or {}
     with contextlib.suppress(AttributeError, KeyError, TypeError):
         choice = hydra_cfg["hydra"]["runtime"]["choices"][key]
         return None if choice is None else str(choice)
-    node = _load_yaml(job_dir / ".hydra" / "config.yaml") or {}
+    node = read_yaml(job_dir / ".hydra" / "config.yaml") or {}
     for part in key.split("."):
         if not isinstance(node, dict) or part not in node:
             return None
@@ -272,38 +264,10 @@ def _job_number(job_dir: Path) -> int | None:
 def _job_number_in(path: str, mtime_ns: int, size: int) -> int | None:
     """hydra.job.num of a hydra.yaml, cached by file version: the summary after every job of a
     sweep reads every job's (the largest file of a job dir), and finished jobs never change."""
-    hydra_cfg = _load_yaml(Path(path))
+    hydra_cfg = read_yaml(Path(path))
     with contextlib.suppress(AttributeError, KeyError, TypeError, ValueError):
         return int(hydra_cfg["hydra"]["job"]["num"])
     return None
-
-
-def _dir_sort_key(path: Path) -> tuple:
-    return (0, int(path.name), "") if path.name.isdigit() else (1, 0, path.name)
-
-
-def _load_json(path: Path):
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
-    except FileNotFoundError:
-        return None
-    except ValueError as error:  # cannot happen with atomic writers; report, don't crash
-        logger.warning("unreadable %s: %s", path, error)
-        return None
-
-
-# libyaml's loader when PyYAML has it: a job's hydra.yaml takes ~0.1 s to parse in pure Python,
-# and the summary after every job reads every job's.
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def _load_yaml(path: Path):
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return yaml.load(handle, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
-    except FileNotFoundError:
-        return None
 
 
 # ---------------------------------------------------------------------------------------
@@ -336,25 +300,6 @@ def _plot_summary(frame: pd.DataFrame, path: Path) -> None:
     atomic_savefig(plot_summary(frame), path, dpi=100)
 
 
-def _job_labels(frame: pd.DataFrame) -> list[str]:
-    """'#3 rate=0.3' from the override columns whose values differ between jobs.
-
-    Keys are shortened to their last part (filter_by=both) unless that would be ambiguous.
-    """
-    override_columns = list(frame.columns[2 : list(frame.columns).index("status")])
-    varying = [c for c in override_columns if frame[c].astype(str).nunique() > 1]
-    short_names = [c.rsplit(".", 1)[-1] for c in varying]
-    if len(set(short_names)) < len(short_names):
-        short_names = varying
-    labels = []
-    for _, row in frame.iterrows():
-        job = "" if pd.isna(row["job"]) else f"#{row['job']}"
-        parts = [f"{name}={row[column]}" for name, column in zip(short_names, varying, strict=True)]
-        labels.append(" ".join([job, *parts]).strip() or str(row["dir"]))
-    return labels
-
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m runner.summarize",
@@ -373,8 +318,6 @@ def main(argv: list[str] | None = None) -> int:
     sweep_dirs = [Path(a) for a in args.sweep_dir if a not in overrides]
     if not sweep_dirs:
         parser.error("give at least one sweep dir")
-    from runner.sweep.check import is_sweep_dir
-
     for sweep_dir in sweep_dirs:
         if not sweep_dir.is_dir():
             parser.error(f"sweep_dir {str(sweep_dir)!r} is not a directory")
@@ -397,14 +340,14 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _settings_with(settings: results.SummarySettings, overrides: list[str]) -> results.SummarySettings:
+def _settings_with(settings: SummarySettings, overrides: list[str]) -> SummarySettings:
     """Apply summary.KEY=VALUE (values in YAML: seed, [seed, fold], null) to ``settings``."""
     node = {"replicate_by": list(settings.replicate_by), "compare_metric": settings.compare_metric,
             "method_axes": None if settings.method_axes is None else list(settings.method_axes)}
     for override in overrides:
         key, _, value = override.partition("=")
         node[key.removeprefix("summary.")] = yaml.safe_load(value) if value else None
-    return results.SummarySettings.from_config(node)
+    return SummarySettings.from_config(node)
 
 
 if __name__ == "__main__":

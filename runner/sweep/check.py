@@ -6,8 +6,8 @@ Registered as a Hydra callback in conf/config.yaml (``hydra.callbacks.sweep_chec
   dir or launches anything, whatever the launcher (basic, joblib, submitit). It expands the
   sweep exactly as Hydra's BasicSweeper will (``hydra.sweeper.params`` then the command-line
   overrides, through ``BasicSweeper.split_arguments``), composes every combination with
-  Hydra's own config loader and runs the job's config checks on each (runner.job.lifecycle
-  :func:`~runner.job.lifecycle.config_problems`: schema, values, files, interpolations). One message
+  Hydra's own config loader and runs the job's config checks on each (runner.config
+  :func:`~runner.config.config_problems`: schema, values, files, interpolations). One message
   lists every bad combination and the sweep stops (exit 1) before any job dir exists.
   Under a search sweeper (one that is not the BasicSweeper: trials are not known up front)
   each choice and each interval end of the search space is checked instead, one axis at a
@@ -22,114 +22,30 @@ Registered as a Hydra callback in conf/config.yaml (``hydra.callbacks.sweep_chec
 Hydra catches any Exception a callback raises and turns it into a warning, so the checks
 stop the command with SystemExit (one message on stderr, exit status 1).
 
-Job dirs are named by their overrides (:func:`job_dir_name`, the ``runner_job_dir``
-resolver used by ``hydra.sweep.subdir``), not numbered: adding a value to an axis renumbers
+Job dirs are named by their overrides (:func:`runner.core.layout.job_dir_name`, the
+``runner_job_dir`` resolver used by ``hydra.sweep.subdir``), not numbered: adding a value to an axis renumbers
 Hydra's jobs but never moves, reruns or overwrites a finished one. Readers take a job's
 identity from its ``.hydra/overrides.yaml``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import hashlib
 import os
-import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
 from hydra.experimental.callback import Callback
-from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict, read_write
+from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
-__all__ = [
-    "SweepCheckCallback",
-    "describe_sweep",
-    "identity_key",
-    "is_sweep_dir",
-    "job_dir_name",
-    "search_space_values",
-]
+from runner.config import config_problems
+from runner.core.layout import identity_key, is_identity_override, sweep_dir_of, sweep_jobs
 
-# Top-level settings read by the sweep summary and the reports only, never by the experiment:
-# not part of a job's identity, its dir name or a sweep's (runner.job.lifecycle uses the same keys).
-PRESENTATION_KEYS = ("summary", "report")
-# Characters kept as they are in a job dir name; any other makes the name end in a hash.
-_SAFE = re.compile(r"[^A-Za-z0-9_.,=+~@\[\]-]")
-MAX_NAME = 120
+__all__ = ["SweepCheckCallback", "describe_sweep", "different_sweep_message", "search_space_values"]
+
 # Combinations listed in the message of a bad sweep (the count of the others follows).
 MAX_LISTED = 30
-
-
-# ---------------------------------------------------------------------------------------
-# Job identity
-
-
-def identity_key(override: str) -> str:
-    """"+noise.rate=0.1" -> "noise.rate" (the key an override sets, without +/~ prefixes)."""
-    return str(override).partition("=")[0].lstrip("+~")
-
-
-def is_identity_override(override: str) -> bool:
-    return identity_key(override).partition(".")[0] not in PRESENTATION_KEYS
-
-
-def job_dir_name(overrides: Iterable[str]) -> str:
-    """A job dir name from its overrides: "noise.rate=0.1,seed=0" (summary.* left out).
-
-    Sorted by key, so the order on the command line does not matter. A name with characters
-    unsafe in a path (a "/" in a file path value, quotes, spaces) or longer than 120
-    characters keeps a readable prefix and ends in a hash of the overrides, so it stays
-    unique. No overrides at all: "defaults".
-    """
-    kept = sorted((str(o) for o in overrides if is_identity_override(o)), key=lambda o: (identity_key(o), o))
-    text = ",".join(kept)
-    if not text:
-        return "defaults"
-    safe = _SAFE.sub("_", text)
-    if safe == text and len(text) <= MAX_NAME:
-        return text
-    digest = hashlib.sha256("\0".join(kept).encode()).hexdigest()[:12]
-    return f"{safe[: MAX_NAME - 13]}-{digest}"
-
-
-def _job_dir_resolver(overrides: Any) -> str:
-    if isinstance(overrides, ListConfig):
-        overrides = OmegaConf.to_container(overrides)
-    return job_dir_name(overrides or [])
-
-
-# ``hydra.sweep.subdir: ${runner_job_dir:${hydra.overrides.task}}`` (conf/config.yaml). This
-# module is imported wherever a job is set up (runner.job.lifecycle imports it; launcher workers
-# unpickle the callbacks and the task function, which import it).
-OmegaConf.register_new_resolver("runner_job_dir", _job_dir_resolver, replace=True)
-
-
-def is_sweep_dir(path: str | os.PathLike) -> bool:
-    """A sweep's output dir: Hydra's multirun.yaml, or job subdirs with .hydra/overrides.yaml.
-
-    A single run's dir (its own .hydra/ and status.json) is not one.
-    """
-    path = Path(path)
-    if not path.is_dir() or (path / ".hydra" / "overrides.yaml").is_file():
-        return False
-    return (path / "multirun.yaml").is_file() or bool(_existing_jobs(path))
-
-
-def _existing_jobs(sweep_dir: Path) -> dict[str, list[str]]:
-    """{job dir name: its overrides} of the job dirs in ``sweep_dir``."""
-    jobs = {}
-    if not sweep_dir.is_dir():
-        return jobs
-    for job_dir in sorted(sweep_dir.iterdir()):
-        overrides_path = job_dir / ".hydra" / "overrides.yaml"
-        if job_dir.name.startswith(".") or not overrides_path.is_file():
-            continue
-        with contextlib.suppress(OSError, yaml.YAMLError):
-            overrides = yaml.safe_load(overrides_path.read_text(encoding="utf-8")) or []
-            jobs[job_dir.name] = [str(o) for o in overrides]
-    return jobs
 
 
 def describe_sweep(jobs: Iterable[Sequence[str]]) -> str:
@@ -156,7 +72,7 @@ def different_sweep_message(sweep_dir: Path, jobs: Sequence[Sequence[str]]) -> s
     if (sweep_dir / ".hydra" / "overrides.yaml").is_file():
         return (f"hydra.sweep.dir={sweep_dir} is the dir of a single run, not of a sweep; "
                 "choose another hydra.sweep.dir")
-    existing = _existing_jobs(sweep_dir)
+    existing = sweep_jobs(sweep_dir)
     if not existing:
         return None
     theirs, ours = sweep_identity(existing.values()), sweep_identity(jobs)
@@ -226,8 +142,6 @@ def check_jobs(config: DictConfig, config_loader, jobs: Sequence[Sequence[str]])
     """[(overrides, problem)] for every job whose config does not compose or validate."""
     from hydra.core.hydra_config import HydraConfig
 
-    from runner.job.lifecycle import config_problems
-
     bad = []
     saved = HydraConfig.instance().cfg
     try:
@@ -279,12 +193,6 @@ def _is_basic_sweeper(config: DictConfig) -> bool:
     return str(config.hydra.sweeper.get("_target_", "")).endswith("basic_sweeper.BasicSweeper")
 
 
-def _sweep_dir(config: DictConfig) -> Path:
-    from runner.sweep.summary import sweep_dir_of
-
-    return sweep_dir_of(config)
-
-
 class SweepCheckCallback(Callback):
     """Whole-sweep checks before the first job; one-line refusals of single runs (see module)."""
 
@@ -303,7 +211,7 @@ class SweepCheckCallback(Callback):
             bad = check_jobs(config, config_loader, jobs or [fixed])
             if bad:
                 raise SystemExit(bad_sweep_message(bad, len(jobs), set(axes), "search space values"))
-        message = different_sweep_message(_sweep_dir(config), jobs)
+        message = different_sweep_message(sweep_dir_of(config), jobs)
         if message:
             raise SystemExit(message)
 
@@ -319,8 +227,6 @@ class SweepCheckCallback(Callback):
         if os.environ.get("HYDRA_FULL_ERROR", "") == "1":
             return  # the job records it in status.json and shows the full traceback
         from hydra.core.hydra_config import HydraConfig
-
-        from runner.job.lifecycle import config_problems
 
         task_config = copy.deepcopy(config)
         with read_write(task_config), open_dict(task_config):

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import json
 import logging
 import time
 from collections.abc import Iterator
@@ -40,6 +39,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from runner.core.io import atomic_write_json, locked
+from runner.core.layout import read_json
 
 __all__ = ["MlflowCallback", "PARENT_FILE"]
 
@@ -119,7 +119,7 @@ class MlflowCallback(Callback):
         tags = {JOB_DIR_TAG: str(out_dir.resolve()), DONE_TAG: done_mtime}
         parent = None
         if config.hydra.mode == RunMode.MULTIRUN:
-            parent = _read_json(Path(str(config.hydra.sweep.dir)) / PARENT_FILE)
+            parent = _read_json_or_none(Path(str(config.hydra.sweep.dir)) / PARENT_FILE)
             if parent is None or parent.get("tracking_uri") != self._uri():
                 logger.warning("tracking: no parent run of this sweep found; logging the job as a top-level run")
                 parent = None
@@ -136,7 +136,7 @@ class MlflowCallback(Callback):
                 start_time=self._job_started_ms.pop(str(out_dir), None) or _now_ms(),
             )
             run_id = run.info.run_id
-            metrics = _read_json(out_dir / "metrics.json") if status == "FINISHED" else None
+            metrics = _read_json_or_none(out_dir / "metrics.json") if status == "FINISHED" else None
             client.log_batch(run_id, params=_params(_overrides(config)), metrics=_metrics(metrics or {}))
             if self.log_artifacts:
                 for path in _artifacts(out_dir):
@@ -177,7 +177,7 @@ class MlflowCallback(Callback):
 
     def _reusable_parent(self, client, sweep_dir: Path) -> dict[str, str] | None:
         """The parent run of an earlier attempt of this sweep, when it is in this store."""
-        recorded = _read_json(sweep_dir / PARENT_FILE)
+        recorded = _read_json_or_none(sweep_dir / PARENT_FILE)
         if not recorded or recorded.get("tracking_uri") != self._uri():
             return None
         try:
@@ -202,7 +202,7 @@ class MlflowCallback(Callback):
 def _mlflow_status(job_return: JobReturn, out_dir: Path) -> str:
     if job_return.status == JobStatus.COMPLETED:
         return "FINISHED"
-    recorded = _read_json(out_dir / "status.json") or {}
+    recorded = _read_json_or_none(out_dir / "status.json") or {}
     return "KILLED" if recorded.get("status") == "interrupted" else "FAILED"
 
 
@@ -254,13 +254,12 @@ def _sqlite_path(uri: str) -> Path | None:
 
 
 
-def _read_json(path: Path):
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
-    except (OSError, ValueError):
-        return None
-
-
 def _now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def _read_json_or_none(path: Path):
+    try:
+        return read_json(path, unreadable="none")
+    except OSError:
+        return None

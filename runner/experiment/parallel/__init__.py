@@ -1,113 +1,99 @@
 """Where the cross-validation folds of one run execute: the ``parallel`` config group.
 
-- ``parallel=local`` (default): on this machine, ``cleanlearning.n_jobs`` folds at a time
-  (joblib's loky processes), as CleanLearning does by itself.
-- ``parallel=dask``: on the workers of a Dask cluster, through
-  ``joblib.parallel_config(backend="dask")``. ``parallel.address: null`` starts a
-  ``LocalCluster`` of ``parallel.n_workers`` processes for the job; an address
-  (``tcp://scheduler:8786``) connects to a running cluster, e.g. one that dask-jobqueue
-  started on Slurm. The folds' pred_probs are the same numbers as a serial run's (each fold
-  is a pure function of its data and seed), so the cache key ignores this group.
+Every option is a ``_target_``: a backend function, one module per backend in this package,
+with its schema and checks declared next to it (:func:`folds_backend_of`)::
 
-:func:`folds_backend` is the one entry point: a context manager that the experiment enters
-around cross-validation. It yields the ``n_jobs`` to give the folds and closes the client
-(and the cluster it started) on the way out, also when the cross-validation fails.
-dask.distributed (the ``[dask]`` extra) is imported only when ``parallel=dask`` is used.
+    # conf/parallel/dask.yaml
+    _target_: runner.experiment.parallel.dask_cluster.folds_on_dask
+    name: dask
+    address: null
+
+A backend is ``backend(n_jobs, **parameters)``, a context manager that the experiment enters
+around cross-validation: it yields the ``n_jobs`` to give the folds and releases what it
+started on the way out, also when the cross-validation fails. The folds' pred_probs are the
+same numbers wherever they run (each fold is a pure function of its data and seed), so the
+cache key ignores this group. Bundled: ``local`` (this machine, :mod:`.local`) and ``dask``
+(a Dask cluster, :mod:`.dask_cluster`). Adding one is a module here (or anywhere importable)
+plus a YAML in conf/parallel/; nothing else names the backends.
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
-from collections.abc import Iterator
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
-__all__ = ["DaskParallelConfig", "LocalParallelConfig", "folds_backend", "register_schemas", "validate_parallel"]
+from runner.core.targets import import_target
 
-log = logging.getLogger(__name__)
+__all__ = ["BackendSpec", "folds_backend", "folds_backend_of", "register_schemas", "validate_parallel"]
 
-# Set on the workers of a LocalCluster started here: one BLAS thread per worker process, so
-# that a fold computes the same bits there as in a serial run (and the 2 workers do not
-# oversubscribe the cores with BLAS threads).
-SINGLE_THREADED_BLAS = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+# Keys of a parallel node that are not parameters of the backend.
+RESERVED_KEYS = ("_target_", "name")
 
 
-@dataclass
-class LocalParallelConfig:
-    """Schema of conf/parallel/local.yaml."""
+@dataclass(frozen=True)
+class BackendSpec:
+    """What a backend declares: its schema (ConfigStore ``schema_parallel_<name>``) and checks."""
 
-    name: str = "local"
+    schema: type | None = None
+    schema_name: str | None = None
+    check: Callable[[DictConfig], list[str]] | None = None  # one line per bad value
 
 
-@dataclass
-class DaskParallelConfig:
-    """Schema of conf/parallel/dask.yaml."""
+def folds_backend_of(*, schema: type | None = None, schema_name: str | None = None,
+                     check: Callable[[DictConfig], list[str]] | None = None) -> Callable:
+    """Declare a function ``(n_jobs, **parameters) -> context manager`` a folds backend."""
 
-    name: str = "dask"
-    # null: start a LocalCluster for the job; otherwise a scheduler address to connect to.
-    address: str | None = None
-    # Workers (processes) of the LocalCluster started when address is null.
-    n_workers: int = 2
-    threads_per_worker: int = 1
+    def attach(backend: Callable) -> Callable:
+        backend.backend_spec = BackendSpec(schema, schema_name, check)
+        return backend
+
+    return attach
 
 
 def register_schemas(store) -> None:
-    """Store the group's schemas in Hydra's ConfigStore (``schema_parallel_<name>``)."""
-    store.store(name="schema_parallel_local", node=LocalParallelConfig)
-    store.store(name="schema_parallel_dask", node=DaskParallelConfig)
+    """Store the bundled backends' schemas in Hydra's ConfigStore (discovered in this package)."""
+    for module_info in pkgutil.iter_modules(__path__, prefix=f"{__name__}."):
+        module = importlib.import_module(module_info.name)
+        for candidate in vars(module).values():
+            spec = getattr(candidate, "backend_spec", None)
+            if isinstance(spec, BackendSpec) and spec.schema is not None and spec.schema_name:
+                store.store(name=f"schema_parallel_{spec.schema_name}", node=spec.schema)
 
 
 def validate_parallel(parallel: DictConfig) -> list[str]:
     """One short line per bad value of the ``parallel`` group (never raises)."""
-    name = parallel.get("name")
-    if name == "local":
-        return []
-    if name != "dask":
-        return [f"parallel.name must be 'local' or 'dask'; got {name!r}"]
-    problems = []
-    for key in ("n_workers", "threads_per_worker"):
-        value = parallel.get(key)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            problems.append(f"parallel.{key} must be an int >= 1; got {value!r}")
-    address = parallel.get("address")
-    if address is not None and (not isinstance(address, str) or "://" not in address):
-        problems.append(f"parallel.address must be null or a scheduler address such as tcp://host:8786; got {address!r}")
+    target = parallel.get("_target_")
+    try:
+        backend = import_target(target)
+    except Exception as error:  # noqa: BLE001 - reported as a config problem
+        return [f"parallel._target_ must name a folds backend (e.g. runner.experiment.parallel.local.folds_here); "
+                f"got {target!r} ({type(error).__name__}: {error})"]
+    parameters = _parameters(parallel)
+    signature = inspect.signature(backend)
+    accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values())
+    problems = [f"parallel.{key} is not a parameter of the backend {target} (its parameters: "
+                f"{', '.join(n for n in signature.parameters if n != 'n_jobs') or 'none'}); got {parameters[key]!r}"
+                for key in parameters if key not in signature.parameters and not accepts_any]
+    spec = getattr(backend, "backend_spec", None)
+    if not problems and spec is not None and spec.check is not None:
+        problems += spec.check(parallel)
     return problems
 
 
 @contextlib.contextmanager
 def folds_backend(parallel: DictConfig, n_jobs: int | None) -> Iterator[int | None]:
-    """Within the block, joblib runs the folds where ``parallel`` says; yields their n_jobs.
+    """Within the block, joblib runs the folds where ``parallel`` says; yields their n_jobs."""
+    backend = import_target(parallel._target_)
+    with backend(n_jobs, **_parameters(parallel)) as folds_n_jobs:
+        yield folds_n_jobs
 
-    local: ``n_jobs`` unchanged. dask: -1 (every worker thread of the cluster) when
-    ``n_jobs`` is None or 1 (one fold at a time would run here, not on the cluster; a
-    parallel Hydra launcher sets an unset n_jobs to the job's thread budget, often 1), else
-    ``n_jobs`` folds at a time; the client is closed on exit whatever happens in the block.
-    """
-    if parallel.name == "local":
-        yield n_jobs
-        return
-    import joblib
-    from dask.distributed import Client, LocalCluster
 
-    with contextlib.ExitStack() as stack:
-        if parallel.address is None:
-            cluster = stack.enter_context(
-                LocalCluster(
-                    n_workers=parallel.n_workers,
-                    threads_per_worker=parallel.threads_per_worker,
-                    processes=True,
-                    dashboard_address=":0",
-                    env=SINGLE_THREADED_BLAS,
-                )
-            )
-            client = stack.enter_context(Client(cluster))
-            log.info("parallel: LocalCluster of %d workers started", parallel.n_workers)
-        else:
-            client = stack.enter_context(Client(parallel.address))
-            log.info("parallel: connected to the Dask scheduler at %s", parallel.address)
-        stack.enter_context(joblib.parallel_config(backend="dask"))
-        log.info("parallel: folds on %d Dask worker threads", sum(client.nthreads().values()))
-        yield -1 if n_jobs in (None, 1) else n_jobs
+def _parameters(parallel: DictConfig) -> dict:
+    node = OmegaConf.to_container(parallel, resolve=True) if isinstance(parallel, DictConfig) else dict(parallel)
+    return {key: value for key, value in node.items() if key not in RESERVED_KEYS}

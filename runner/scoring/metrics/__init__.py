@@ -1,75 +1,84 @@
-"""The metrics of a run that score the label-issue detection, and which way each one is better.
+"""The metric registry: every metric a run writes, with which way is better and what it means.
 
-``detection_metrics(is_true_error, is_label_issue, label_quality)`` needs only the true-error
-mask, not the true classes: a dataset that says which labels are wrong (a manual audit) is
-scored the same way as injected noise. With ``e`` the mask and ``q`` the label quality
-(lower = more likely wrong):
+Each family of metrics is one module of this package that computes them and registers their
+definitions beside the code (:func:`register`); the modules are discovered (imported by
+``pkgutil`` over this package), never listed. The registry feeds the summary's directions and
+shown columns (runner.results), the report's metrics table (runner.report) and README's table
+(``python -m runner.scoring.metrics`` prints it; a test keeps README equal to it).
 
-    metric                          definition                                        absent when
-    true_noise_rate                 mean(e)
-    issue_precision                 precision of the flagged set against e
-    issue_recall, issue_f1          recall and F1 of the flagged set                   no error
-    issue_auprc                     average_precision_score(e, -q)                     no error
-    issue_auroc                     roc_auc_score(e, -q)                               no or all errors
-    issue_lift_at_num_errors        mean(e[lowest k of q]) / mean(e), k = sum(e)       no or all errors
-    issue_lift_at_100               the same with k = 100                              also N < 100
-    issue_precision_at_num_errors   mean(e[lowest k of q]), k = sum(e)                 no error
-    n_label_issues_minus_true       sum(flagged) - sum(e)
-
-AUROC, lift at k and precision at k are the measures of Kuan & Mueller (2022), "Model-agnostic
-label quality scoring to detect real-world label errors". The k lowest scores are taken with
-a stable sort, so tied scores are taken in row order (the first rows first).
-
-``DIRECTIONS`` declares, next to these definitions, whether a metric is better when higher,
-lower or closest to 0; ``direction(name)`` answers for any metric a run writes, and
-``better(name, a, b)`` / ``best_index(name, values)`` use it (results tables, comparisons).
+A :class:`Metric` has a ``name``, a ``direction`` (:data:`HIGHER`, :data:`LOWER`,
+:data:`ZERO` = closest to 0, or None for a descriptive count or rate), a one-line ``meaning``,
+the ``labels`` it needs (``"given"``: any run; ``"true"``: the true labels or an error mask
+are known; ``"held-out"``: a test or validation part exists), ``held_out`` for metrics scored
+on labels no step of the run learned from (``test_*``, ``val_*``), and ``rank``, its place in
+tables. ``direction(name)`` also answers for metrics not registered (timings, errors).
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+from dataclasses import dataclass
+
 import numpy as np
-from sklearn.metrics import average_precision_score, precision_recall_fscore_support, roc_auc_score
 
 __all__ = [
-    "DIRECTIONS",
     "HIGHER",
     "LOWER",
+    "METRICS",
+    "Metric",
     "ZERO",
     "best_index",
     "best_mask",
-    "detection_metrics",
     "direction",
-    "lift_at_k",
-    "lowest_k",
-    "precision_at_k",
+    "markdown_table",
+    "register",
 ]
 
 HIGHER, LOWER, ZERO = "higher", "lower", "closest to 0"
+LABELS = ("given", "true", "held-out")
 
-# Which way is better, per metric. Metrics not named here follow the patterns of direction().
-DIRECTIONS = {
-    "issue_precision": HIGHER,
-    "issue_recall": HIGHER,
-    "issue_f1": HIGHER,
-    "issue_auprc": HIGHER,
-    "issue_auroc": HIGHER,
-    "issue_lift_at_num_errors": HIGHER,
-    "issue_lift_at_100": HIGHER,
-    "issue_precision_at_num_errors": HIGHER,
-    "n_label_issues_minus_true": ZERO,
-    "noise_matrix_error": LOWER,
-    "label_health_score": HIGHER,
-    "test_accuracy_baseline": HIGHER,
-    "test_accuracy_cleanlearning": HIGHER,
-    "val_accuracy_cleanlearning": HIGHER,
-    # descriptive, no better or worse: n_examples, n_label_issues, true/estimated_noise_rate
-}
+
+@dataclass(frozen=True)
+class Metric:
+    """One metric of metrics.json (see the module docstring)."""
+
+    name: str
+    direction: str | None
+    meaning: str
+    labels: str = "given"
+    held_out: bool = False
+    rank: float = 100.0
+
+    def __post_init__(self):
+        if self.direction not in (HIGHER, LOWER, ZERO, None):
+            raise ValueError(f"direction of {self.name} must be one of {HIGHER!r}, {LOWER!r}, {ZERO!r} or None; "
+                             f"got {self.direction!r}")
+        if self.labels not in LABELS:
+            raise ValueError(f"labels of {self.name} must be one of {LABELS}; got {self.labels!r}")
+
+
+# name -> Metric, filled by the modules of this package as they are imported (below).
+METRICS: dict[str, Metric] = {}
+
+
+def register(*metrics: Metric) -> None:
+    """Add metric definitions to the registry (a name registers once)."""
+    for metric in metrics:
+        if metric.name in METRICS and METRICS[metric.name] != metric:
+            raise ValueError(f"metric {metric.name!r} is registered twice, differently")
+        METRICS[metric.name] = metric
+
+
+def ordered() -> list[Metric]:
+    """The registered metrics in table order (rank, then name)."""
+    return sorted(METRICS.values(), key=lambda metric: (metric.rank, metric.name))
 
 
 def direction(name: str) -> str | None:
     """"higher", "lower", "closest to 0", or None for a descriptive metric (a count, a rate)."""
-    if name in DIRECTIONS:
-        return DIRECTIONS[name]
+    if name in METRICS:
+        return METRICS[name].direction
     if name.endswith("_seconds") or name.endswith("_error"):
         return LOWER
     if "accuracy" in name or name.startswith("issue_"):
@@ -100,76 +109,26 @@ def best_mask(name: str, values) -> np.ndarray:
     return np.isclose(values, target, rtol=1e-12, atol=0.0)
 
 
-def detection_metrics(is_true_error, is_label_issue, label_quality) -> dict[str, float | int]:
-    """How well the flagged examples and the label quality ranking find the true errors.
-
-    is_true_error, is_label_issue: (n_examples,) bool; label_quality: (n_examples,) float.
-    """
-    is_true_error = _bool_vector(is_true_error, "is_true_error")
-    is_label_issue = _bool_vector(is_label_issue, "is_label_issue")
-    label_quality = np.asarray(label_quality, dtype=float)
-    n_examples = is_true_error.shape[0]
-    if is_label_issue.shape != (n_examples,) or label_quality.shape != (n_examples,):
-        raise ValueError(
-            f"is_true_error, is_label_issue and label_quality must have the same length; got "
-            f"{n_examples}, {is_label_issue.shape[0]} and {label_quality.shape[0]}"
-        )
-    if np.isnan(label_quality).any():
-        raise ValueError(f"label_quality must not contain NaN; got {int(np.isnan(label_quality).sum())} NaN")
-
-    n_true_errors = int(is_true_error.sum())
-    precision, recall, f1, _ = precision_recall_fscore_support(
-        is_true_error, is_label_issue, average="binary", zero_division=0.0
-    )
-    metrics: dict[str, float | int] = {
-        "true_noise_rate": float(is_true_error.mean()) if n_examples else 0.0,
-        "issue_precision": float(precision),
-        "n_label_issues_minus_true": int(is_label_issue.sum()) - n_true_errors,
-    }
-    if n_true_errors == 0:  # recall, F1 and every ranking measure are undefined
-        return metrics
-    metrics["issue_recall"] = float(recall)
-    metrics["issue_f1"] = float(f1)
-    # Low label quality = likely error, so the ranking score is -label_quality.
-    metrics["issue_auprc"] = float(average_precision_score(is_true_error, -label_quality))
-    metrics["issue_precision_at_num_errors"] = precision_at_k(is_true_error, label_quality, n_true_errors)
-    if n_true_errors < n_examples:  # both classes present
-        metrics["issue_auroc"] = float(roc_auc_score(is_true_error, -label_quality))
-        metrics["issue_lift_at_num_errors"] = lift_at_k(is_true_error, label_quality, n_true_errors)
-        if n_examples >= 100:
-            metrics["issue_lift_at_100"] = lift_at_k(is_true_error, label_quality, 100)
-    return metrics
+TIMINGS_ROW = ("`*_seconds`", "timings of each stage (`data`, `cv`, `baseline`, `filter`, `final_fit`, "
+               "`write`, `total`)", "lower", "")
 
 
-def lowest_k(label_quality, k: int) -> np.ndarray:
-    """Row positions of the k lowest scores; ties in row order (stable sort)."""
-    label_quality = np.asarray(label_quality, dtype=float)
-    if not 1 <= k <= label_quality.shape[0]:
-        raise ValueError(f"k must be in [1, {label_quality.shape[0]}] (the number of examples); got {k}")
-    return np.argsort(label_quality, kind="stable")[:k]
+def markdown_table() -> str:
+    """README's table of the metrics, from the registry (``python -m runner.scoring.metrics``)."""
+    lines = ["| metric | meaning | better | needs |", "|---|---|---|---|"]
+    for metric in ordered():
+        needs = {"given": "", "true": "true errors known", "held-out": "a held-out part"}[metric.labels]
+        meaning = metric.meaning.replace("|", "\\|")
+        lines.append(f"| `{metric.name}` | {meaning} | {metric.direction or ''} | {needs} |")
+    lines.append("| " + " | ".join(TIMINGS_ROW) + " |")
+    return "\n".join(lines) + "\n"
 
 
-def precision_at_k(is_true_error, label_quality, k: int) -> float:
-    """Fraction of true errors among the k examples with the lowest label quality."""
-    is_true_error = _bool_vector(is_true_error, "is_true_error")
-    return float(is_true_error[lowest_k(label_quality, k)].mean())
+def _discover() -> None:
+    """Import every module of this package: each registers its own metrics."""
+    for module_info in pkgutil.iter_modules(__path__, prefix=f"{__name__}."):
+        if not module_info.name.rpartition(".")[2].startswith("_"):  # not __main__
+            importlib.import_module(module_info.name)
 
 
-def lift_at_k(is_true_error, label_quality, k: int) -> float:
-    """precision_at_k divided by the overall true-error rate (1 = no better than chance)."""
-    is_true_error = _bool_vector(is_true_error, "is_true_error")
-    rate = is_true_error.mean()
-    if rate == 0:
-        raise ValueError("lift is undefined without any true error (is_true_error is all False)")
-    return float(precision_at_k(is_true_error, label_quality, k) / rate)
-
-
-def _bool_vector(values, name: str) -> np.ndarray:
-    array = np.asarray(values)
-    if array.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional; got shape {array.shape}")
-    if array.dtype != bool:
-        if not np.isin(array, (0, 1)).all():
-            raise ValueError(f"{name} must be a boolean mask; got values {np.unique(array)[:5].tolist()}")
-        array = array.astype(bool)
-    return array
+_discover()
