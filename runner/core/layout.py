@@ -36,7 +36,9 @@ __all__ = [
     "CONF_DIR",
     "DONE",
     "HYDRA_SUBDIR",
+    "FLAGGED_FIGURE",
     "PRESENTATION_KEYS",
+    "REPORT",
     "RESULT_FILES",
     "identity_key",
     "is_identity_override",
@@ -57,6 +59,8 @@ logger = logging.getLogger(__name__)
 CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
 
 DONE = "DONE"
+REPORT = "report.html"
+FLAGGED_FIGURE = "flagged_examples.png"
 HYDRA_SUBDIR = ".hydra"
 # Everything a run may leave behind; cleared before a rerun so no stale result survives.
 RESULT_FILES = (
@@ -70,8 +74,8 @@ RESULT_FILES = (
     "noise_matrix.csv",
     "true_noise_matrix.csv",
     "matrices.png",
-    "report.html",
-    "flagged_examples.png",
+    REPORT,
+    FLAGGED_FIGURE,
     "class_health.csv",
     "overlapping_classes.csv",
 )

@@ -105,7 +105,7 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
     n_changed = int((noisy_labels != data.labels_train).sum())
     log.info(
         "noise: %s, %d of %d training labels changed (%.1f%%)",
-        describe_noise(cfg.noise), n_changed, n_train, 100 * n_changed / n_train,
+        "none" if is_no_noise(cfg.noise) else describe_noise(cfg.noise, inline=True), n_changed, n_train, 100 * n_changed / n_train,
     )
     true_labels, label_errors, true_noise_matrix = _known_errors(cfg, data, noisy_labels, true_noise_matrix)
 

@@ -326,8 +326,11 @@ def _checked_output(target: str, noisy_labels, noise_matrix, n_examples: int, n_
     return noisy_labels, noise_matrix
 
 
-def describe_noise(noise: Mapping) -> str:
-    """'asymmetric (rate=0.2, sparsity=0.0)'; 'none' for no noise. Any noise model's parameters."""
+def describe_noise(noise: Mapping, *, inline: bool = False) -> str:
+    """'asymmetric (rate=0.2, sparsity=0.0)' (titles) or, ``inline``, 'asymmetric rate=0.2
+    sparsity=0.0' (log lines): the option's name and any noise model's parameters."""
     name = noise.get("name") or str(noise.get("_target_", "noise")).rsplit(".", 1)[-1]
     params = [f"{key}={value}" for key, value in noise.items() if key not in RESERVED_KEYS]
+    if inline:
+        return " ".join([str(name), *params])
     return f"{name} ({', '.join(params)})" if params else str(name)
