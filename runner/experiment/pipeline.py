@@ -95,7 +95,7 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
             features=_noise_features(cfg.noise, X_train, settings),
         )
     # dataset.validation_size: a validation part of the (noisy) training part, set aside
-    # before any learning (runner/validation_split.py); the model inputs follow the reduced part.
+    # before any learning (runner/experiment/validation_split.py); the model inputs follow the reduced part.
     data, noisy_labels, validation = carve_validation(data, noisy_labels, cfg.dataset, seed=seeds.split)
     if validation is not None:
         validation = validation._replace(features=preprocessing.prepare_features(validation.features,

@@ -87,7 +87,7 @@ def summary_problems(node: Mapping) -> list[str]:
     elif metric is not None and direction(metric) is None:
         problems.append(
             f"summary.compare_metric must be a metric with a direction (higher, lower or closest to 0 "
-            f"is better, see runner/metrics.py); got {metric!r}"
+            f"is better, see runner/scoring/metrics/); got {metric!r}"
         )
     axes = node.get("method_axes")
     if axes is not None and not _is_list_of_names(axes, empty=True):

@@ -1,4 +1,4 @@
-"""The runner's noise models (runner/noise.py): statistics, seeds, validation, user models."""
+"""The runner's noise models (runner/noise/): statistics, seeds, validation, user models."""
 
 from __future__ import annotations
 
@@ -219,7 +219,7 @@ def test_matrix_with_exact_counts_flips_the_truncated_counts(tmp_path):
 
 
 def test_matrix_reads_a_runs_noise_matrix_csv_and_transposes_on_request(tmp_path):
-    labelled = tmp_path / "noise_matrix.csv"  # as runner/experiment.py writes it
+    labelled = tmp_path / "noise_matrix.csv"  # as runner/scoring/writer.py writes it
     frame = pd.DataFrame(GIVEN_MATRIX, index=pd.Index(["a", "b", "c"]), columns=["a", "b", "c"])
     frame.to_csv(labelled, index=True, index_label="given_label/true_label", float_format="%.6g")
     _, read = inject_noise(node("matrix", path=str(labelled)), balanced_labels(5, 3), n_classes=3, seed=0)

@@ -1,6 +1,6 @@
 """Cross-validation folds on a Dask cluster: CleanLearning under joblib's dask backend runs
 its folds on the cluster's workers with the same pred_probs and label issues as a serial
-run; the runner's ``parallel`` group (runner/parallel.py) starts and closes the cluster.
+run; the runner's ``parallel`` group (runner/experiment/parallel/) starts and closes the cluster.
 
 The cluster is a LocalCluster of 2 worker processes started by the tests, each with one
 BLAS thread, so that the last bits of a fit cannot differ from the serial run's.
