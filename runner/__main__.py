@@ -15,10 +15,12 @@ import hydra
 from omegaconf import DictConfig
 
 from runner.config import register_configs
+from runner.core.layout import register_resolvers
 from runner.core.signals import Interrupted, exit_code
 from runner.job.lifecycle import run_job
 
 register_configs()  # structured schemas must be in the ConfigStore before composition
+register_resolvers()  # ${runner_job_dir:...} names the job dirs of a sweep
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")

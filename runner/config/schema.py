@@ -75,7 +75,7 @@ class CleanLearningConfig:
 
 @dataclass
 class SummaryConfig:
-    """Settings of the sweep summary (runner.results.statistics); not part of a job's identity."""
+    """Settings of the sweep summary (runner.results); not part of a job's identity."""
 
     # Override key(s) whose values are replicates of one setting: a key or a list of keys.
     replicate_by: Any = "seed"

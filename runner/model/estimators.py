@@ -16,24 +16,18 @@ without inheriting another option's parameters.
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from pathlib import Path
 from typing import Any
 
-import yaml
 from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf
+
+from runner.core.layout import read_yaml
+from runner.core.targets import import_target
 
 __all__ = ["build_estimator", "check_estimator_node", "register_classifier_schemas", "set_parameters"]
 
 UNSET = MISSING  # "???": the constructor's own default applies
-
-
-def _import(path: str) -> Any:
-    module_name, _, attribute = path.rpartition(".")
-    if not module_name:
-        raise ValueError("expected 'package.module.Name'")
-    return getattr(importlib.import_module(module_name), attribute)
 
 
 def _parameters(cls) -> list[str] | None:
@@ -49,7 +43,7 @@ def _schema(values: dict) -> DictConfig:
     """An open node with every constructor parameter of ``values['_target_']`` (unset: ???)."""
     node: dict[str, Any] = {"_target_": values.get("_target_", UNSET)}
     try:
-        names = _parameters(_import(values["_target_"])) or []
+        names = _parameters(import_target(values["_target_"])) or []
     except Exception:  # not importable here: validate_config reports it
         names = []
     for name in names:
@@ -63,7 +57,7 @@ def _schema(values: dict) -> DictConfig:
 def register_classifier_schemas(store, classifier_dir: Path) -> None:
     """Store ``schema_classifier_<name>`` for each YAML of ``classifier_dir`` (and ``custom``)."""
     for path in sorted(Path(classifier_dir).glob("*.yaml")):
-        values = yaml.safe_load(path.read_text()) or {}
+        values = read_yaml(path) or {}
         target = values.get("_target_")
         if isinstance(target, str) and target != UNSET:
             store.store(name=f"schema_classifier_{path.stem}", node=_schema(values))
@@ -122,8 +116,8 @@ def _check_keys(values: dict, prefix: str) -> list[str]:
         return [f"{prefix}._target_ must be an importable class path (e.g. classifier=custom "
                 f"classifier._target_=sklearn.tree.DecisionTreeClassifier); got {target!r}"]
     try:
-        cls = _import(target)
-    except (ImportError, AttributeError, ValueError) as error:
+        cls = import_target(target)
+    except Exception as error:  # noqa: BLE001 - any import failure is a config problem
         return [f"{prefix}._target_ cannot be imported; got {target!r} ({error})"]
     names = _parameters(cls)
     problems = []

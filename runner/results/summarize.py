@@ -4,7 +4,7 @@
 status.json, metrics.json), so it can run at any time: after each job, at the end of the
 sweep, or by hand (``python -m runner.summarize SWEEP_DIR``) on a sweep that was killed.
 summary.csv has one row per job: job number, dir, the override values, status, every metric,
-the error. From it runner.results.statistics computes the groups of replicates (results.*), the paired
+the error. From it runner.results computes the groups of replicates (results.*), the paired
 comparisons (comparisons.*), the paper table (table.*) and results.png, as the ``summary.*``
 settings say (the sweep's multirun.yaml, or given on the command line).
 ``summarize_sweeps(dirs, out_dir)`` merges several sweeps into one set of files.

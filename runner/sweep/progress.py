@@ -8,7 +8,6 @@ dir when it starts (:func:`start_progress`); each job's end adds one under a loc
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import time
@@ -18,7 +17,7 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from runner.core.io import atomic_write_json, locked
-from runner.core.layout import sweep_dir_of
+from runner.core.layout import read_json, sweep_dir_of
 from runner.results.settings import SummarySettings
 
 __all__ = ["progress_line", "report_progress", "start_progress"]
@@ -68,10 +67,8 @@ def report_progress(config: DictConfig, frame: pd.DataFrame | None) -> None:
     sweep_dir = sweep_dir_of(config)
     with _locked_progress(sweep_dir):
         path = sweep_dir / PROGRESS_FILE
-        try:
-            progress = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            progress = {"total": None, "swept": [], "started": None, "finished": 0}
+        progress = read_json(path, unreadable="none") or {"total": None, "swept": [], "started": None,
+                                                          "finished": 0}
         progress["finished"] += 1
         atomic_write_json(path, progress)
     job_dir = Path(str(config.hydra.runtime.output_dir))
