@@ -197,7 +197,7 @@ def run_dask_folds(n: int) -> None:
     from sklearn.datasets import make_classification
     from sklearn.ensemble import RandomForestClassifier
 
-    from runner.parallel import SINGLE_THREADED_BLAS
+    from runner.experiment.parallel.dask_cluster import SINGLE_THREADED_BLAS
 
     X, y = make_classification(n, 20, n_informative=12, n_classes=4, flip_y=0.1, random_state=0)
     clf = RandomForestClassifier(n_estimators=100, random_state=0)

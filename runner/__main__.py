@@ -1,11 +1,11 @@
 """``python -m runner [overrides]`` and ``python -m runner -m [sweep overrides]``.
 
-Thin on purpose: the job logic lives in runner.jobs.run_job, a plain function tests call.
+Thin on purpose: the job logic lives in runner.job.lifecycle.run_job, a plain function tests call.
 
 Signals reaching the launching process (Ctrl-C reaches it and every launcher worker; Slurm's
 SIGTERM every process of the job) end it with one line and the shell's exit status, 130 for
 SIGINT and 143 for SIGTERM, instead of a traceback. Each job records its own interrupt
-(runner.jobs, runner.signals).
+(runner.job.lifecycle, runner.core.signals).
 """
 
 import signal
@@ -15,10 +15,12 @@ import hydra
 from omegaconf import DictConfig
 
 from runner.config import register_configs
-from runner.jobs import run_job
-from runner.signals import Interrupted, exit_code
+from runner.core.layout import register_resolvers
+from runner.core.signals import Interrupted, exit_code
+from runner.job.lifecycle import run_job
 
 register_configs()  # structured schemas must be in the ConfigStore before composition
+register_resolvers()  # ${runner_job_dir:...} names the job dirs of a sweep
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")

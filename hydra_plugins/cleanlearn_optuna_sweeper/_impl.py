@@ -279,7 +279,7 @@ def mark_interrupted(study: optuna.Study) -> list[int]:
 
 
 def write_search_outputs(study: optuna.Study, sweep_dir: Path, metric: str, direction: str) -> None:
-    from runner.search_results import write_search_outputs as write
+    from runner.sweep.search_results import write_search_outputs as write
 
     write(study, sweep_dir, metric=metric, direction=direction)
 

@@ -1,0 +1,479 @@
+"""On-disk cache for the expensive, shareable parts of a run (out-of-sample pred_probs, baselines).
+
+A sweep over find_label_issues settings repeats the same cross-validation in every job; this
+cache makes it run once. Three rules keep it from ever returning a wrong result:
+
+1. **Keyed by everything that decides the content.** An entry's name is a SHA-256 of the
+   caller's key (dataset config, a fingerprint of the data, noise, classifier, cv_n_folds,
+   seed), the versions of the numeric packages and the identity of the code that computes
+   it (:func:`code_identity`): the cleanlearn library and the module of every ``_target_``
+   found anywhere in the key (the classifier, a Pipeline's steps, dataset and noise loaders),
+   each as ``distribution==version`` when it comes from an installed distribution, else (an
+   editable install, a user's own module) as a SHA-256 of its source files. Editing that
+   code makes a new key, so the old entry is never read again.
+2. **Verified on every read.** The manifest records a SHA-256 of each array file; an entry
+   that fails (truncated, altered, unreadable) is logged as a warning, removed and
+   recomputed, and the fresh result takes its place.
+3. **Nothing computed after a signal.** A compute that returns after SIGINT/SIGTERM (a
+   classifier may swallow the KeyboardInterrupt) is discarded, never stored (runner.core.signals).
+
+An entry is built in a private temporary folder and renamed into place in one step, so
+parallel jobs that race on the same key never see a half-written entry: the first rename
+wins and the others read the winner. Replacing a damaged entry happens under a lock file per
+kind (``<kind>/.lock``) after checking, under the lock, that the entry is still the damaged
+one, so a job never removes the fresh entry another job just stored. Arrays are plain .npy
+files read with ``allow_pickle=False``.
+
+``python -m runner.cache info|prune|clear [--older-than DAYS] [--cache-dir DIR]`` shows and
+removes entries (see :func:`main`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import hashlib
+import importlib
+import json
+import logging
+import os
+import platform
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from runner.core.io import locked
+from runner.core.signals import raise_if_interrupted
+
+log = logging.getLogger(__name__)
+
+__all__ = ["ArrayCache", "code_identity", "fingerprint", "main", "package_versions"]
+
+MANIFEST = "manifest.json"
+LOCK_NAME = ".lock"
+# Library whose code decides every cached number, whatever the key says.
+LIBRARY = "cleanlearn"
+# Leftovers of killed writers (hidden staging/discard folders) younger than this may belong
+# to a job that is still writing; prune leaves them alone.
+LEFTOVER_GRACE_SECONDS = 3600
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of the numeric packages that can change a cached number."""
+    return {"python": platform.python_version()} | {
+        name: metadata.version(name) for name in ("numpy", "scipy", "scikit-learn")
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# Code identity
+
+
+def code_identity(key: Mapping[str, Any]) -> dict[str, str]:
+    """{module: "dist==version" | "sha256:..."} for cleanlearn and every ``_target_`` in ``key``."""
+    modules = {LIBRARY} | {_module_of(target) for target in _targets(key)}
+    return {name: _module_identity(name) for name in sorted(modules)}
+
+
+def _targets(node: Any) -> Iterator[str]:
+    """Every ``_target_`` string in nested dicts and lists."""
+    if isinstance(node, Mapping):
+        for name, value in node.items():
+            if name == "_target_" and isinstance(value, str):
+                yield value
+            else:
+                yield from _targets(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            yield from _targets(value)
+
+
+def _module_of(target: str) -> str:
+    """The longest importable module prefix of "pkg.module.Class" (or the target itself)."""
+    parts = target.split(".")
+    for end in range(len(parts) - 1, 0, -1):
+        name = ".".join(parts[:end])
+        with contextlib.suppress(ImportError, ValueError):
+            importlib.import_module(name)
+            return name
+    return target
+
+
+@functools.cache
+def _module_identity(name: str) -> str:
+    """Once per process: the code that is imported is the code loaded at import time."""
+    try:
+        module = importlib.import_module(name)
+    except ImportError:
+        return "not importable"
+    file = getattr(module, "__file__", None)
+    if file is None:  # built into the interpreter
+        return f"python=={platform.python_version()}"
+    distribution = _installed_distribution(name.partition(".")[0], Path(file))
+    if distribution is not None:
+        return f"{distribution.metadata['Name']}=={distribution.version}"
+    return "sha256:" + _source_hash(_source_files(name, Path(file)))
+
+
+def _installed_distribution(top_level: str, file: Path) -> metadata.Distribution | None:
+    """The distribution whose installed files include ``file``; None when editable or local.
+
+    An editable install lists a .pth or finder file instead of the module files, so its
+    code is identified by its source like any module outside site-packages.
+    """
+    file = file.resolve()
+    for name in _packages_distributions().get(top_level, []):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            distribution = metadata.distribution(name)
+            if not _is_wheel_install(distribution):
+                continue
+            root = Path(distribution.locate_file("")).resolve()
+            with contextlib.suppress(ValueError):
+                if file.relative_to(root).as_posix() in _installed_files(name):
+                    return distribution
+    return None
+
+
+def _is_wheel_install(distribution: metadata.Distribution) -> bool:
+    """Installed from a wheel, not editable. An ``.egg-info`` folder (what ``pip install -e``
+    leaves in the source tree, found there when the tree is on sys.path) has no WHEEL file and
+    lists the source files as if installed: its code must be hashed like any local module."""
+    if distribution.read_text("WHEEL") is None:
+        return False
+    direct_url = distribution.read_text("direct_url.json")
+    if direct_url:
+        with contextlib.suppress(ValueError):
+            return not json.loads(direct_url).get("dir_info", {}).get("editable", False)
+    return True
+
+
+@functools.lru_cache(maxsize=1)
+def _packages_distributions() -> Mapping[str, list[str]]:
+    return metadata.packages_distributions()
+
+
+@functools.cache
+def _installed_files(distribution_name: str) -> frozenset[str]:
+    files = metadata.distribution(distribution_name).files or []
+    return frozenset(Path(str(f)).as_posix() for f in files)
+
+
+def _source_files(name: str, file: Path) -> list[Path]:
+    """The whole top-level package (its modules import each other), or the one module file.
+
+    Exceptions: the runner's own modules (a dataset or noise loader in runner/) count by
+    their file alone, since the runner's output code does not decide cached numbers; and the
+    cleanlearn library by its package files, not runner/ (the same distribution).
+    """
+    top_level = name.partition(".")[0]
+    if top_level == "runner":
+        return [file]
+    package = importlib.import_module(top_level)
+    paths = getattr(package, "__path__", None)
+    if not paths:  # a single-file module
+        return [file]
+    return sorted(
+        path for directory in paths for path in Path(directory).rglob("*.py")
+        if "__pycache__" not in path.parts
+    )
+
+
+def _source_hash(files: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------------------------------
+# Fingerprints of data
+
+
+def _update_with(digest: Any, obj: Any) -> None:
+    """Feed ``obj``'s content (not its identity) into ``digest``."""
+    if obj is None:
+        digest.update(b"None")
+        return
+    if hasattr(obj, "tocsr") and hasattr(obj, "nnz"):  # scipy sparse
+        csr = obj.tocsr()
+        digest.update(f"sparse{csr.shape}{csr.dtype}".encode())
+        for part in (csr.data, csr.indices, csr.indptr):
+            _update_with(digest, part)
+        return
+    if hasattr(obj, "columns") and hasattr(obj, "to_numpy"):  # pandas DataFrame
+        names = [obj.index.name, obj.columns.name]
+        digest.update(json.dumps([str(c) for c in [*names, *obj.columns]]).encode())
+        _update_with(digest, obj.index.to_numpy())
+        for name in obj.columns:
+            _update_with(digest, obj[name].to_numpy())
+        return
+    array = np.asarray(obj)
+    digest.update(f"{array.dtype.str}{array.shape}".encode())
+    if array.dtype.hasobject or array.dtype.kind in "US":
+        digest.update(json.dumps([str(v) for v in array.ravel().tolist()]).encode())
+    else:
+        digest.update(np.ascontiguousarray(array).tobytes())
+
+
+def fingerprint(*objs: Any) -> str:
+    """SHA-256 of the contents of arrays, DataFrames, sparse matrices or lists."""
+    digest = hashlib.sha256()
+    for obj in objs:
+        _update_with(digest, obj)
+        digest.update(b"|")
+    return digest.hexdigest()
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------------------------------
+# The cache
+
+
+@dataclass(frozen=True)
+class _Read:
+    """What reading an entry found: its arrays, or why not (problem None = no entry)."""
+
+    arrays: dict[str, np.ndarray] | None
+    entry_id: str | None = None
+    problem: str | None = None
+
+
+class ArrayCache:
+    """A folder of cached dicts of arrays. ``ArrayCache(None)`` caches nothing."""
+
+    def __init__(self, cache_dir: str | os.PathLike | None) -> None:
+        self.root = None if cache_dir in (None, "", "null") else Path(cache_dir)
+
+    def key_hash(self, kind: str, key: Mapping[str, Any]) -> str:
+        payload = {"kind": kind, "key": key, "versions": package_versions(), "code": code_identity(key)}
+        text = json.dumps(payload, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def get_or_compute(
+        self,
+        kind: str,
+        key: Mapping[str, Any],
+        compute: Callable[[], Mapping[str, np.ndarray]],
+    ) -> dict[str, np.ndarray]:
+        """Return the arrays cached for (kind, key), computing and storing them on a miss."""
+        raise_if_interrupted()  # a signal some earlier work swallowed: do no more
+        if self.root is None:
+            arrays = {name: np.asarray(a) for name, a in compute().items()}
+            raise_if_interrupted()
+            return arrays
+        entry = self.root / kind / self.key_hash(kind, key)
+        found = read_entry(entry)
+        if found.arrays is not None:
+            log.info("cache hit: %s %s", kind, entry.name[:12])
+            with contextlib.suppress(OSError):
+                os.utime(entry / MANIFEST)  # last use, for `prune --older-than`
+            return found.arrays
+        if found.problem is not None:
+            log.warning("cache entry %s failed verification (%s); removing it and recomputing",
+                        entry, found.problem)
+            _discard_if_unchanged(entry, found.entry_id)
+        log.info("cache miss: %s %s (computing)", kind, entry.name[:12])
+        arrays = {name: np.asarray(a) for name, a in compute().items()}
+        raise_if_interrupted()  # computed after a signal (swallowed by the work): never stored
+        self._store(entry, kind, key, arrays)
+        return arrays
+
+    def _store(self, entry: Path, kind: str, key: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
+        for name, array in arrays.items():
+            if array.dtype.hasobject:
+                raise TypeError(f"cache entry {kind!r} array {name!r} has dtype object; not cacheable")
+        try:
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(dir=entry.parent, prefix=f".{entry.name[:12]}."))
+        except OSError as error:
+            log.warning("cache entry %s not stored (%s)", entry.name[:12], error)
+            return
+        try:
+            for name, array in arrays.items():
+                np.save(staging / f"{name}.npy", array, allow_pickle=False)
+            manifest = {
+                "kind": kind, "key": key, "versions": package_versions(), "code": code_identity(key),
+                "arrays": sorted(arrays), "id": uuid.uuid4().hex,
+                "sha256": {name: _file_sha256(staging / f"{name}.npy") for name in arrays},
+            }
+            # The manifest is written last: an entry without one is never read.
+            (staging / MANIFEST).write_text(json.dumps(manifest, sort_keys=True, default=str, indent=1))
+            raise_if_interrupted()
+            _publish(staging, entry)
+        except OSError as error:  # e.g. the cache was pruned or cleared meanwhile
+            log.warning("cache entry %s not stored (%s)", entry.name[:12], error)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def read_entry(entry: Path) -> _Read:
+    """The verified arrays of ``entry``; or no arrays and the reason (none: no entry)."""
+    manifest_path = entry / MANIFEST
+    if not manifest_path.is_file():
+        return _Read(None)
+    entry_id = None
+    try:
+        manifest = json.loads(manifest_path.read_text())
+        entry_id = manifest.get("id")
+        hashes = manifest["sha256"]
+        arrays = {}
+        for name in manifest["arrays"]:
+            path = entry / f"{name}.npy"
+            if _file_sha256(path) != hashes[name]:
+                return _Read(None, entry_id, f"{path.name}: SHA-256 differs from the manifest")
+            arrays[name] = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        return _Read(None, entry_id, f"unreadable: {type(error).__name__}: {error}")
+    return _Read(arrays, entry_id)
+
+
+def _publish(staging: Path, entry: Path) -> None:
+    """Rename ``staging`` to ``entry``; a valid entry already there wins, a damaged one is replaced."""
+    try:
+        os.rename(staging, entry)
+        return
+    except OSError:
+        if not entry.exists():
+            raise
+    with locked(entry.parent / LOCK_NAME):
+        existing = read_entry(entry)
+        if existing.arrays is not None:
+            log.info("cache entry %s was stored by a parallel job; keeping it", entry.name[:12])
+            return
+        _remove(entry)
+        os.rename(staging, entry)
+
+
+def _discard_if_unchanged(entry: Path, entry_id: str | None) -> None:
+    """Remove a damaged entry, unless another job replaced it since it was read."""
+    with locked(entry.parent / LOCK_NAME):
+        now = read_entry(entry)
+        if now.arrays is not None:
+            return  # valid now: another job replaced it since it was read
+        if now.entry_id == entry_id:  # still the damaged one
+            _remove(entry)
+
+
+def _remove(entry: Path) -> None:
+    """Rename aside first (readers see the entry or nothing), then delete."""
+    aside = entry.parent / f".{entry.name[:12]}.discard.{uuid.uuid4().hex[:8]}"
+    try:
+        os.rename(entry, aside)
+    except FileNotFoundError:
+        return
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+
+# ---------------------------------------------------------------------------------------
+# python -m runner.cache info|prune|clear
+
+
+@dataclass(frozen=True)
+class _Entry:
+    path: Path
+    kind: str
+    size: int
+    last_used: float  # manifest mtime: written at store, touched at every hit
+
+
+def _entries(root: Path) -> list[_Entry]:
+    found = []
+    for kind_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        for path in sorted(p for p in kind_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+            manifest = path / MANIFEST
+            last_used = (manifest if manifest.is_file() else path).stat().st_mtime
+            found.append(_Entry(path, kind_dir.name, size, last_used))
+    return found
+
+
+def _leftovers(root: Path) -> list[Path]:
+    """Hidden staging/discard folders of killed writers, old enough not to be in use."""
+    limit = time.time() - LEFTOVER_GRACE_SECONDS
+    return [
+        path for kind_dir in root.iterdir() if kind_dir.is_dir()
+        for path in kind_dir.iterdir()
+        if path.is_dir() and path.name.startswith(".") and path.stat().st_mtime < limit
+    ]
+
+
+def _size(n_bytes: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n_bytes < 1024 or unit == "GB":
+            return f"{n_bytes:.0f} {unit}" if unit == "B" else f"{n_bytes:.1f} {unit}"
+        n_bytes /= 1024
+    return ""  # unreachable
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m runner.cache",
+        description="Show or remove entries of the runner's cache (out-of-sample pred_probs, "
+        "baselines, figures). Removing entries is always safe: they are recomputed when needed.",
+    )
+    parser.add_argument("command", choices=("info", "prune", "clear"),
+                        help="info: size and entries per kind; prune: remove damaged entries and "
+                        "leftovers of killed jobs (and, with --older-than, entries unused that long); "
+                        "clear: remove every entry (with --older-than, those unused that long)")
+    parser.add_argument("--cache-dir", type=Path, default=Path("outputs/cache"),
+                        help="the cache_dir of the runs (default: outputs/cache)")
+    parser.add_argument("--older-than", type=float, metavar="DAYS",
+                        help="only entries not used for DAYS days")
+    args = parser.parse_args(argv)
+    if args.older_than is not None and args.older_than < 0:
+        parser.error(f"--older-than must be >= 0 days; got {args.older_than}")
+    root = args.cache_dir
+    if not root.is_dir():
+        print(f"no cache at {root}")
+        return 0
+    entries = _entries(root)
+    old = None if args.older_than is None else time.time() - args.older_than * 86400
+
+    if args.command == "info":
+        print(f"cache {root.resolve()}: {len(entries)} entries, {_size(sum(e.size for e in entries))}")
+        for kind in sorted({e.kind for e in entries}):
+            of_kind = [e for e in entries if e.kind == kind]
+            print(f"  {kind}: {len(of_kind)} entries, {_size(sum(e.size for e in of_kind))}")
+        if old is not None:
+            unused = [e for e in entries if e.last_used < old]
+            print(f"  unused for {args.older_than:g} days: {len(unused)} entries, "
+                  f"{_size(sum(e.size for e in unused))}")
+        return 0
+
+    if args.command == "clear":
+        doomed = [e for e in entries if old is None or e.last_used < old]
+        reasons = {}
+    else:  # prune
+        reasons = {e.path: read_entry(e.path).problem for e in entries}
+        doomed = [e for e in entries if reasons[e.path] is not None or (old is not None and e.last_used < old)]
+    for entry in doomed:
+        with locked(entry.path.parent / LOCK_NAME):
+            _remove(entry.path)
+    leftovers = _leftovers(root)
+    for path in leftovers:
+        shutil.rmtree(path, ignore_errors=True)
+    damaged = sum(1 for e in doomed if reasons.get(e.path))
+    print(f"removed {len(doomed)} entries ({damaged} damaged), {_size(sum(e.size for e in doomed))}, "
+          f"and {len(leftovers)} leftovers of killed jobs from {root}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

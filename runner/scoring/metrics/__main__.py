@@ -1,0 +1,6 @@
+"""``python -m runner.scoring.metrics``: README's table of the metrics, from the registry."""
+
+from runner.scoring.metrics import markdown_table
+
+if __name__ == "__main__":
+    print(markdown_table(), end="")
