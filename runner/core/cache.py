@@ -10,7 +10,8 @@ cache makes it run once. Three rules keep it from ever returning a wrong result:
    found anywhere in the key (the classifier, a Pipeline's steps, dataset and noise loaders),
    each as ``distribution==version`` when it comes from an installed distribution, else (an
    editable install, a user's own module) as a SHA-256 of its source files. Editing that
-   code makes a new key, so the old entry is never read again.
+   code makes a new key, so the old entry is never read again. A network's key also holds
+   the resolved device, the framework versions and the thread count (runner.core.runtime).
 2. **Verified on every read.** The manifest records a SHA-256 of each array file; an entry
    that fails (truncated, altered, unreadable) is logged as a warning, removed and
    recomputed, and the fresh result takes its place.
@@ -52,6 +53,7 @@ from typing import Any
 import numpy as np
 
 from runner.core.io import locked
+from runner.core.runtime import runtime_identity
 from runner.core.signals import raise_if_interrupted
 
 log = logging.getLogger(__name__)
@@ -262,6 +264,9 @@ class ArrayCache:
 
     def key_hash(self, kind: str, key: Mapping[str, Any]) -> str:
         payload = {"kind": kind, "key": key, "versions": package_versions(), "code": code_identity(key)}
+        runtime = runtime_identity(key)  # device, framework versions, threads of a network
+        if runtime:  # absent for everything else, so their keys are as before
+            payload["runtime"] = runtime
         text = json.dumps(payload, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()
 
@@ -309,7 +314,7 @@ class ArrayCache:
                 np.save(staging / f"{name}.npy", array, allow_pickle=False)
             manifest = {
                 "kind": kind, "key": key, "versions": package_versions(), "code": code_identity(key),
-                "arrays": sorted(arrays), "id": uuid.uuid4().hex,
+                "runtime": runtime_identity(key), "arrays": sorted(arrays), "id": uuid.uuid4().hex,
                 "sha256": {name: _file_sha256(staging / f"{name}.npy") for name in arrays},
             }
             # The manifest is written last: an entry without one is never read.

@@ -13,18 +13,25 @@ float32 in [0, 1], the labels, and the files' paths relative to ``root`` as thei
 :func:`write_digit_folder` writes scikit-learn's 8x8 digits as such a folder, with a
 fraction of the files moved to a wrong class folder, for tests and benchmarks.
 
-Pure functions: no Hydra, no config (the runner's dataset option wraps them).
+:func:`image_folder` is the loader behind ``dataset=image_folder`` (conf/dataset/image_folder.yaml):
+the images as features, the folder names as the given labels, the files as the ids of
+label_issues.csv, and the CSV's true labels or error mask to score the detection. The two
+functions above it are plain (no config): the benchmark and tests call them without Hydra.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from omegaconf import MISSING, DictConfig
 
-__all__ = ["ImageFolder", "read_image_folder", "write_digit_folder"]
+from runner.core.checks import check, is_int, show, value
+from runner.datasets.base import Dataset, FeatureDatasetConfig, dataset_loader
+
+__all__ = ["ImageFolder", "ImageFolderDatasetConfig", "image_folder", "read_image_folder", "write_digit_folder"]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
@@ -233,3 +240,76 @@ def write_digit_folder(
     if csv_name is not None:
         table[["file", "true_label"]].to_csv(root / csv_name, index=False)
     return table
+
+
+# ---------------------------------------------------------------------------------------
+# dataset=image_folder
+
+
+@dataclass
+class ImageFolderDatasetConfig(FeatureDatasetConfig):
+    """A folder with one subfolder of PNG/JPEG images per class (conf/dataset/image_folder.yaml)."""
+
+    _target_: str = "runner.datasets.image_folder.image_folder"
+    name: str = "image_folder"
+    path: str = MISSING
+    size: list[int] = field(default_factory=lambda: [32, 32])  # (height, width) after resizing
+    grayscale: bool = False
+    true_labels_csv: str | None = None  # beside the images: file,true_label or file,is_error
+    test_size: float = 0.0  # your own labels: every image is examined
+    standardize: bool = False  # images reach the classifier as loaded (runner.model.preprocessing)
+
+
+def _class_folders(path) -> list[Path]:
+    return [d for d in Path(path).iterdir() if d.is_dir() and not d.name.startswith(".")]
+
+
+def _check_image_folder(dataset: DictConfig) -> list[str]:
+    path = value(dataset, "path")
+    if path is MISSING:
+        return ["dataset.path is required for dataset=image_folder; got ??? (set dataset.path=FOLDER)"]
+    if not isinstance(path, str) or not Path(path).is_dir():
+        return [f"dataset.path must be an existing folder (one subfolder of images per class); got {show(path)}"]
+    problems = [] if _class_folders(path) else [
+        f"dataset.path {path!r} has no class subfolders (expected {path}/<class>/<image>.png)"]
+    problems += check(dataset, "dataset", "size", lambda v: len(v) == 2 and all(is_int(s) and s >= 1 for s in v),
+                      "[height, width], two positive integers")
+    csv_path = dataset.get("true_labels_csv")
+    if csv_path is not None:
+        full = Path(path) / str(csv_path)  # an absolute csv path stays itself
+        if not full.is_file():
+            problems.append(f"dataset.true_labels_csv must be a CSV file (relative to dataset.path or absolute); "
+                            f"got {show(csv_path)} (not found: {full})")
+    return problems
+
+
+def _n_classes(dataset: DictConfig) -> int | None:
+    path = value(dataset, "path")
+    if not isinstance(path, str) or not Path(path).is_dir():
+        return None
+    return len(_class_folders(path)) or None
+
+
+@dataset_loader(schema=ImageFolderDatasetConfig, schema_name="image_folder", check=_check_image_folder,
+                n_classes=_n_classes)
+def image_folder(path: str, size=(32, 32), grayscale: bool = False, true_labels_csv: str | None = None) -> Dataset:
+    """The images of ``path`` (one subfolder per class) as a dataset; see :func:`read_image_folder`.
+
+    Features: (n, channels, height, width) float32 in [0, 1]; given labels: the class
+    folders' names; ids: the files' paths relative to ``path`` (label_issues.csv's ``id``);
+    true labels (``true_label`` column) or the error mask (``is_error``) from the CSV;
+    examples for the report: the images as (n, height, width) or (n, height, width, 3).
+    """
+    folder = read_image_folder(path, size=tuple(size), grayscale=grayscale, true_labels_csv=true_labels_csv)
+    names = np.asarray(folder.class_names, dtype=object)
+    images = folder.images
+    examples = images[:, 0] if grayscale else images.transpose(0, 2, 3, 1)
+    return Dataset(
+        features=images,
+        labels=names[folder.labels],
+        true_labels=None if folder.true_labels is None else names[folder.true_labels],
+        label_errors=folder.is_error if folder.true_labels is None else None,
+        ids=folder.ids,
+        examples=examples,
+        source=str(path),
+    )

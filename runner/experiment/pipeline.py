@@ -78,11 +78,13 @@ def run(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
 
 def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: Path) -> dict[str, Any]:
     settings = run_settings(cfg.dataset)
-    n_train, n_features = data.X_train.shape
+    n_train, *example_shape = data.X_train.shape
     n_test = 0 if data.X_test is None else data.X_test.shape[0]
     log.info(
-        "data: %s, %d training / %d test examples, %d features, %d classes",
-        settings.name, n_train, n_test, n_features, data.n_classes,
+        "data: %s, %d training / %d test examples, %s, %d classes",
+        settings.name, n_train, n_test,
+        f"{example_shape[0]} features" if len(example_shape) == 1 else f"images of shape {tuple(example_shape)}",
+        data.n_classes,
     )
     # 1) the model: the classifier behind the preprocessing, both fitted inside every fold.
     with _stopwatch(timings, "data_seconds"):
@@ -226,6 +228,8 @@ def _noise_features(noise: DictConfig, X_train, settings) -> np.ndarray | None:
     parameters = inspect.signature(model).parameters
     if "features" not in parameters and not any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
         return None
+    if preprocessing.is_images(X_train):  # the pixels as features
+        X_train = np.reshape(X_train, (len(X_train), -1))
     steps = preprocessing.preprocessor(X_train, preprocess="auto", standardize=True,
                                        max_categories=settings.max_categories)
     return np.asarray(X_train if steps is None else steps.fit_transform(X_train), dtype=np.float64)
@@ -291,6 +295,7 @@ def _identity_columns(cfg, dataset, index: np.ndarray) -> dict[str, np.ndarray]:
     if output is not None and output.get("include_features") and dataset.features is not None:
         features = dataset.features
         if not isinstance(features, pd.DataFrame):
+            features = np.reshape(features, (len(features), -1))  # images: one column per pixel
             names = dataset.feature_names or [f"x{j}" for j in range(features.shape[1])]
             features = pd.DataFrame(features, columns=[str(n) for n in names])
         for name in features.columns:

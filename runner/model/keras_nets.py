@@ -25,13 +25,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from runner.model.torch_nets import _training_options, _widths
+from runner.core.runtime import declares_runtime
+from runner.model.torch_nets import _training_options, _widths, network_runtime
 
-__all__ = ["keras_mlp"]
+__all__ = ["keras_mlp", "keras_runtime"]
 
 INSTALL_HINT = 'pip install -e ".[keras]"'
 
 
+def keras_runtime(arguments: dict) -> dict:
+    """The runtime identity of a Keras network: device, keras and torch versions, threads."""
+    return network_runtime(arguments, frameworks=("keras", "torch"))
+
+
+@declares_runtime(keras_runtime)
 def keras_mlp(
     hidden: Sequence[int] = (128,),
     max_epochs: int = 30,

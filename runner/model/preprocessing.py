@@ -17,6 +17,10 @@ dtypes with ``make_column_selector`` (scikit-learn's "Column Transformer with Mi
 ``dataset.preprocess: none`` passes the features to the classifier as they are (for
 classifiers that take NaN and categories themselves, e.g. HistGradientBoostingClassifier):
 text and bool columns are then given the pandas dtype ``category``.
+
+Images (an array of more than two dimensions, e.g. ``(n, channels, height, width)`` from
+``dataset=image_folder`` or ``dataset.as_images=true``) reach the classifier as loaded: their
+loader scales the pixels, and a per-pixel scaler would undo what a convolution relies on.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ __all__ = [
     "WeightedPipeline",
     "allows_nan",
     "check_features",
+    "is_images",
     "prepare_features",
     "takes_categories",
     "with_preprocessing",
@@ -51,7 +56,10 @@ def prepare_features(features, preprocess: str):
     """The features as the pipeline takes them: a float ndarray, or a DataFrame whose text and
     bool columns are categories when the classifier gets them raw (preprocess=none)."""
     if not isinstance(features, pd.DataFrame):
-        return np.asarray(features, dtype=np.float64)
+        features = np.asarray(features)
+        if is_images(features) and features.dtype.kind == "f":
+            return features  # float32 images stay float32 (a network's dtype; half the memory)
+        return features.astype(np.float64)
     if preprocess == "none":
         categorical = [c for c in features.columns if c in CATEGORICAL(features)]
         return features.astype(dict.fromkeys(categorical, "category")) if categorical else features
@@ -84,7 +92,7 @@ def with_preprocessing(estimator, features, *, preprocess: str, standardize: boo
 
 def preprocessor(features, *, preprocess: str, standardize: bool, max_categories: int):
     """The unfitted transformer for ``features`` (None: the classifier takes them as they are)."""
-    if preprocess == "none":
+    if preprocess == "none" or is_images(features):
         return None
     if not isinstance(features, pd.DataFrame):
         steps = []
@@ -102,6 +110,11 @@ def preprocessor(features, *, preprocess: str, standardize: bool, max_categories
         [("numeric", Pipeline(numeric_steps), NUMERIC), ("categorical", encoder, CATEGORICAL)],
         remainder="drop", verbose_feature_names_out=False,
     )
+
+
+def is_images(features) -> bool:
+    """Whether ``features`` are images: an array with more than two dimensions."""
+    return not isinstance(features, pd.DataFrame) and np.ndim(features) > 2
 
 
 def allows_nan(estimator) -> bool:
@@ -125,6 +138,9 @@ def check_features(dataset: Dataset, *, preprocess: str, estimator) -> None:
     file's first bad one.
     """
     features = dataset.features
+    if is_images(features):
+        _check_images(dataset, estimator)
+        return
     if not isinstance(features, pd.DataFrame):
         if preprocess == "none" and not allows_nan(estimator):
             bad = np.isnan(np.asarray(features, dtype=np.float64))
@@ -157,6 +173,22 @@ def check_features(dataset: Dataset, *, preprocess: str, estimator) -> None:
             row, column = np.argwhere(missing)[0]
             raise ValueError(f"{dataset.where(int(row), str(features.columns[column]))}: empty value, and "
                              f"{_NO_NAN_HINT.format(type(estimator).__name__)}")
+
+
+def _check_images(dataset: Dataset, estimator) -> None:
+    """Refuse images for scikit-learn's own estimators (they take a 2-D table) and NaN pixels."""
+    shape = tuple(np.shape(dataset.features)[1:])
+    if type(estimator).__module__.startswith("sklearn."):
+        raise ValueError(
+            f"{dataset.source or 'the dataset'}'s examples are images of shape {shape}, and "
+            f"{type(estimator).__name__} takes a 2-D table of features; use classifier=torch_cnn "
+            "(or torch_mlp / keras_mlp, which flatten), or features (e.g. dataset.as_images=false)"
+        )
+    bad = np.isnan(np.asarray(dataset.features, dtype=np.float64).reshape(len(dataset.features), -1))
+    if bad.any():
+        row = int(np.argwhere(bad)[0][0])
+        where = f"image {dataset.ids[row]!r}" if dataset.ids is not None else dataset.where(row)
+        raise ValueError(f"{where}: the image holds NaN pixels")
 
 
 _NO_NAN_HINT = ("dataset.preprocess=none with a classifier that cannot take missing values ({}; use "

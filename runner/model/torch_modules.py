@@ -17,6 +17,10 @@ contract and the runner's "same config and seed give the same bytes" need:
   CleanLearning's final fit gets its noise-matrix weights.
 - **predict_proba** rows are float64 and sum to 1 (the softmax is float32).
 - Labels may be any sortable values; ``predict`` returns them (skorch's returns indices).
+- **Your own module**: ``module`` is an ``nn.Module`` class or a callable building one (e.g.
+  ``functools.partial(MyNet, width=64)``, what Hydra's ``_partial_: true`` gives), called in
+  each fit inside the seeded state. An already built module is refused: its weights were
+  drawn once, outside any fit, from the caller's random state.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ import torch
 from skorch import NeuralNetClassifier
 from skorch.utils import to_tensor
 from torch import nn
+
+from runner.core.runtime import declares_runtime, framework_versions
 
 __all__ = ["CNN", "MLP", "TorchNetClassifier", "fit_seed", "torch_state"]
 
@@ -74,7 +80,8 @@ class CNN(nn.Module):
         super().__init__()
         if len(input_shape) != 3:
             raise ValueError(
-                f"CNN needs images of shape (channels, height, width) per example; got examples of shape {tuple(input_shape)}."
+                "CNN needs images of shape (channels, height, width) per example; got examples of shape "
+                f"{tuple(input_shape)} (features: use torch_mlp, or images, e.g. dataset.as_images=true for digits)."
             )
         n_channels, height, width = input_shape
         layers: list[nn.Module] = []
@@ -145,13 +152,26 @@ def _as_float32(X):
     return X
 
 
+def _runtime(arguments: dict) -> dict:
+    """Runtime identity (runner.core.runtime): the device as given (skorch's default cpu),
+    the torch and skorch versions, the threads of each fit (None: the process's)."""
+    threads = arguments.get("threads")
+    return {
+        "device": str(arguments.get("device", "cpu")),
+        "versions": framework_versions(("torch", "skorch")),
+        "threads": threads if threads is not None else torch.get_num_threads(),
+    }
+
+
+@declares_runtime(_runtime)
 class TorchNetClassifier(NeuralNetClassifier):
     """skorch's ``NeuralNetClassifier``, seeded per fit, thread-capped, with sample weights.
 
     Parameters
     ----------
-    module : an ``nn.Module`` class. Its ``input_shape`` and ``n_classes`` parameters, when it
-        has them and ``module__...`` does not set them, are taken from the data in ``fit``.
+    module : an ``nn.Module`` class, or a callable building one (``functools.partial``). Its
+        ``input_shape`` and ``n_classes`` parameters, when it has them and neither the
+        partial nor ``module__...`` sets them, are taken from the data in ``fit``.
     seed : int; each fit's seed is :func:`fit_seed` of it and the training data.
     threads : int or None; torch's intra-op threads during fit and predict (None: unchanged).
     **kwargs : skorch's parameters (``max_epochs``, ``lr``, ``batch_size``, ``device``,
@@ -205,10 +225,20 @@ class TorchNetClassifier(NeuralNetClassifier):
         return self
 
     def initialize_module(self):
+        if isinstance(self.module, nn.Module) or not callable(self.module):
+            raise TypeError(
+                "TorchNetClassifier's module must be an nn.Module class or a callable building one "
+                "(in a config: module._target_=pkg.MyNet with module._partial_=true), so that every fit "
+                f"draws fresh weights; got {self.module!r}."
+            )
         kwargs = self.get_params_for("module")
-        accepted = inspect.signature(self.module).parameters if isinstance(self.module, type) else {}
+        try:
+            accepted = inspect.signature(self.module).parameters
+        except (TypeError, ValueError):  # a callable without a signature: pass nothing extra
+            accepted = {}
+        bound = getattr(self.module, "keywords", None) or {}  # set by a functools.partial
         for name, value in getattr(self, "data_dims_", {}).items():
-            if name in accepted:
+            if name in accepted and name not in bound:
                 kwargs.setdefault(name, value)
         self.module_ = self.initialized_instance(self.module, kwargs)
         return self

@@ -23,10 +23,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from numbers import Integral, Real
+from typing import Any
 
-__all__ = ["resolve_device", "torch_cnn", "torch_mlp"]
+from runner.core.runtime import declares_runtime, framework_versions
+
+__all__ = ["network_runtime", "resolve_device", "torch_cnn", "torch_mlp"]
 
 INSTALL_HINT = 'pip install -e ".[torch]"'
+
+
+def network_runtime(arguments: dict[str, Any], frameworks=("torch", "skorch")) -> dict[str, Any]:
+    """The runtime identity of a network (runner.core.runtime): the device that computes
+    (``auto`` resolved here), the frameworks' versions and the threads of each fit."""
+    threads = arguments.get("threads")
+    return {
+        "device": resolve_device(arguments.get("device", "auto")),
+        "versions": framework_versions(frameworks),
+        # None keeps the process's setting: what torch would use in this process.
+        "threads": threads if threads is not None else _import_torch().get_num_threads(),
+    }
 
 
 def resolve_device(device: str) -> str:
@@ -44,6 +59,7 @@ def resolve_device(device: str) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+@declares_runtime(network_runtime)
 def torch_mlp(
     hidden: Sequence[int] = (128,),
     max_epochs: int = 30,
@@ -78,6 +94,7 @@ def torch_mlp(
     return modules.TorchNetClassifier(modules.MLP, module__hidden=hidden, **options)
 
 
+@declares_runtime(network_runtime)
 def torch_cnn(
     channels: Sequence[int] = (16, 32),
     hidden: int = 64,

@@ -309,11 +309,25 @@ def test_light_modules_import_neither_torch_nor_hydra():
         """
         import sys
         import cleanlearn, cleanlearn.classification
-        import runner.model.torch_nets, runner.model.keras_nets, runner.datasets.image_folder
+        import runner.model.torch_nets, runner.model.keras_nets  # the benchmark's path: no Hydra
         heavy = sorted({"torch", "keras", "skorch", "hydra", "omegaconf"} & set(sys.modules))
         assert not heavy, heavy
-        import runner.model.torch_modules  # the benchmark's path: torch, but still no Hydra
+        import runner.model.torch_modules  # torch, but still no Hydra
         assert "torch" in sys.modules and not {"hydra", "omegaconf"} & set(sys.modules)
+        """
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    # The runner's start-up reads every classifier option's signature: no framework imported.
+    code = textwrap.dedent(
+        """
+        import sys
+        from hydra.core.config_store import ConfigStore
+        from runner.config import register_configs
+        import runner.datasets.image_folder
+        register_configs()
+        assert "schema_classifier_torch_cnn.yaml" in ConfigStore.instance().repo
+        heavy = sorted({"torch", "keras", "skorch", "PIL"} & set(sys.modules))
+        assert not heavy, heavy
         """
     )
     subprocess.run([sys.executable, "-c", code], check=True)
