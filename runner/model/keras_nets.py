@@ -11,7 +11,7 @@ raises but ``is_classifier`` is False and the tags lose the classifier type (so,
 ``cross_val_predict(cv=5)`` splits without stratifying). ``keras.wrappers.SKLearnClassifier``
 (Keras >= 3.8, SciKeras' successor) orders its bases correctly but, in Keras 3.15.1, has no
 ``predict_proba``, its ``clone`` drops ``fit_kwargs`` and its ``fit`` writes its keyword
-arguments into ``fit_kwargs``; :class:`~runner.model.keras_modules.KerasMLPClassifier`
+arguments into ``fit_kwargs``; :class:`~runner.model.keras_modules.KerasNetClassifier`
 subclasses it and fixes the three.
 
 Backend: ``KERAS_BACKEND`` must name the backend before keras is first imported in the
@@ -57,10 +57,10 @@ def keras_mlp(
     runner.model.keras_modules.KerasMLPClassifier
     """
     hidden = _widths(hidden, "hidden")
-    options = _training_options(max_epochs, lr, batch_size, weight_decay, device, seed, threads)
-    options["weight_decay"] = options.pop("optimizer__weight_decay")
-    try:
+    try:  # first: without keras or torch, the hint names the [keras] extra
         from runner.model import keras_modules
     except ImportError as error:
         raise ImportError(f"keras_mlp needs Keras 3 and PyTorch: {INSTALL_HINT}") from error
+    options = _training_options(max_epochs, lr, batch_size, weight_decay, device, seed, threads)
+    options["weight_decay"] = options.pop("optimizer__weight_decay")
     return keras_modules.KerasMLPClassifier(hidden=hidden, **options)
