@@ -48,11 +48,12 @@ def image_files_section(run: RunContext) -> list[Section]:
     for rank, row in enumerate(shown.itertuples(index=False), start=1):
         cells = [cell(rank, "num"), cell(row.id), cell(row.given_label), cell(row.predicted_label),
                  cell(f"{row.label_quality:.3g}", "num", sort=repr(row.label_quality))]
+        css = None
         if run.has_truth:
-            cells += [cell(row.true_label), cell("true error" if row.is_true_error else "false detection",
-                                                 "detection")]
+            css = "true-error" if row.is_true_error else "false-detection"  # coloured as the flagged table
+            cells += [cell(row.true_label), cell(css.replace("-", " "), "detection")]
         cells.append(cell(_file_image(root / str(row.id))))
-        rows.append(Row(cells))
+        rows.append(Row(cells, css))
     return [Section(heading, [*parts, table("image_files", header, rows)])]
 
 
