@@ -5,16 +5,22 @@ cache makes it run once. Three rules keep it from ever returning a wrong result:
 
 1. **Keyed by everything that decides the content.** An entry's name is a SHA-256 of the
    caller's key (dataset config, a fingerprint of the data, noise, classifier, cv_n_folds,
-   seed), the versions of the numeric packages and the identity of the code that computes
-   it (:func:`code_identity`): the cleanlearn library and the module of every ``_target_``
-   found anywhere in the key (the classifier, a Pipeline's steps, dataset and noise loaders),
-   each as ``distribution==version`` when it comes from an installed distribution, else (an
-   editable install, a user's own module) as a SHA-256 of its source files. Editing that
-   code makes a new key, so the old entry is never read again. A network's key also holds
-   the resolved device, the framework versions and the thread count (runner.core.runtime).
-2. **Verified on every read.** The manifest records a SHA-256 of each array file; an entry
-   that fails (truncated, altered, unreadable) is logged as a warning, removed and
-   recomputed, and the fresh result takes its place.
+   seed) with its numbers canonical (runner.core.identity: ``sparsity: 0`` and ``0.0`` are one
+   key), the versions of the numeric packages and the identity of the code that computes it
+   (runner.core.code_identity): the static import closure of every dotted path in the key (the
+   classifier, a Pipeline's steps, a skorch ``module``, dataset and noise loaders), of the
+   module defining the compute function and of the cleanlearn library; each file outside the
+   standard library and site-packages by its SHA-256, each installed distribution by its
+   version. Editing any of that code, a helper two imports away included, makes a new key. A
+   network's key also holds the resolved device, the framework versions and the thread count
+   (runner.core.runtime).
+2. **Verified on every read.** The manifest must name the entry: its kind, key, versions,
+   code and runtime equal the requested ones (an entry copied under another key is refused)
+   and hash to the entry's folder name; it lists exactly the expected arrays, at least one,
+   each with a SHA-256 its file matches. An entry that fails (truncated, altered, copied,
+   unreadable) is logged as a warning, removed and recomputed, and the fresh result takes its
+   place. A cache that cannot be written (a read-only mount) still serves its valid entries,
+   and in place of a missing or damaged one the result is computed and not stored.
 3. **Nothing computed after a signal.** A compute that returns after SIGINT/SIGTERM (a
    classifier may swallow the KeyboardInterrupt) is discarded, never stored (runner.core.signals).
 
@@ -33,9 +39,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
 import hashlib
-import importlib
 import json
 import logging
 import os
@@ -44,7 +48,7 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -52,6 +56,8 @@ from typing import Any
 
 import numpy as np
 
+from runner.core.code_identity import code_identity
+from runner.core.identity import canonical_numbers
 from runner.core.io import locked
 from runner.core.runtime import runtime_identity
 from runner.core.signals import raise_if_interrupted
@@ -64,6 +70,8 @@ MANIFEST = "manifest.json"
 LOCK_NAME = ".lock"
 # Library whose code decides every cached number, whatever the key says.
 LIBRARY = "cleanlearn"
+# The manifest fields that name an entry: its folder name is the SHA-256 of them.
+PAYLOAD_FIELDS = ("code", "key", "kind", "runtime", "versions")
 # Leftovers of killed writers (hidden staging/discard folders) younger than this may belong
 # to a job that is still writing; prune leaves them alone.
 LEFTOVER_GRACE_SECONDS = 3600
@@ -74,126 +82,6 @@ def package_versions() -> dict[str, str]:
     return {"python": platform.python_version()} | {
         name: metadata.version(name) for name in ("numpy", "scipy", "scikit-learn")
     }
-
-
-# ---------------------------------------------------------------------------------------
-# Code identity
-
-
-def code_identity(key: Mapping[str, Any]) -> dict[str, str]:
-    """{module: "dist==version" | "sha256:..."} for cleanlearn and every ``_target_`` in ``key``."""
-    modules = {LIBRARY} | {_module_of(target) for target in _targets(key)}
-    return {name: _module_identity(name) for name in sorted(modules)}
-
-
-def _targets(node: Any) -> Iterator[str]:
-    """Every ``_target_`` string in nested dicts and lists."""
-    if isinstance(node, Mapping):
-        for name, value in node.items():
-            if name == "_target_" and isinstance(value, str):
-                yield value
-            else:
-                yield from _targets(value)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            yield from _targets(value)
-
-
-def _module_of(target: str) -> str:
-    """The longest importable module prefix of "pkg.module.Class" (or the target itself)."""
-    parts = target.split(".")
-    for end in range(len(parts) - 1, 0, -1):
-        name = ".".join(parts[:end])
-        with contextlib.suppress(ImportError, ValueError):
-            importlib.import_module(name)
-            return name
-    return target
-
-
-@functools.cache
-def _module_identity(name: str) -> str:
-    """Once per process: the code that is imported is the code loaded at import time."""
-    try:
-        module = importlib.import_module(name)
-    except ImportError:
-        return "not importable"
-    file = getattr(module, "__file__", None)
-    if file is None:  # built into the interpreter
-        return f"python=={platform.python_version()}"
-    distribution = _installed_distribution(name.partition(".")[0], Path(file))
-    if distribution is not None:
-        return f"{distribution.metadata['Name']}=={distribution.version}"
-    return "sha256:" + _source_hash(_source_files(name, Path(file)))
-
-
-def _installed_distribution(top_level: str, file: Path) -> metadata.Distribution | None:
-    """The distribution whose installed files include ``file``; None when editable or local.
-
-    An editable install lists a .pth or finder file instead of the module files, so its
-    code is identified by its source like any module outside site-packages.
-    """
-    file = file.resolve()
-    for name in _packages_distributions().get(top_level, []):
-        with contextlib.suppress(metadata.PackageNotFoundError):
-            distribution = metadata.distribution(name)
-            if not _is_wheel_install(distribution):
-                continue
-            root = Path(distribution.locate_file("")).resolve()
-            with contextlib.suppress(ValueError):
-                if file.relative_to(root).as_posix() in _installed_files(name):
-                    return distribution
-    return None
-
-
-def _is_wheel_install(distribution: metadata.Distribution) -> bool:
-    """Installed from a wheel, not editable. An ``.egg-info`` folder (what ``pip install -e``
-    leaves in the source tree, found there when the tree is on sys.path) has no WHEEL file and
-    lists the source files as if installed: its code must be hashed like any local module."""
-    if distribution.read_text("WHEEL") is None:
-        return False
-    direct_url = distribution.read_text("direct_url.json")
-    if direct_url:
-        with contextlib.suppress(ValueError):
-            return not json.loads(direct_url).get("dir_info", {}).get("editable", False)
-    return True
-
-
-@functools.lru_cache(maxsize=1)
-def _packages_distributions() -> Mapping[str, list[str]]:
-    return metadata.packages_distributions()
-
-
-@functools.cache
-def _installed_files(distribution_name: str) -> frozenset[str]:
-    files = metadata.distribution(distribution_name).files or []
-    return frozenset(Path(str(f)).as_posix() for f in files)
-
-
-def _source_files(name: str, file: Path) -> list[Path]:
-    """The whole top-level package (its modules import each other), or the one module file.
-
-    Exceptions: the runner's own modules (a dataset or noise loader in runner/) count by
-    their file alone, since the runner's output code does not decide cached numbers; and the
-    cleanlearn library by its package files, not runner/ (the same distribution).
-    """
-    top_level = name.partition(".")[0]
-    if top_level == "runner":
-        return [file]
-    package = importlib.import_module(top_level)
-    paths = getattr(package, "__path__", None)
-    if not paths:  # a single-file module
-        return [file]
-    return sorted(
-        path for directory in paths for path in Path(directory).rglob("*.py")
-        if "__pycache__" not in path.parts
-    )
-
-
-def _source_hash(files: list[Path]) -> str:
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
 
 
 # ---------------------------------------------------------------------------------------
@@ -262,28 +150,41 @@ class ArrayCache:
     def __init__(self, cache_dir: str | os.PathLike | None) -> None:
         self.root = None if cache_dir in (None, "", "null") else Path(cache_dir)
 
-    def key_hash(self, kind: str, key: Mapping[str, Any]) -> str:
-        payload = {"kind": kind, "key": key, "versions": package_versions(), "code": code_identity(key)}
-        runtime = runtime_identity(key)  # device, framework versions, threads of a network
-        if runtime:  # absent for everything else, so their keys are as before
-            payload["runtime"] = runtime
-        text = json.dumps(payload, sort_keys=True, default=str)
-        return hashlib.sha256(text.encode()).hexdigest()
+    def payload(self, kind: str, key: Mapping[str, Any], code_roots: Iterable[str] = ()) -> dict[str, Any]:
+        """What names an entry, as its manifest records it (JSON types): kind, the key with
+        canonical numbers, package versions, code identity and runtime identity."""
+        key = canonical_numbers(key)
+        payload = {
+            "kind": kind, "key": key, "versions": package_versions(),
+            "code": code_identity(key, roots=(LIBRARY, *code_roots)),
+            "runtime": runtime_identity(key),  # device, framework versions, threads of a network
+        }
+        return json.loads(json.dumps(payload, sort_keys=True, default=str))
+
+    def key_hash(self, kind: str, key: Mapping[str, Any], code_roots: Iterable[str] = ()) -> str:
+        return _payload_hash(self.payload(kind, key, code_roots))
 
     def get_or_compute(
         self,
         kind: str,
         key: Mapping[str, Any],
         compute: Callable[[], Mapping[str, np.ndarray]],
+        names: Iterable[str] | None = None,
     ) -> dict[str, np.ndarray]:
-        """Return the arrays cached for (kind, key), computing and storing them on a miss."""
+        """Return the arrays cached for (kind, key), computing and storing them on a miss.
+
+        ``names``: the arrays ``compute`` returns; an entry listing others is damaged. The
+        module defining ``compute`` is a root of the code identity, with the key's dotted paths.
+        A cache that cannot be written (read-only) serves its valid entries and computes, without
+        storing, in place of missing or damaged ones.
+        """
         raise_if_interrupted()  # a signal some earlier work swallowed: do no more
+        expected = None if names is None else sorted(names)
         if self.root is None:
-            arrays = {name: np.asarray(a) for name, a in compute().items()}
-            raise_if_interrupted()
-            return arrays
-        entry = self.root / kind / self.key_hash(kind, key)
-        found = read_entry(entry)
+            return _computed(compute, kind, expected)
+        payload = self.payload(kind, key, [getattr(compute, "__module__", None) or ""])
+        entry = self.root / kind / _payload_hash(payload)
+        found = read_entry(entry, payload, expected)
         if found.arrays is not None:
             log.info("cache hit: %s %s", kind, entry.name[:12])
             with contextlib.suppress(OSError):
@@ -292,14 +193,17 @@ class ArrayCache:
         if found.problem is not None:
             log.warning("cache entry %s failed verification (%s); removing it and recomputing",
                         entry, found.problem)
-            _discard_if_unchanged(entry, found.entry_id)
+            try:
+                _discard_if_unchanged(entry, found.entry_id, payload, expected)
+            except OSError as error:  # a read-only cache: compute, never store
+                log.warning("cache entry %s not removed (%s); computing without storing", entry.name[:12], error)
         log.info("cache miss: %s %s (computing)", kind, entry.name[:12])
-        arrays = {name: np.asarray(a) for name, a in compute().items()}
-        raise_if_interrupted()  # computed after a signal (swallowed by the work): never stored
-        self._store(entry, kind, key, arrays)
+        arrays = _computed(compute, kind, expected)
+        self._store(entry, payload, arrays)
         return arrays
 
-    def _store(self, entry: Path, kind: str, key: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
+    def _store(self, entry: Path, payload: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
+        kind = payload["kind"]
         for name, array in arrays.items():
             if array.dtype.hasobject:
                 raise TypeError(f"cache entry {kind!r} array {name!r} has dtype object; not cacheable")
@@ -313,22 +217,38 @@ class ArrayCache:
             for name, array in arrays.items():
                 np.save(staging / f"{name}.npy", array, allow_pickle=False)
             manifest = {
-                "kind": kind, "key": key, "versions": package_versions(), "code": code_identity(key),
-                "runtime": runtime_identity(key), "arrays": sorted(arrays), "id": uuid.uuid4().hex,
+                **payload, "arrays": sorted(arrays), "id": uuid.uuid4().hex,
                 "sha256": {name: _file_sha256(staging / f"{name}.npy") for name in arrays},
             }
             # The manifest is written last: an entry without one is never read.
-            (staging / MANIFEST).write_text(json.dumps(manifest, sort_keys=True, default=str, indent=1))
+            (staging / MANIFEST).write_text(json.dumps(manifest, sort_keys=True, indent=1))
             raise_if_interrupted()
-            _publish(staging, entry)
+            _publish(staging, entry, payload, sorted(arrays))
         except OSError as error:  # e.g. the cache was pruned or cleared meanwhile
             log.warning("cache entry %s not stored (%s)", entry.name[:12], error)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def read_entry(entry: Path) -> _Read:
-    """The verified arrays of ``entry``; or no arrays and the reason (none: no entry)."""
+def _computed(compute: Callable[[], Mapping[str, np.ndarray]], kind: str, expected: list[str] | None) -> dict:
+    arrays = {name: np.asarray(a) for name, a in compute().items()}
+    raise_if_interrupted()  # computed after a signal (swallowed by the work): never stored
+    if expected is not None and sorted(arrays) != expected:
+        raise ValueError(f"cache entry {kind!r}: compute returned arrays {sorted(arrays)}; expected {expected}")
+    return arrays
+
+
+def _payload_hash(payload: Mapping[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def read_entry(entry: Path, payload: Mapping[str, Any] | None = None, names: list[str] | None = None) -> _Read:
+    """The verified arrays of ``entry``; or no arrays and the reason (none: no entry).
+
+    Verified: the manifest names this entry (its kind, key, versions, code and runtime hash to
+    the entry's name and equal ``payload``, the requested ones, when given); it lists at least
+    one array, exactly ``names`` when given, each with a SHA-256 its file matches.
+    """
     manifest_path = entry / MANIFEST
     if not manifest_path.is_file():
         return _Read(None)
@@ -336,11 +256,13 @@ def read_entry(entry: Path) -> _Read:
     try:
         manifest = json.loads(manifest_path.read_text())
         entry_id = manifest.get("id")
-        hashes = manifest["sha256"]
+        problem = _manifest_problem(entry, manifest, payload, names)
+        if problem:
+            return _Read(None, entry_id, problem)
         arrays = {}
         for name in manifest["arrays"]:
             path = entry / f"{name}.npy"
-            if _file_sha256(path) != hashes[name]:
+            if _file_sha256(path) != manifest["sha256"][name]:
                 return _Read(None, entry_id, f"{path.name}: SHA-256 differs from the manifest")
             arrays[name] = np.load(path, allow_pickle=False)
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
@@ -348,7 +270,28 @@ def read_entry(entry: Path) -> _Read:
     return _Read(arrays, entry_id)
 
 
-def _publish(staging: Path, entry: Path) -> None:
+def _manifest_problem(entry: Path, manifest: dict, payload: Mapping[str, Any] | None,
+                      names: list[str] | None) -> str | None:
+    recorded = {field: manifest.get(field) for field in PAYLOAD_FIELDS}
+    if recorded["kind"] != entry.parent.name:
+        return f"manifest kind {recorded['kind']!r} is not the entry's kind {entry.parent.name!r}"
+    if payload is not None:
+        for field in PAYLOAD_FIELDS:
+            if recorded[field] != payload[field]:
+                return f"manifest {field} is not the requested one (an entry stored under another key)"
+    if _payload_hash(recorded) != entry.name:
+        return "manifest does not hash to the entry's name (copied from another key, or stored by an older version)"
+    listed = manifest.get("arrays")
+    if not isinstance(listed, list) or not listed or len(set(listed)) != len(listed):
+        return f"manifest lists arrays {listed!r}; expected a non-empty list of names"
+    if names is not None and sorted(listed) != names:
+        return f"manifest lists arrays {sorted(listed)}; expected {names}"
+    if sorted(manifest.get("sha256") or {}) != sorted(listed):
+        return "manifest's SHA-256 list does not match its arrays"
+    return None
+
+
+def _publish(staging: Path, entry: Path, payload: Mapping[str, Any], names: list[str]) -> None:
     """Rename ``staging`` to ``entry``; a valid entry already there wins, a damaged one is replaced."""
     try:
         os.rename(staging, entry)
@@ -357,7 +300,7 @@ def _publish(staging: Path, entry: Path) -> None:
         if not entry.exists():
             raise
     with locked(entry.parent / LOCK_NAME):
-        existing = read_entry(entry)
+        existing = read_entry(entry, payload, names)
         if existing.arrays is not None:
             log.info("cache entry %s was stored by a parallel job; keeping it", entry.name[:12])
             return
@@ -365,10 +308,11 @@ def _publish(staging: Path, entry: Path) -> None:
         os.rename(staging, entry)
 
 
-def _discard_if_unchanged(entry: Path, entry_id: str | None) -> None:
+def _discard_if_unchanged(entry: Path, entry_id: str | None, payload: Mapping[str, Any],
+                          names: list[str] | None) -> None:
     """Remove a damaged entry, unless another job replaced it since it was read."""
     with locked(entry.parent / LOCK_NAME):
-        now = read_entry(entry)
+        now = read_entry(entry, payload, names)
         if now.arrays is not None:
             return  # valid now: another job replaced it since it was read
         if now.entry_id == entry_id:  # still the damaged one
@@ -383,7 +327,6 @@ def _remove(entry: Path) -> None:
     except FileNotFoundError:
         return
     shutil.rmtree(aside, ignore_errors=True)
-
 
 
 # ---------------------------------------------------------------------------------------

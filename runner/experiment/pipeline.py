@@ -135,7 +135,8 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
             with folds_backend(cfg.parallel, cfg.cleanlearning.n_jobs) as n_jobs:  # runner.experiment.parallel
                 return {"pred_probs": _cross_validate(X_train, noisy_labels, clf, cv_n_folds, seeds.cv, n_jobs)}
 
-        pred_probs = cache.get_or_compute("cv_pred_probs", {**cache_key, "cv_n_folds": cv_n_folds}, cross_validate)[
+        pred_probs = cache.get_or_compute("cv_pred_probs", {**cache_key, "cv_n_folds": cv_n_folds}, cross_validate,
+                                         names=["pred_probs"])[
             "pred_probs"
         ]
 
@@ -148,6 +149,7 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
                 "baseline",
                 cache_key,
                 lambda: {"test_predictions": _fit_baseline(clf, X_train, noisy_labels).predict(X_test)},
+                names=["test_predictions"],
             )["test_predictions"]
         metrics["test_accuracy_baseline"] = float(accuracy_score(data.labels_test, baseline_predictions))
         log.info("baseline: test accuracy %.4f (trained on the noisy labels)", metrics["test_accuracy_baseline"])

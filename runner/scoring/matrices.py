@@ -111,5 +111,6 @@ def matrices_png(frames: dict[str, pd.DataFrame], cache: ArrayCache, figure_titl
     arrays = cache.get_or_compute(
         "matrices_png", key,
         lambda: {"png": np.frombuffer(png_bytes(plot_matrices(frames, figure_title)), dtype=np.uint8)},
+        names=["png"],
     )
     return arrays["png"].tobytes()
