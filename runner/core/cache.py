@@ -45,6 +45,7 @@ import logging
 import os
 import platform
 import shutil
+import sys
 import tempfile
 import time
 import uuid
@@ -411,15 +412,25 @@ def main(argv: list[str] | None = None) -> int:
     else:  # prune
         reasons = {e.path: read_entry(e.path).problem for e in entries}
         doomed = [e for e in entries if reasons[e.path] is not None or (old is not None and e.last_used < old)]
+    errors = []
     for entry in doomed:
-        with locked(entry.path.parent / LOCK_NAME):
-            _remove(entry.path)
+        if reasons.get(entry.path):
+            print(f"damaged: {entry.path}: {reasons[entry.path]}")
+        try:
+            with locked(entry.path.parent / LOCK_NAME):
+                _remove(entry.path)
+        except OSError as error:  # a read-only cache
+            errors.append(error)
+    doomed = [e for e in doomed if not e.path.exists()]
     leftovers = _leftovers(root)
     for path in leftovers:
         shutil.rmtree(path, ignore_errors=True)
     damaged = sum(1 for e in doomed if reasons.get(e.path))
     print(f"removed {len(doomed)} entries ({damaged} damaged), {_size(sum(e.size for e in doomed))}, "
           f"and {len(leftovers)} leftovers of killed jobs from {root}")
+    if errors:
+        print(f"could not remove {len(errors)} entries: {errors[0]}", file=sys.stderr)
+        return 1
     return 0
 
 
