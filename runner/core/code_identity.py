@@ -75,6 +75,7 @@ def code_identity(key: Mapping[str, Any], roots: Iterable[str] = ()) -> dict[str
     """
     identity: dict[str, str] = {}
     seen: set[str] = set()
+    search = _search_path()
     pending = [module for path in [*dotted_paths(key), *roots] for module in _modules_of(path)]
     while pending:
         name = pending.pop()
@@ -82,13 +83,13 @@ def code_identity(key: Mapping[str, Any], roots: Iterable[str] = ()) -> dict[str
             continue
         seen.add(name)
         top = name.partition(".")[0]
-        if top in _STDLIB:
-            continue
-        file = module_file(name)
+        if top in _STDLIB or identity.get(top, "sha256:").partition(":")[0] != "sha256":
+            continue  # the stdlib, an installed distribution or an absent package: done with it
+        file = module_file(name, search)
         if file is None:
-            if _exists_as_top_level(top):
+            if _exists_as_top_level(top, search):
                 continue  # "pkg.attr" imported from a package: an attribute, not a module
-            identity[name] = ABSENT
+            identity[top] = ABSENT
             continue
         installed = _installed(top, file)
         if installed is not None:
@@ -118,11 +119,11 @@ def _absolute(imported: tuple[int, str], package: str) -> str:
     return ".".join([*base, name] if name else base)
 
 
-def module_file(name: str) -> Path | None:
+def module_file(name: str, search: list[Path] | None = None) -> Path | None:
     """The source file of module ``name`` on sys.path (a module's .py, a package's __init__.py,
     an extension module's .so), without importing anything; None when there is none."""
     parts = name.split(".")
-    for entry in _search_path():
+    for entry in _search_path() if search is None else search:
         base = entry.joinpath(*parts)
         for candidate in (base / "__init__.py", base.with_name(base.name + ".py")):
             if candidate.is_file():
@@ -138,9 +139,9 @@ def module_file(name: str) -> Path | None:
 _EXTENSION_SUFFIXES = tuple(s for s in (".so", ".pyd", sysconfig.get_config_var("EXT_SUFFIX") or "") if s)
 
 
-def _exists_as_top_level(top: str) -> bool:
-    return top in _STDLIB or module_file(top) is not None or any(
-        (entry / top).is_dir() for entry in _search_path()
+def _exists_as_top_level(top: str, search: list[Path]) -> bool:
+    return top in _STDLIB or module_file(top, search) is not None or any(
+        (entry / top).is_dir() for entry in search
     )
 
 
@@ -163,15 +164,21 @@ def _installed(top: str, file: Path) -> str | None:
     inside = any(root in resolved.parents for root in _site_roots()) or "site-packages" in resolved.parts
     if not inside:
         return None
-    names = _packages_distributions().get(top, [])
+    # Installed files without metadata: their bytes identify them.
+    return _distribution_versions(top) or f"sha256:{_parsed(file)[0]}"
+
+
+@functools.cache
+def _distribution_versions(top: str) -> str:
+    """"scikit-learn==1.7.2" for top-level package "sklearn" (once per process: the installed
+    version is the one imported)."""
     versions = []
-    for name in sorted(set(names)):
+    for name in sorted(set(_packages_distributions().get(top, []))):
         try:
             versions.append(f"{name}=={metadata.version(name)}")
         except metadata.PackageNotFoundError:
             continue
-    # Installed files without metadata: their bytes identify them.
-    return ",".join(versions) if versions else f"sha256:{_parsed(file)[0]}"
+    return ",".join(versions)
 
 
 @functools.lru_cache(maxsize=1)
