@@ -208,6 +208,8 @@ def own_sweep_dir(sweep_dir: str | os.PathLike, refusal: Callable[[], str | None
         lock.acquire()
     except SweepDirInUseError as error:
         raise SystemExit(str(error)) from None
+    except OSError as error:  # e.g. a dir that cannot be created or written
+        raise SystemExit(f"hydra.sweep.dir={sweep_dir} cannot be locked for this sweep: {error}") from None
     message = refusal()
     if message:
         lock.release()

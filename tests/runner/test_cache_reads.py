@@ -248,3 +248,23 @@ def test_a_sweep_dir_written_by_the_previous_version_resumes_without_rerunning(t
     resumed = run(REPO)
     assert resumed.stdout.count("skipping finished job") + resumed.stderr.count("skipping finished job") == 2
     assert {p.parent.name: p.stat().st_mtime_ns for p in sweep_dir.glob("*/DONE")} == done
+
+
+@pytest.mark.slow
+def test_a_run_with_sparsity_0_reads_the_entry_of_a_run_with_0_0(tmp_path):
+    """Issue 19, case 8: `noise.sparsity=0` and conf/noise/asymmetric.yaml's `0.0` share one entry."""
+
+    def run(name: str, *overrides: str) -> str:
+        run_dir = tmp_path / name
+        result = subprocess.run(
+            [sys.executable, "-m", "runner", f"hydra.run.dir={run_dir}", f"cache_dir={tmp_path / 'cache'}",
+             "experiment=quick", "noise=asymmetric", *overrides],
+            cwd=REPO, capture_output=True, text=True, timeout=300,
+        )
+        assert result.returncode == 0, result.stderr
+        log = (run_dir / "runner.log").read_text()
+        return "hit" if "cache hit: cv_pred_probs" in log else "miss"
+
+    assert run("float") == "miss"
+    assert run("int", "noise.sparsity=0") == "hit"
+    assert run("other", "noise.sparsity=0.4") == "miss"
