@@ -41,7 +41,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from runner.config import config_problems
 from runner.core.layout import identity_key, is_identity_override, sweep_dir_of, sweep_jobs
-from runner.sweep.lock import own_sweep_dir
+from runner.sweep.lock import own_sweep_dir, release_sweep_dir
 
 __all__ = ["SweepCheckCallback", "describe_sweep", "different_sweep_message", "search_space_values"]
 
@@ -213,11 +213,10 @@ class SweepCheckCallback(Callback):
             if bad:
                 raise SystemExit(bad_sweep_message(bad, len(jobs), set(axes), "search space values"))
         # Owned under a lock for the whole sweep, the check below made under it (runner.sweep.lock).
-        self._lock = own_sweep_dir(sweep_dir_of(config), lambda: different_sweep_message(sweep_dir_of(config), jobs))
+        own_sweep_dir(sweep_dir_of(config), lambda: different_sweep_message(sweep_dir_of(config), jobs))
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        if getattr(self, "_lock", None) is not None:  # the last end hook: after the summary
-            self._lock.release()
+        release_sweep_dir(sweep_dir_of(config))  # the last end hook: after the summary
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
         params = config.hydra.sweeper.get("params") or {}

@@ -43,7 +43,8 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["HEARTBEAT_SECONDS", "STALE_SECONDS", "SweepDirInUseError", "SweepLock", "own_sweep_dir"]
+__all__ = ["HEARTBEAT_SECONDS", "STALE_SECONDS", "SweepDirInUseError", "SweepLock", "own_sweep_dir",
+           "release_sweep_dir"]
 
 logger = logging.getLogger(__name__)
 
@@ -215,6 +216,17 @@ def own_sweep_dir(sweep_dir: str | os.PathLike, refusal: Callable[[], str | None
         lock.release()
         raise SystemExit(message)
     return lock
+
+
+def release_sweep_dir(sweep_dir: str | os.PathLike) -> None:
+    """Release the lock this process holds on ``sweep_dir``, if any (the end of the sweep).
+
+    The held locks live in this module, never on a Hydra callback: launchers pickle the
+    callbacks to their workers, and a lock (a thread, an open file) cannot be pickled."""
+    with contextlib.suppress(OSError):
+        held = _HELD.get(Path(sweep_dir).resolve())
+        if held is not None:
+            held.release()
 
 
 def _command() -> str:
