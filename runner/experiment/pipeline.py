@@ -32,11 +32,11 @@ import pandas as pd
 from hydra.utils import get_method, instantiate
 from omegaconf import DictConfig, OmegaConf
 from sklearn.base import clone
-from sklearn.metrics import accuracy_score
 
 from runner.core.cache import ArrayCache, fingerprint
 from runner.core.signals import raise_if_interrupted
 from runner.experiment.data import FeatureData, PrecomputedData, load_dataset, run_settings
+from runner.experiment.held_out import label_targets, score_test_part, test_part_scored
 from runner.experiment.parallel import folds_backend
 from runner.experiment.seeds import Seeds, derive_seeds
 from runner.experiment.titles import matrices_title
@@ -139,8 +139,12 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
             "pred_probs"
         ]
 
-    # 4) baseline: the same classifier trained on every noisy label.
+    # 4) baseline: the same classifier trained on every noisy label. A search's trials never
+    # touch the test part (runner.experiment.held_out): nothing there to select on.
     metrics: dict[str, Any] = {}
+    if not test_part_scored(cfg):
+        X_test = None
+    test_predictions: dict[str, np.ndarray] = {}
     if X_test is not None:
         metrics["n_test_examples"] = n_test
         with _stopwatch(timings, "baseline_seconds"):
@@ -149,8 +153,7 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
                 cache_key,
                 lambda: {"test_predictions": _fit_baseline(clf, X_train, noisy_labels).predict(X_test)},
             )["test_predictions"]
-        metrics["test_accuracy_baseline"] = float(accuracy_score(data.labels_test, baseline_predictions))
-        log.info("baseline: test accuracy %.4f (trained on the noisy labels)", metrics["test_accuracy_baseline"])
+        test_predictions["baseline"] = baseline_predictions
 
     # 5) CleanLearning on the pred_probs of 3: filter, then the final fit on what is left.
     clean_learning = instantiate(cfg.cleanlearning, clf=clone(clf), seed=seeds.cv, _convert_="all")
@@ -165,12 +168,15 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
     label_issues = clean_learning.get_label_issues()
     metrics.update(score_validation(clean_learning, validation))
     if X_test is not None:
-        metrics["test_accuracy_cleanlearning"] = float(
-            accuracy_score(data.labels_test, clean_learning.predict(X_test))
-        )
+        test_predictions["cleanlearning"] = clean_learning.predict(X_test)
+        targets = label_targets(data.labels_test, true_labels_test=data.true_labels_test,
+                                label_errors_test=data.label_errors_test)
+        metrics.update(score_test_part(test_predictions, targets))
         log.info(
-            "final fit: %d examples kept, test accuracy %.4f",
-            n_train - int(label_issues["is_label_issue"].sum()), metrics["test_accuracy_cleanlearning"],
+            "final fit: %d examples kept, test accuracy %.4f -> %.4f (baseline -> CleanLearning, %s labels)",
+            n_train - int(label_issues["is_label_issue"].sum()), metrics["test_accuracy_baseline"],
+            metrics["test_accuracy_cleanlearning"],
+            "true" if data.true_labels_test is not None or not is_no_noise(cfg.noise) else "given",
         )
     else:
         log.info("final fit: %d examples kept", n_train - int(label_issues["is_label_issue"].sum()))
