@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["SEARCH_ROLES", "LabelTarget", "label_targets", "score_test_part", "search_role", "test_part_scored"]
+__all__ = ["SEARCH_ROLES", "LabelTarget", "label_targets", "score_test_part", "scores_test_part", "search_role"]
 
 # null: not in a search; the others are set by the search sweeper on the jobs it launches.
 SEARCH_ROLES = (None, "trial", "final", "reestimate")
@@ -37,7 +37,7 @@ def search_role(cfg) -> str | None:
     return role
 
 
-def test_part_scored(cfg) -> bool:
+def scores_test_part(cfg) -> bool:
     """False for a search's trial and re-estimation jobs: they never score the test part."""
     return search_role(cfg) not in NO_TEST_ROLES
 

@@ -36,7 +36,7 @@ from sklearn.base import clone
 from runner.core.cache import ArrayCache, fingerprint
 from runner.core.signals import raise_if_interrupted
 from runner.experiment.data import FeatureData, PrecomputedData, load_dataset, run_settings
-from runner.experiment.held_out import label_targets, score_test_part, test_part_scored
+from runner.experiment.held_out import label_targets, score_test_part, scores_test_part
 from runner.experiment.parallel import folds_backend
 from runner.experiment.seeds import Seeds, derive_seeds
 from runner.experiment.titles import matrices_title
@@ -142,7 +142,7 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
     # 4) baseline: the same classifier trained on every noisy label. A search's trials never
     # touch the test part (runner.experiment.held_out): nothing there to select on.
     metrics: dict[str, Any] = {}
-    if not test_part_scored(cfg):
+    if not scores_test_part(cfg):
         X_test = None
     test_predictions: dict[str, np.ndarray] = {}
     if X_test is not None:
