@@ -36,7 +36,7 @@ from sklearn.base import clone
 from runner.core.cache import ArrayCache, fingerprint
 from runner.core.signals import raise_if_interrupted
 from runner.experiment.data import FeatureData, PrecomputedData, load_dataset, run_settings
-from runner.experiment.held_out import label_targets, score_test_part, scores_test_part
+from runner.experiment.held_out import label_targets, score_test_part, scores_test_part, search_role
 from runner.experiment.parallel import folds_backend
 from runner.experiment.seeds import Seeds, derive_seeds
 from runner.experiment.titles import matrices_title
@@ -44,9 +44,12 @@ from runner.experiment.validation_split import carve_validation, score_validatio
 from runner.model import preprocessing
 from runner.model.estimators import build_estimator, set_parameters
 from runner.noise import describe_noise, inject_noise, is_no_noise, realised_noise_matrix
+from runner.scoring.metrics import without_held_out
 from runner.scoring.writer import RunOutcome, write_and_score
 
 log = logging.getLogger(__name__)
+# The job log only (conf/hydra/job_logging/runner.yaml), never the console.
+FILE_ONLY = logging.getLogger("runner.file")
 
 __all__ = ["Seeds", "derive_seeds", "run"]
 
@@ -67,7 +70,7 @@ def run(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
 
     timings["total_seconds"] = time.perf_counter() - started
     metrics.update({name: round(seconds, 4) for name, seconds in timings.items()})
-    log.info("result: %s", _summary_line(metrics))
+    log.info("result: %s", _summary_line(metrics if search_role(cfg) is None else without_held_out(metrics)))
     return metrics
 
 
@@ -172,7 +175,8 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
         targets = label_targets(data.labels_test, true_labels_test=data.true_labels_test,
                                 label_errors_test=data.label_errors_test)
         metrics.update(score_test_part(test_predictions, targets))
-        log.info(
+        # in a search (its final run) test values stay out of the console: job log only
+        (log if search_role(cfg) is None else FILE_ONLY).info(
             "final fit: %d examples kept, test accuracy %.4f -> %.4f (baseline -> CleanLearning, %s labels)",
             n_train - int(label_issues["is_label_issue"].sum()), metrics["test_accuracy_baseline"],
             metrics["test_accuracy_cleanlearning"],
