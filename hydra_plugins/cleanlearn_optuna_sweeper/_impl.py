@@ -236,7 +236,7 @@ class OptunaSweeperImpl(Sweeper):
                           base_seed=self.config.get("seed"), n_seeds=self.reestimate_seeds)
         log.info("search: running the best configuration (trial %d) on the test set in %s%s",
                  study.best_trial.number, self.sweep_dir / "final",
-                 f", and on {len(jobs) - 1} fresh seeds" if len(jobs) > 1 else "")
+                 f", and on {len(jobs) - 1} fresh seed(s)" if len(jobs) > 1 else "")
         batch = self.launcher.launch(jobs, initial_job_idx=self.n_trials)
         for job_return in batch:
             if job_return.status != JobStatus.COMPLETED:
