@@ -147,7 +147,10 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
     metrics: dict[str, Any] = {}
     if not scores_test_part(cfg):
         X_test = None
-    test_predictions: dict[str, np.ndarray] = {}
+    # the labels each test metric is scored against: the true ones when known (held_out.py)
+    targets = label_targets(data.labels_test, true_labels_test=data.true_labels_test,
+                            label_errors_test=data.label_errors_test) if X_test is not None else []
+    test_log = log if search_role(cfg) is None else FILE_ONLY  # a search's test values: job log only
     if X_test is not None:
         metrics["n_test_examples"] = n_test
         with _stopwatch(timings, "baseline_seconds"):
@@ -156,7 +159,8 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
                 cache_key,
                 lambda: {"test_predictions": _fit_baseline(clf, X_train, noisy_labels).predict(X_test)},
             )["test_predictions"]
-        test_predictions["baseline"] = baseline_predictions
+        metrics.update(score_test_part({"baseline": baseline_predictions}, targets))
+        test_log.info("baseline: test accuracy %.4f (trained on the noisy labels)", metrics["test_accuracy_baseline"])
 
     # 5) CleanLearning on the pred_probs of 3: filter, then the final fit on what is left.
     clean_learning = instantiate(cfg.cleanlearning, clf=clone(clf), seed=seeds.cv, _convert_="all")
@@ -171,12 +175,8 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
     label_issues = clean_learning.get_label_issues()
     metrics.update(score_validation(clean_learning, validation))
     if X_test is not None:
-        test_predictions["cleanlearning"] = clean_learning.predict(X_test)
-        targets = label_targets(data.labels_test, true_labels_test=data.true_labels_test,
-                                label_errors_test=data.label_errors_test)
-        metrics.update(score_test_part(test_predictions, targets))
-        # in a search (its final run) test values stay out of the console: job log only
-        (log if search_role(cfg) is None else FILE_ONLY).info(
+        metrics.update(score_test_part({"cleanlearning": clean_learning.predict(X_test)}, targets))
+        test_log.info(
             "final fit: %d examples kept, test accuracy %.4f -> %.4f (baseline -> CleanLearning, %s labels)",
             n_train - int(label_issues["is_label_issue"].sum()), metrics["test_accuracy_baseline"],
             metrics["test_accuracy_cleanlearning"],
