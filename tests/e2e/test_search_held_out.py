@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -58,6 +59,8 @@ def test_a_search_shows_no_test_metric_outside_best_yaml_and_final(tmp_path):
     assert {"optuna.db", "mlflow.db", "trials.csv", "summary.csv", "results.md", "report.html"} <= names
     trial_dirs = [p for p in sweep_dir.iterdir() if p.is_dir() and (p / "DONE").is_file() and p.name != "final"]
     assert len(trial_dirs) == 3
+    summary = pd.read_csv(sweep_dir / "summary.csv")  # the trials only, not final/
+    assert sorted(summary.loc[summary["status"] == "ok", "dir"]) == sorted(p.name for p in trial_dirs)
     assert any(str(p).endswith("metrics.json") for p in checked) and any(p.parts[0] == "mlartifacts" for p in checked)
     console = result.stdout + result.stderr
     assert "test_accuracy" not in console and "test accuracy" not in console
