@@ -16,6 +16,13 @@
 5. A failed job is a failed trial. After every batch the search outputs are rewritten from
    the study (trials.csv, best.yaml, optimization_history.png in the sweep dir), so a killed
    search leaves them as of its last finished batch.
+6. No selection on the test set: every trial is launched with the role ``trial``
+   (``hydra.sweeper.search_role``, copied into the job's ``search_role``), so it never scores
+   the test part, and no test metric (runner.scoring.metrics.is_held_out) is stored in the
+   study. When the search ends, the best configuration runs once more with the role
+   ``final`` in ``<sweep dir>/final/``, the only job that scores the test set, and with the
+   role ``reestimate`` on ``reestimate_seeds`` seeds the search never saw
+   (``final/reestimate/seed=<n>/``); best.yaml gets both (``_final``).
 """
 
 from __future__ import annotations
@@ -35,6 +42,8 @@ from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
+
+from runner.scoring.metrics import without_held_out
 
 try:
     import optuna
@@ -56,6 +65,8 @@ DIRECTIONS = ("maximize", "minimize")
 # Trial user attributes (kept in the study, so the outputs can be rebuilt from it alone).
 JOB_STATUS = "job_status"  # "ok" | "failed"; absent on a trial interrupted by a killed sweep
 JOB_DIR, OVERRIDES, METRICS, ERROR = "job_dir", "overrides", "metrics", "error"
+# The Hydra override that marks a trial's job (runner.job.lifecycle reads it): no test scoring.
+TRIAL_ROLE = "hydra.sweeper.search_role=trial"
 
 
 # ---------------------------------------------------------------------------------------
@@ -127,9 +138,21 @@ class OptunaSweeperImpl(Sweeper):
         storage: str | None,
         study_name: str,
         params: DictConfig | None,
+        reestimate_seeds: int = 3,
+        search_role: str | None = None,  # a job's mark (see config.py), not the sweeper's
     ) -> None:
+        from runner.scoring.metrics import is_held_out
+
         self.sampler_config = sampler
         self.metric = str(optimize.metric)
+        if is_held_out(self.metric):
+            raise ValueError(
+                f"hydra.sweeper.optimize.metric={self.metric} is a test-set metric: a search never scores the "
+                "test set; optimise a validation metric (val_accuracy_cleanlearning with dataset.validation_size)"
+            )
+        if not isinstance(reestimate_seeds, int) or reestimate_seeds < 0:
+            raise ValueError(f"hydra.sweeper.reestimate_seeds must be an int >= 0; got {reestimate_seeds!r}")
+        self.reestimate_seeds = reestimate_seeds
         self.direction = str(optimize.direction)
         if self.direction not in DIRECTIONS:
             raise ValueError(f"hydra.sweeper.optimize.direction must be one of {DIRECTIONS}; got {self.direction!r}")
@@ -171,7 +194,8 @@ class OptunaSweeperImpl(Sweeper):
                 # Trial number = job number: consecutive, since this process alone asks.
                 if numbers != list(range(numbers[0], numbers[0] + len(numbers))):
                     raise RuntimeError(f"trials {numbers} are not consecutive: is another sweep using {self.storage_url}?")
-                batch = self.launcher.launch(job_overrides, initial_job_idx=numbers[0])
+                batch = self.launcher.launch([[*overrides, TRIAL_ROLE] for overrides in job_overrides],
+                                             initial_job_idx=numbers[0])
             except BaseException:
                 for trial in trials:  # not counted: a rerun asks for them again
                     study.tell(trial, state=TrialState.FAIL)
@@ -190,12 +214,35 @@ class OptunaSweeperImpl(Sweeper):
         write_search_outputs(study, self.sweep_dir, self.metric, self.direction)
         complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
         log.info(
-            "search: %d trials in the study (%d completed), %d failed in this run; best in %s",
-            len(counted_trials(study)), len(complete), failed, self.sweep_dir / "best.yaml",
+            "search: %d trials in the study (%d completed), %d failed in this run; best %s=%.6g (trial %d)",
+            len(counted_trials(study)), len(complete), failed, self.metric,
+            study.best_value if complete else math.nan, study.best_trial.number if complete else -1,
         )
         if not complete:
             raise RuntimeError(f"no trial of the search completed; see {self.sweep_dir / 'trials.csv'}")
+        returns.extend(self._final(study))
+        write_search_outputs(study, self.sweep_dir, self.metric, self.direction)
+        log.info("search: the best configuration's test metrics and re-estimated %s are in %s",
+                 self.metric, self.sweep_dir / "best.yaml")
         return returns
+
+    def _final(self, study: optuna.Study) -> list[JobReturn]:
+        """The best configuration once more: scored on the test set (final/) and re-estimated
+        on seeds no trial used (final/reestimate/seed=<n>/), in one batch of the launcher."""
+        from ._final import final_jobs
+
+        seen = [t.user_attrs.get(OVERRIDES, []) for t in study.get_trials(deepcopy=False)]
+        jobs = final_jobs(list(study.best_trial.user_attrs.get(OVERRIDES, [])), seen,
+                          base_seed=self.config.get("seed"), n_seeds=self.reestimate_seeds)
+        log.info("search: running the best configuration (trial %d) on the test set in %s%s",
+                 study.best_trial.number, self.sweep_dir / "final",
+                 f", and on {len(jobs) - 1} fresh seed(s)" if len(jobs) > 1 else "")
+        batch = self.launcher.launch(jobs, initial_job_idx=self.n_trials)
+        for job_return in batch:
+            if job_return.status != JobStatus.COMPLETED:
+                error = str(job_return._return_value).strip().splitlines()
+                log.warning("search: a run of the best configuration failed: %s", error[0] if error else "")
+        return list(batch)
 
     # -----------------------------------------------------------------------------------
 
@@ -253,7 +300,8 @@ class OptunaSweeperImpl(Sweeper):
             known = ", ".join(sorted(metrics)) if isinstance(metrics, dict) else type(metrics).__name__
             raise ValueError(f"hydra.sweeper.optimize.metric {self.metric!r} is not a metric of the job (it has: {known})")
         trial.set_user_attr(JOB_STATUS, "ok")
-        trial.set_user_attr(METRICS, {k: v for k, v in metrics.items() if not k.endswith("_seconds")})
+        # Never a test metric in the study (the trials compute none; this is the guard).
+        trial.set_user_attr(METRICS, {k: v for k, v in without_held_out(metrics).items() if not k.endswith("_seconds")})
         value = float(metrics[self.metric])
         if math.isnan(value):
             trial.set_user_attr(ERROR, f"{self.metric} is NaN")

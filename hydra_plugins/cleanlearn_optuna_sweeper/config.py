@@ -17,7 +17,8 @@ SEED = "${oc.select:seed,null}"
 
 @dataclass
 class OptimizeConf:
-    # Any key of the job's returned metrics (metrics.json); never a test-set metric for selection.
+    # Any key of the job's returned metrics (metrics.json) but a test-set one (test_*): the
+    # trials never score the test set (runner.scoring.metrics.is_held_out).
     metric: str = "val_accuracy_cleanlearning"
     direction: str = "maximize"  # or "minimize"
 
@@ -73,6 +74,14 @@ class OptunaSweeperConf:
     # The search space, in Hydra's sweep syntax: choice(...), range(...), interval(...),
     # tag(log, interval(...)), tag(int, interval(...)); other values are fixed overrides.
     params: dict[str, str] | None = None
+    # After the search: the best configuration's objective re-estimated on this many seeds the
+    # search never saw (in <sweep dir>/final/reestimate/), to show how optimistic its selected
+    # value is; 0: none. The final run of the best configuration (<sweep dir>/final/, the
+    # only job that scores the test set) always runs.
+    reestimate_seeds: int = 3
+    # Set by the sweeper on each job it launches (trial, final, reestimate) and copied into the
+    # job's own `search_role` (runner.job.lifecycle); never set it by hand.
+    search_role: str | None = None
 
 
 store = ConfigStore.instance()

@@ -117,6 +117,10 @@ class RunConfig:
     report: ReportConfig = field(default_factory=ReportConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     parallel: Any = MISSING  # runner.experiment.parallel's group: where the CV folds run
+    # Set by a search sweeper (hydra/sweeper=optuna) on the jobs it launches, never by hand:
+    # trial and reestimate jobs never score the test part; final (the best configuration,
+    # once, after the search) does. null outside a search (runner.experiment.held_out).
+    search_role: str | None = None
 
 
 def register_configs() -> None:

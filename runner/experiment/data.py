@@ -63,6 +63,10 @@ class FeatureData:
     dataset: Dataset  # every row as the loader returned it (raw examples, ids, ...)
     true_labels_train: np.ndarray | None = None  # (n_train,) the dataset's own true labels
     label_errors_train: np.ndarray | None = None  # (n_train,) its known error mask
+    # The same for the test part: test metrics are scored against the true labels when known
+    # (runner.experiment.test_scoring), never against the given ones alone.
+    true_labels_test: np.ndarray | None = None  # (n_test,)
+    label_errors_test: np.ndarray | None = None  # (n_test,)
 
     @property
     def n_classes(self) -> int:
@@ -120,6 +124,8 @@ def load_dataset(dataset: DictConfig, *, data_seed: int, split_seed: int) -> Fea
         dataset=loaded,
         true_labels_train=rows(true_labels, train),
         label_errors_train=rows(_mask(loaded.label_errors), train),
+        true_labels_test=rows(true_labels, test),
+        label_errors_test=rows(_mask(loaded.label_errors), test),
     )
 
 

@@ -32,11 +32,11 @@ import pandas as pd
 from hydra.utils import get_method, instantiate
 from omegaconf import DictConfig, OmegaConf
 from sklearn.base import clone
-from sklearn.metrics import accuracy_score
 
 from runner.core.cache import ArrayCache, fingerprint
 from runner.core.signals import raise_if_interrupted
 from runner.experiment.data import FeatureData, PrecomputedData, load_dataset, run_settings
+from runner.experiment.held_out import label_targets, score_test_part, scores_test_part, search_role
 from runner.experiment.parallel import folds_backend
 from runner.experiment.seeds import Seeds, derive_seeds
 from runner.experiment.titles import matrices_title
@@ -44,9 +44,12 @@ from runner.experiment.validation_split import carve_validation, score_validatio
 from runner.model import preprocessing
 from runner.model.estimators import build_estimator, set_parameters
 from runner.noise import describe_noise, inject_noise, is_no_noise, realised_noise_matrix
+from runner.scoring.metrics import without_held_out
 from runner.scoring.writer import RunOutcome, write_and_score
 
 log = logging.getLogger(__name__)
+# The job log only (conf/hydra/job_logging/runner.yaml), never the console.
+FILE_ONLY = logging.getLogger("runner.file")
 
 __all__ = ["Seeds", "derive_seeds", "run"]
 
@@ -67,7 +70,7 @@ def run(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
 
     timings["total_seconds"] = time.perf_counter() - started
     metrics.update({name: round(seconds, 4) for name, seconds in timings.items()})
-    log.info("result: %s", _summary_line(metrics))
+    log.info("result: %s", _summary_line(metrics if search_role(cfg) is None else without_held_out(metrics)))
     return metrics
 
 
@@ -140,8 +143,15 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
             "pred_probs"
         ]
 
-    # 4) baseline: the same classifier trained on every noisy label.
+    # 4) baseline: the same classifier trained on every noisy label. A search's trials never
+    # touch the test part (runner.experiment.held_out): nothing there to select on.
     metrics: dict[str, Any] = {}
+    if not scores_test_part(cfg):
+        X_test = None
+    # the labels each test metric is scored against: the true ones when known (held_out.py)
+    targets = label_targets(data.labels_test, true_labels_test=data.true_labels_test,
+                            label_errors_test=data.label_errors_test) if X_test is not None else []
+    test_log = log if search_role(cfg) is None else FILE_ONLY  # a search's test values: job log only
     if X_test is not None:
         metrics["n_test_examples"] = n_test
         with _stopwatch(timings, "baseline_seconds"):
@@ -151,8 +161,8 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
                 lambda: {"test_predictions": _fit_baseline(clf, X_train, noisy_labels).predict(X_test)},
                 names=["test_predictions"],
             )["test_predictions"]
-        metrics["test_accuracy_baseline"] = float(accuracy_score(data.labels_test, baseline_predictions))
-        log.info("baseline: test accuracy %.4f (trained on the noisy labels)", metrics["test_accuracy_baseline"])
+        metrics.update(score_test_part({"baseline": baseline_predictions}, targets))
+        test_log.info("baseline: test accuracy %.4f (trained on the noisy labels)", metrics["test_accuracy_baseline"])
 
     # 5) CleanLearning on the pred_probs of 3: filter, then the final fit on what is left.
     clean_learning = instantiate(cfg.cleanlearning, clf=clone(clf), seed=seeds.cv, _convert_="all")
@@ -167,12 +177,12 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
     label_issues = clean_learning.get_label_issues()
     metrics.update(score_validation(clean_learning, validation))
     if X_test is not None:
-        metrics["test_accuracy_cleanlearning"] = float(
-            accuracy_score(data.labels_test, clean_learning.predict(X_test))
-        )
-        log.info(
-            "final fit: %d examples kept, test accuracy %.4f",
-            n_train - int(label_issues["is_label_issue"].sum()), metrics["test_accuracy_cleanlearning"],
+        metrics.update(score_test_part({"cleanlearning": clean_learning.predict(X_test)}, targets))
+        test_log.info(
+            "final fit: %d examples kept, test accuracy %.4f -> %.4f (baseline -> CleanLearning, %s labels)",
+            n_train - int(label_issues["is_label_issue"].sum()), metrics["test_accuracy_baseline"],
+            metrics["test_accuracy_cleanlearning"],
+            "true" if data.true_labels_test is not None or not is_no_noise(cfg.noise) else "given",
         )
     else:
         log.info("final fit: %d examples kept", n_train - int(label_issues["is_label_issue"].sum()))

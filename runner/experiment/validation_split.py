@@ -5,7 +5,8 @@ sets aside a stratified, seeded share of the training examples *after* the label
 injected: their labels are the given labels, as a user holding noisy data would have them.
 They take no part in the cross-validation, the filtering or the final fit; the run scores
 the final CleanLearning model on them as ``val_accuracy_cleanlearning``. A search maximises
-that metric, and the test accuracy is read for its best trial only.
+that metric; its trials never score the test part, which only the final run of the best
+configuration does (runner.experiment.held_out, docs/guide/search.md).
 
 The validation accuracy is measured against given (possibly noisy) labels, so it is a proxy:
 under noise that keeps every true class's own label the most likely one (the usual case, and

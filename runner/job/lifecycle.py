@@ -99,6 +99,7 @@ def run_job(cfg: DictConfig) -> dict:
     job_name = _job_label(hydra_cfg)
     single_run = hydra_cfg.mode != RunMode.MULTIRUN
     started = time.perf_counter()
+    cfg = _with_search_role(cfg, hydra_cfg)
 
     # 1) config: schema checks and every interpolation resolved, before any work
     try:
@@ -154,7 +155,7 @@ def run_job(cfg: DictConfig) -> dict:
                 _fail(out_dir, error, stage="record", single_run=single_run)
         except signals.Interrupted as interrupt:
             _interrupted(out_dir, interrupt.signum, stage=stage)
-    logger.info("%s: result %s", job_name, _format_metrics(metrics))
+    logger.info("%s: result %s", job_name, _format_metrics(metrics, hide_test=cfg.get("search_role") is not None))
     return metrics
 
 
@@ -312,6 +313,23 @@ def _with_thread_budget(cfg: DictConfig, thread_budget: int | None) -> DictConfi
     return capped
 
 
+def _with_search_role(cfg: DictConfig, hydra_cfg) -> DictConfig:
+    """The job's config with ``search_role`` from the search sweeper that launched it.
+
+    A search sweeper marks each job it launches with ``hydra.sweeper.search_role`` (trial,
+    final, reestimate: a Hydra override, so neither the job dir's name nor the sweep's
+    identity changes); the job's own ``search_role`` key carries it into resolved_config.yaml,
+    so a trial's results and identity say that it never scored the test part.
+    """
+    role = OmegaConf.select(hydra_cfg, "sweeper.search_role", default=None)
+    if role is None or cfg.get("search_role") == role:
+        return cfg
+    marked = copy.deepcopy(cfg)
+    with open_dict(marked):
+        marked.search_role = role
+    return marked
+
+
 def _job_label(hydra_cfg) -> str:
     overrides = " ".join(_overrides(hydra_cfg, "task")) or "defaults"
     if hydra_cfg.mode == RunMode.MULTIRUN:
@@ -324,11 +342,17 @@ def _overrides(hydra_cfg, kind: str) -> list[str]:
     return OmegaConf.to_container(hydra_cfg.overrides[kind], resolve=False)
 
 
-def _format_metrics(metrics: dict) -> str:
-    """One line of the non-timing metrics, e.g. 'n_label_issues=17 issue_f1=0.8123'."""
+def _format_metrics(metrics: dict, hide_test: bool = False) -> str:
+    """One line of the non-timing metrics, e.g. 'n_label_issues=17 issue_f1=0.8123'.
+
+    ``hide_test``: a search's jobs leave the test metrics out of the console (the final run's
+    are in best.yaml and its own dir).
+    """
+    from runner.scoring.metrics import is_held_out
+
     parts = []
     for key, value in metrics.items():
-        if key.endswith("_seconds"):
+        if key.endswith("_seconds") or (hide_test and is_held_out(key)):
             continue
         parts.append(f"{key}={value:.4g}" if isinstance(value, float) else f"{key}={value}")
     return " ".join(parts)

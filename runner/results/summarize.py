@@ -33,6 +33,7 @@ from runner.core.io import atomic_savefig, atomic_write_csv, atomic_write_text, 
 from runner.core.layout import DONE, is_sweep_dir, job_dirs, read_json, read_yaml
 from runner.results.settings import RESULT_FILES, SummarySettings, summary_columns
 from runner.results.tables import write_results
+from runner.scoring.metrics import without_held_out
 
 __all__ = ["summarize", "summarize_sweeps", "sweep_settings", "read_job", "job_dirs", "SUMMARY_FILES"]
 
@@ -146,6 +147,8 @@ def read_job(job_dir: Path) -> dict[str, object]:
     row.update(_parse_overrides(overrides))
     row["status"] = state
     if state == "ok":
+        if _job_meta(job_dir)[1] is not None:  # a search's job: never a test metric (registry)
+            metrics = without_held_out(metrics)
         row.update(_flatten(metrics))
     if state == "failed":
         row["error"] = str(status.get("error", "")).splitlines()[0] if status.get("error") else ""
@@ -157,7 +160,10 @@ def read_job(job_dir: Path) -> dict[str, object]:
 
 
 def _summary_frame(sweep_dir: Path) -> pd.DataFrame:
-    rows = [read_job(job_dir) for job_dir in job_dirs(sweep_dir)]
+    # A search's runs of its best configuration (final/: the only ones that score the test
+    # set) are reported in best.yaml, never beside the trials (hydra_plugins' _final).
+    dirs = [job_dir for job_dir in job_dirs(sweep_dir) if _job_meta(job_dir)[1] in (None, "trial")]
+    rows = [read_job(job_dir) for job_dir in dirs]
     frame = pd.DataFrame(rows)
     if frame.empty:
         return pd.DataFrame(columns=["job", "dir", "status"])
@@ -166,7 +172,7 @@ def _summary_frame(sweep_dir: Path) -> pd.DataFrame:
     if "dataset" in override_columns and "noise" not in override_columns:
         # A dataset option may choose its own noise default (csv, parquet and precomputed:
         # noise=none), so a sweep over datasets changes the noise between jobs: show it.
-        noise = [_config_value(job_dir, "noise") for job_dir in job_dirs(sweep_dir)]
+        noise = [_config_value(job_dir, "noise") for job_dir in dirs]
         if len(set(noise)) > 1:
             frame.insert(columns.index("status"), "noise", noise)
             override_columns = [*override_columns, "noise"]
@@ -247,12 +253,7 @@ def _flatten(metrics: dict, prefix: str = "") -> dict[str, object]:
 
 
 def _job_number(job_dir: Path) -> int | None:
-    path = job_dir / ".hydra" / "hydra.yaml"
-    try:
-        stat = path.stat()
-        number = _job_number_in(str(path), stat.st_mtime_ns, stat.st_size)
-    except FileNotFoundError:
-        number = None
+    number = _job_meta(job_dir)[0]
     if number is not None:
         return number
     with contextlib.suppress(ValueError):
@@ -260,14 +261,28 @@ def _job_number(job_dir: Path) -> int | None:
     return None
 
 
+def _job_meta(job_dir: Path) -> tuple[int | None, str | None]:
+    """(hydra.job.num, hydra.sweeper.search_role) of a job dir; (None, None) without hydra.yaml."""
+    path = Path(job_dir) / ".hydra" / "hydra.yaml"
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None, None
+    return _job_meta_in(str(path), stat.st_mtime_ns, stat.st_size)
+
+
 @functools.lru_cache(maxsize=65536)
-def _job_number_in(path: str, mtime_ns: int, size: int) -> int | None:
-    """hydra.job.num of a hydra.yaml, cached by file version: the summary after every job of a
-    sweep reads every job's (the largest file of a job dir), and finished jobs never change."""
+def _job_meta_in(path: str, mtime_ns: int, size: int) -> tuple[int | None, str | None]:
+    """hydra.job.num and hydra.sweeper.search_role of a hydra.yaml, cached by file version: the
+    summary after every job of a sweep reads every job's (the largest file of a job dir), and
+    finished jobs never change."""
     hydra_cfg = read_yaml(Path(path))
+    number = role = None
     with contextlib.suppress(AttributeError, KeyError, TypeError, ValueError):
-        return int(hydra_cfg["hydra"]["job"]["num"])
-    return None
+        number = int(hydra_cfg["hydra"]["job"]["num"])
+    with contextlib.suppress(AttributeError, KeyError, TypeError):
+        role = hydra_cfg["hydra"]["sweeper"].get("search_role")
+    return number, role
 
 
 # ---------------------------------------------------------------------------------------

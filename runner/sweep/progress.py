@@ -32,15 +32,30 @@ def start_progress(config: DictConfig) -> None:
     """Record the sweep's job count, swept keys and start time for the per-job lines."""
     total, swept = _planned_jobs(config)
     sweep_dir = sweep_dir_of(config)
+    # a resumed search runs only its missing trials: count the earlier ones as finished
+    done = _search_started(sweep_dir) if config.hydra.sweeper.get("n_trials") is not None else 0
     with _locked_progress(sweep_dir):
         atomic_write_json(sweep_dir / PROGRESS_FILE,
-                          {"total": total, "swept": swept, "started": time.time(), "finished": 0})
+                          {"total": total, "swept": swept, "started": time.time(), "finished": done,
+                           "resumed": done})
 
 
 def _planned_jobs(config: DictConfig) -> tuple[int | None, list[str]]:
-    """(number of jobs, keys with several values) of a basic sweep; (None, []) for others."""
+    """(number of jobs, keys with several values) of a basic sweep; of a search (a sweeper
+    with ``n_trials``): (n_trials, the keys of its search space); (None, []) for others."""
     if not str(config.hydra.sweeper.get("_target_", "")).endswith("BasicSweeper"):
-        return None, []
+        n_trials = config.hydra.sweeper.get("n_trials")
+        if not isinstance(n_trials, int):
+            return None, []
+        from hydra.core.override_parser.overrides_parser import OverridesParser
+
+        params = config.hydra.sweeper.get("params") or {}
+        arguments = [f"{key}={value}" for key, value in params.items()]
+        arguments += OmegaConf.to_container(config.hydra.overrides.task, resolve=False)
+        searched: dict[str, bool] = {}  # a later plain value of a key replaces its search range
+        for override in OverridesParser.create().parse_overrides(arguments):
+            searched[override.get_key_element()] = override.is_sweep_override()
+        return n_trials, [key for key, swept in searched.items() if swept]
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
@@ -63,7 +78,19 @@ def _value_of(job_overrides: list[str], key: str) -> str | None:
     return None
 
 
+def _search_started(sweep_dir: Path) -> int:
+    """Trials of an earlier run of a resumed search: job dirs that ended (ok or failed)."""
+    if not sweep_dir.is_dir():
+        return 0
+    return sum(
+        (read_json(job_dir / "status.json", unreadable="none") or {}).get("status") in ("ok", "failed")
+        for job_dir in sweep_dir.iterdir() if job_dir.is_dir() and job_dir.name != "final"
+    )
+
+
 def report_progress(config: DictConfig, frame: pd.DataFrame | None) -> None:
+    if OmegaConf.select(config, "hydra.sweeper.search_role", default=None) not in (None, "trial"):
+        return  # a search's runs after the trials (final/): the sweeper reports them
     sweep_dir = sweep_dir_of(config)
     with _locked_progress(sweep_dir):
         path = sweep_dir / PROGRESS_FILE
@@ -78,7 +105,9 @@ def report_progress(config: DictConfig, frame: pd.DataFrame | None) -> None:
         row = match.iloc[-1].to_dict() if len(match) else {}
     overrides = OmegaConf.to_container(config.hydra.overrides.task, resolve=False)
     settings = SummarySettings.from_config(config.get("summary"))
-    console_logger.info(progress_line(progress, overrides, row, job_dir, settings.compare_metric))
+    # a search's line shows its objective (a trial has no test metric to show)
+    metric = OmegaConf.select(config, "hydra.sweeper.optimize.metric", default=None) or settings.compare_metric
+    console_logger.info(progress_line(progress, overrides, row, job_dir, metric))
 
 
 def progress_line(progress: dict, overrides: list[str], row: dict, job_dir: Path,
@@ -95,7 +124,7 @@ def progress_line(progress: dict, overrides: list[str], row: dict, job_dir: Path
     parts = [f"[{finished}/{total if total else '?'}] {status}", setting]
     if status == "ok":
         for name in ([metric] if metric else []) + ["issue_f1", "test_accuracy_cleanlearning"]:
-            value = row.get(name)
+            value = row.get(name)  # a search's trials have no test metric: their objective shows
             if isinstance(value, (int, float)) and not math.isnan(value):
                 parts.append(f"{name}={value:.3f}")
                 break
@@ -105,8 +134,9 @@ def progress_line(progress: dict, overrides: list[str], row: dict, job_dir: Path
     if started is not None:
         elapsed = (time.time() if now is None else now) - started
         timing = f"elapsed {_duration(elapsed)}"
-        if total and finished < total:
-            timing += f", about {_duration(elapsed / finished * (total - finished))} left"
+        ran = finished - progress.get("resumed", 0)  # jobs of this run (a resumed search's are fewer)
+        if total and 0 < ran and finished < total:
+            timing += f", about {_duration(elapsed / ran * (total - finished))} left"
         parts.append(timing)
     return "  ".join(part for part in parts if part)
 

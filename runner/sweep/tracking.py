@@ -9,6 +9,12 @@ database with no server; any MLflow tracking URI works):
   (label_issues.csv, matrices, figures, report, status, config) as artifacts, and its end:
   FINISHED (ok), FAILED (failed) or KILLED (status.json says "interrupted").
 
+A search (hydra/sweeper=optuna) never shows a test metric here: the trials' child runs have
+none (and any would be dropped: runner.scoring.metrics.is_held_out), the runs of the best
+configuration after the search (``final/``) are not logged as children, and the parent run
+gets the search's objective from best.yaml: ``best_<metric>`` and, when re-estimated on
+fresh seeds, ``reestimated_<metric>``.
+
 Lifecycle. The sweep process creates the parent run in ``on_multirun_start`` and records its
 id in ``<sweep dir>/mlflow_run.json``, where the jobs (in joblib or submitit workers too) read
 it. Hydra skips ``on_multirun_end`` when a job fails, so the parent is also closed at exit of
@@ -94,7 +100,23 @@ class MlflowCallback(Callback):
             atexit.register(self._close_parent, "FAILED")
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        if self._parent is not None:
+            with self._warn_on_error("logging the search's objective"):
+                self._log_search_objective(Path(str(config.hydra.sweep.dir)))
         self._close_parent("FINISHED")
+
+    def _log_search_objective(self, sweep_dir: Path) -> None:
+        """The objective of a search's best configuration on the parent run (never a test metric)."""
+        from runner.core.layout import read_yaml
+        from runner.scoring.metrics import is_held_out
+
+        best = read_yaml(sweep_dir / "best.yaml")
+        if not isinstance(best, dict) or "metric" not in best or is_held_out(str(best["metric"])):
+            return
+        values = {f"best_{best['metric']}": best.get("value")}
+        values[f"reestimated_{best['metric']}"] = (best.get("reestimate") or {}).get("mean")
+        with self._client() as client:
+            client.log_batch(self._parent["run_id"], metrics=_metrics(values))
 
     def _close_parent(self, status: str) -> None:
         parent, self._parent = self._parent, None
@@ -113,6 +135,8 @@ class MlflowCallback(Callback):
             self._log_job(config, job_return)
 
     def _log_job(self, config: DictConfig, job_return: JobReturn) -> None:
+        if OmegaConf.select(config, "hydra.sweeper.search_role", default=None) not in (None, "trial"):
+            return  # a search's runs of its best configuration: reported in best.yaml
         out_dir = Path(str(config.hydra.runtime.output_dir))
         done = out_dir / "DONE"
         done_mtime = str(done.stat().st_mtime_ns) if done.is_file() else ""
@@ -137,7 +161,9 @@ class MlflowCallback(Callback):
             )
             run_id = run.info.run_id
             metrics = _read_json_or_none(out_dir / "metrics.json") if status == "FINISHED" else None
-            client.log_batch(run_id, params=_params(_overrides(config)), metrics=_metrics(metrics or {}))
+            in_search = OmegaConf.select(config, "hydra.sweeper.search_role", default=None) is not None
+            client.log_batch(run_id, params=_params(_overrides(config)),
+                             metrics=_metrics(metrics or {}, held_out=not in_search))
             if self.log_artifacts:
                 for path in _artifacts(out_dir):
                     client.log_artifact(run_id, str(path))
@@ -226,14 +252,17 @@ def _params(overrides: list[str]):
     return [Param(key, value) for key, value in params.items()]
 
 
-def _metrics(metrics: dict[str, Any]):
+def _metrics(metrics: dict[str, Any], *, held_out: bool = True):
+    """MLflow metrics of the numeric values; ``held_out=False`` leaves the test metrics out."""
     from mlflow.entities import Metric
+
+    from runner.scoring.metrics import is_held_out
 
     timestamp = _now_ms()
     return [
         Metric(key, float(value), timestamp, 0)
         for key, value in metrics.items()
-        if isinstance(value, int | float) and not isinstance(value, bool)
+        if isinstance(value, int | float) and not isinstance(value, bool) and (held_out or not is_held_out(key))
     ]
 
 

@@ -182,8 +182,14 @@ def test_metrics_are_discovered_from_their_modules_with_one_definition_each():
     assert counts and all(n >= 1 for n in counts.values()), counts  # every module registers its own
     assert len(metrics.METRICS) == sum(counts.values())  # found by discovery, none listed elsewhere
     held_out = {m.name for m in metrics.METRICS.values() if m.held_out}
-    assert held_out == {m for m in metrics.METRICS if m.startswith(("test_", "val_"))}
+    # held out = scored on the test part: what a search must never see (val_* is its objective)
+    assert held_out == {m for m in metrics.METRICS if m.startswith("test_")}
     assert all(m.labels == "held-out" for m in metrics.METRICS.values() if m.held_out)
+    assert not metrics.is_held_out("val_accuracy_cleanlearning") and not metrics.is_held_out("n_test_examples")
+    assert metrics.is_held_out("test_accuracy_given_cleanlearning")
+    assert metrics.is_held_out("test_something_unregistered") and not metrics.is_held_out("issue_f1")
+    assert metrics.without_held_out({"test_accuracy_baseline": 1, "issue_f1": 2, "val_accuracy_cleanlearning": 3}) \
+        == {"issue_f1": 2, "val_accuracy_cleanlearning": 3}
 
 
 def test_report_sections_are_discovered_from_their_modules():
@@ -207,10 +213,10 @@ def test_every_metric_a_run_writes_is_registered(tmp_path):
     assert np.isfinite([metrics[name] for name in written]).all()
 
 
-def test_readme_metrics_table_is_the_registrys():
+def test_the_guides_metrics_table_is_the_registrys():
     from runner.scoring.metrics import markdown_table
 
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    readme = (REPO / "docs" / "guide" / "metrics.md").read_text(encoding="utf-8")
     start = readme.index("<!-- metrics table: python -m runner.scoring.metrics -->\n")
     end = readme.index("<!-- end of the metrics table -->", start)
     block = readme[start:end].split("\n", 1)[1]

@@ -9,9 +9,16 @@ shown columns (runner.results), the report's metrics table (runner.report) and R
 A :class:`Metric` has a ``name``, a ``direction`` (:data:`HIGHER`, :data:`LOWER`,
 :data:`ZERO` = closest to 0, or None for a descriptive count or rate), a one-line ``meaning``,
 the ``labels`` it needs (``"given"``: any run; ``"true"``: the true labels or an error mask
-are known; ``"held-out"``: a test or validation part exists), ``held_out`` for metrics scored
-on labels no step of the run learned from (``test_*``, ``val_*``), and ``rank``, its place in
-tables. ``direction(name)`` also answers for metrics not registered (timings, errors).
+are known; ``"held-out"``: a test or validation part exists), ``scored_on``: which labels it
+is scored against, ``held_out`` for metrics scored on the held-out test part (``test_*``),
+and ``rank``, its place in tables. ``direction(name)`` also answers for metrics not
+registered (timings, errors).
+
+``held_out`` is the one answer to "is this a test metric?" (:func:`is_held_out`): a search
+must never see one (no trial scores the test part; only the final run of the best
+configuration does), and every writer of search outputs (the sweeper, the sweep summary,
+tracking, progress lines) asks :func:`is_held_out` instead of keeping a list of its own. The
+validation metrics (``val_*``) are not held out: they are what a search selects on.
 """
 
 from __future__ import annotations
@@ -31,7 +38,10 @@ __all__ = [
     "best_index",
     "best_mask",
     "direction",
+    "held_out_names",
+    "is_held_out",
     "markdown_table",
+    "without_held_out",
     "register",
 ]
 
@@ -49,6 +59,7 @@ class Metric:
     labels: str = "given"
     held_out: bool = False
     rank: float = 100.0
+    scored_on: str = ""  # which labels it is scored against; "" = from ``labels`` (SCORED_ON)
 
     def __post_init__(self):
         if self.direction not in (HIGHER, LOWER, ZERO, None):
@@ -73,6 +84,27 @@ def register(*metrics: Metric) -> None:
 def ordered() -> list[Metric]:
     """The registered metrics in table order (rank, then name)."""
     return sorted(METRICS.values(), key=lambda metric: (metric.rank, metric.name))
+
+
+def is_held_out(name: str) -> bool:
+    """True for a metric scored on the held-out test part (a search must never see it).
+
+    Registered metrics answer with their ``held_out`` flag; a name the registry does not know
+    is held out when it starts with ``test_`` (the naming rule the registered ones follow).
+    """
+    if name in METRICS:
+        return METRICS[name].held_out
+    return str(name).startswith("test_")
+
+
+def held_out_names(names) -> list[str]:
+    """The held-out metrics among ``names``, in their order."""
+    return [name for name in names if is_held_out(name)]
+
+
+def without_held_out(metrics: dict) -> dict:
+    """``metrics`` without its held-out (test) entries, in the same order."""
+    return {name: value for name, value in metrics.items() if not is_held_out(name)}
 
 
 def direction(name: str) -> str | None:
@@ -110,16 +142,30 @@ def best_mask(name: str, values) -> np.ndarray:
 
 
 TIMINGS_ROW = ("`*_seconds`", "timings of each stage (`data`, `cv`, `baseline`, `filter`, `final_fit`, "
-               "`write`, `total`)", "lower", "")
+               "`write`, `total`)", "lower", "", "", "")
+# The labels a metric is scored against, by what it needs, unless it says so itself (scored_on).
+SCORED_ON = {
+    "given": "given training labels",
+    "true": "true training labels (or the error mask)",
+    "held-out": "given labels of the part it names",
+}
+
+
+def scored_on(metric: Metric) -> str:
+    """Which labels ``metric`` is scored against (its own ``scored_on``, else by its ``labels``)."""
+    return metric.scored_on or SCORED_ON[metric.labels]
 
 
 def markdown_table() -> str:
-    """README's table of the metrics, from the registry (``python -m runner.scoring.metrics``)."""
-    lines = ["| metric | meaning | better | needs |", "|---|---|---|---|"]
+    """The table of the metrics, from the registry (``python -m runner.scoring.metrics``;
+    docs/guide/metrics.md holds it, a test keeps the two equal)."""
+    lines = ["| metric | meaning | better | needs | scored against | test metric |", "|---|---|---|---|---|---|"]
     for metric in ordered():
         needs = {"given": "", "true": "true errors known", "held-out": "a held-out part"}[metric.labels]
         meaning = metric.meaning.replace("|", "\\|")
-        lines.append(f"| `{metric.name}` | {meaning} | {metric.direction or ''} | {needs} |")
+        held_out = "yes: never in a search's trials" if metric.held_out else ""
+        lines.append(f"| `{metric.name}` | {meaning} | {metric.direction or ''} | {needs} | "
+                     f"{scored_on(metric)} | {held_out} |")
     lines.append("| " + " | ".join(TIMINGS_ROW) + " |")
     return "\n".join(lines) + "\n"
 
