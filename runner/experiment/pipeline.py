@@ -36,6 +36,7 @@ from sklearn.metrics import accuracy_score
 
 from runner.core.cache import ArrayCache, fingerprint
 from runner.core.signals import raise_if_interrupted
+from runner.datasets.columns import leak_warnings
 from runner.experiment.data import FeatureData, PrecomputedData, load_dataset, run_settings
 from runner.experiment.parallel import folds_backend
 from runner.experiment.seeds import Seeds, derive_seeds
@@ -138,6 +139,10 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
         pred_probs = cache.get_or_compute("cv_pred_probs", {**cache_key, "cv_n_folds": cv_n_folds}, cross_validate)[
             "pred_probs"
         ]
+    if isinstance(data.X_train, pd.DataFrame):  # a table: a column alone as good as the model leaks
+        cv_accuracy = float((np.asarray(pred_probs).argmax(axis=1) == noisy_labels).mean())
+        for line in leak_warnings(data.X_train, noisy_labels, cv_accuracy, data.dataset.source or "dataset"):
+            log.warning(line)
 
     # 4) baseline: the same classifier trained on every noisy label.
     metrics: dict[str, Any] = {}
