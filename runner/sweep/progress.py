@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 import time
 from pathlib import Path
 
@@ -20,12 +21,19 @@ from runner.core.io import atomic_write_json, locked
 from runner.core.layout import read_json, sweep_dir_of
 from runner.results.settings import SummarySettings
 
-__all__ = ["progress_line", "report_progress", "start_progress"]
+__all__ = ["console", "progress_line", "report_progress", "start_progress"]
 
 # Console only (conf/hydra/job_logging/runner.yaml): progress lines stay out of job logs.
 console_logger = logging.getLogger("runner.console")
 PROGRESS_FILE = ".progress.json"
 PROGRESS_LOCK = ".progress.lock"
+
+
+def console(line: str) -> None:
+    """A line on the console of the launching process, as it is (no log prefix: a path on a
+    line of its own can be copied)."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
 
 
 def start_progress(config: DictConfig) -> None:
