@@ -17,6 +17,7 @@ import pandas as pd
 from omegaconf import MISSING, DictConfig
 
 from runner.core.checks import check, check_file
+from runner.core.names import did_you_mean
 from runner.datasets.arrays import load_error_mask
 from runner.datasets.base import Dataset, FeatureDatasetConfig, _where, dataset_loader
 from runner.datasets.columns import column_warnings, describe_features
@@ -58,6 +59,44 @@ def _check_table(dataset: DictConfig) -> list[str]:
     columns = dataset.feature_columns
     if columns is not None and len(columns) == 0:
         problems.append("dataset.feature_columns must be null (all other columns) or a non-empty list; got []")
+    if not problems:
+        problems += _check_named_columns(dataset)
+    return problems
+
+
+def _header(path: str, encoding: str) -> list[str] | None:
+    """The column names of a CSV (its first line) or a parquet file (its schema); None if unreadable."""
+    try:
+        if str(path).lower().endswith((".parquet", ".pq")):
+            import pyarrow.parquet as pq
+
+            return [str(name) for name in pq.read_schema(path).names]
+        with open(path, encoding=encoding, newline="") as handle:
+            return [name.strip() for name in next(csv_module.reader(handle), [])]
+    except Exception:  # noqa: BLE001 - the loader reports an unreadable file with its line
+        return None
+
+
+def _check_named_columns(dataset: DictConfig) -> list[str]:
+    """The columns the config names exist in the file (read: its header only), so that a sweep
+    refuses a bad combination before launching anything (runner.sweep.check)."""
+    columns = _header(dataset.path, dataset.get("encoding") or "utf-8")
+    if columns is None:
+        return []
+    named = [("label_column", [dataset.label_column])]
+    for key in ("id_column", "true_label_column"):
+        if dataset.get(key) is not None:
+            named.append((key, [dataset[key]]))
+    for key in ("drop_columns", "feature_columns"):
+        if dataset.get(key):
+            named.append((key, list(dataset[key])))
+    problems = []
+    for key, names in named:
+        missing = [str(name) for name in names if str(name) not in columns]
+        if missing:
+            shown = missing[0] if key in ("label_column", "id_column", "true_label_column") else missing
+            problems.append(f"dataset.{key} names a column not in {dataset.path}: got {shown!r}"
+                            f"{did_you_mean(missing[0], columns)} (columns: {', '.join(columns)})")
     return problems
 
 

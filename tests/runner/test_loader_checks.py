@@ -225,3 +225,21 @@ def test_report_html_shows_the_id_column(tmp_path):
     assert header[:3] == ["rank", "index", "patient_id"]
     issues = pd.read_csv(out / "label_issues.csv").set_index("index")
     assert rows and all(row[2] == issues.loc[int(row[1]), "patient_id"] for row in rows)
+
+
+def test_a_label_column_not_in_the_file_is_a_config_error_before_loading(tmp_path):
+    """Issue 19 case 8: the config check reads the header only, so a sweep refuses it before launch."""
+    from runner.config import ConfigError
+
+    path = tmp_path / "t.csv"
+    path.write_text("x,label\n1,a\n")
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose("config", overrides=["cache_dir=null", "dataset=csv", f"dataset.path={path}",
+                                           "dataset.label_column=lable", "dataset.drop_columns=[y]"])
+    with pytest.raises(ConfigError) as error:
+        validate_config(cfg)
+    lines = str(error.value).splitlines()
+    assert lines == [
+        f"dataset.label_column names a column not in {path}: got 'lable'; did you mean `label`? (columns: x, label)",
+        f"dataset.drop_columns names a column not in {path}: got ['y'] (columns: x, label)",
+    ]
