@@ -56,8 +56,9 @@ def describe_features(features: pd.DataFrame) -> str:
 def _codes(values: pd.Series) -> np.ndarray:
     """(N,) int codes of a column's values (numeric columns: quantile bins); -1 for missing."""
     if column_kind(values) in ("int", "float") and values.nunique() > N_BINS:
-        binned = pd.qcut(values.astype(np.float64), N_BINS, duplicates="drop")
-        return np.asarray(pd.Series(binned).cat.codes, dtype=np.int64)
+        numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        edges = np.unique(np.nanquantile(numbers, np.linspace(0, 1, N_BINS + 1)[1:-1]))
+        return np.where(np.isnan(numbers), -1, np.searchsorted(edges, numbers, side="right")).astype(np.int64)
     return np.asarray(pd.factorize(values, use_na_sentinel=True)[0], dtype=np.int64)
 
 
@@ -71,8 +72,9 @@ def majority_agreement(values: pd.Series, labels: np.ndarray) -> float:
     labels = np.asarray(labels, dtype=np.int64)
     n_classes = int(labels.max()) + 1
     present = codes >= 0
-    counts = np.zeros((int(codes.max()) + 1 if present.any() else 1, n_classes), dtype=np.int64)
-    np.add.at(counts, (codes[present], labels[present]), 1)
+    n_values = int(codes.max()) + 1 if present.any() else 1
+    counts = np.bincount(codes[present] * n_classes + labels[present],
+                         minlength=n_values * n_classes).reshape(n_values, n_classes)
     others = counts[np.where(present, codes, 0)]  # (N, n_classes) counts of the row's value
     others[np.arange(len(labels)), labels] -= present  # leave the row itself out
     majority = others.argmax(axis=1)
@@ -92,6 +94,7 @@ def column_warnings(features: pd.DataFrame, labels, source: str) -> list[str]:
     """One line per likely id, constant and one-to-one column (naming it and the keys to use)."""
     labels = np.asarray(labels)
     n_rows = len(features)
+    n_labels = pd.Series(labels).nunique(dropna=False)
     lines = []
     for name in features.columns:
         values = features[name]
@@ -106,7 +109,7 @@ def column_warnings(features: pd.DataFrame, labels, source: str) -> list[str]:
         elif kind != "float" and n_unique == n_rows and _is_id_like(values, kind):
             lines.append(f"{source}: column {name!r} looks like an id ({kind}, a different value in every row); "
                          f"{hint}")
-        elif _one_to_one(values, labels):
+        elif n_unique == n_labels and _one_to_one(values, labels):  # as many values as labels first: cheap
             lines.append(f"{source}: column {name!r} maps one-to-one onto the labels: a likely leak of the "
                          f"answer; {hint}")
     return lines
