@@ -644,6 +644,12 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 raise ValueError(
                     f"sample_weight must have one entry per example ({n_examples}); got shape {np.shape(sample_weight)}."
                 )
+            bad = np.flatnonzero(~np.isfinite(sample_weight) | (sample_weight < 0))
+            if bad.size:
+                raise ValueError(
+                    f"sample_weight must be finite and >= 0; got {sample_weight[bad[0]]!r} at index {bad[0]} "
+                    f"({bad.size} such entries)."
+                )
 
         # 1) Label issues: computed afresh, or given by the user.
         if label_issues is None:

@@ -39,6 +39,9 @@ from cleanlearn._core.validation import (
 __all__ = [
     "calibrate_confident_joint",
     "compute_confident_joint",
+    "compute_inv_noise_matrix",
+    "compute_noise_matrix_from_inverse",
+    "compute_py",
     "estimate_confident_joint_and_cv_pred_proba",
     "estimate_cv_predicted_probabilities",
     "estimate_joint",
@@ -421,3 +424,62 @@ def num_label_issues(
     joint = calibrated / np.clip(float(np.sum(calibrated)), a_min=TINY_VALUE, a_max=None)
     fraction_of_issues = 1.0 - joint.trace()
     return int(np.rint(fraction_of_issues * n_samples))
+
+
+# ---------------------------------------------------------------------------------------
+# The latent algebra, as cleanlab.count re-exports it from cleanlab.internal.latent_algebra
+# (the same expressions: cleanlearn._core.latent_algebra). Notation: ps = P(given=k),
+# py = P(true=k), noise matrix P(given=i | true=j), inverse noise matrix P(true=i | given=j).
+
+
+def _prior(values: Any, n_classes: int, name: str) -> np.ndarray:
+    """A (K,) prior; cleanlab also takes (1, K)."""
+    array = np.asarray(values, dtype=np.float64).reshape(-1)
+    if array.shape != (n_classes,):
+        raise ValueError(f"{name} must have shape ({n_classes},) for a ({n_classes}, {n_classes}) matrix; "
+                         f"got shape {np.shape(values)}.")
+    return array
+
+
+def compute_py(
+    ps: Any,
+    noise_matrix: Any,
+    inverse_noise_matrix: Any,
+    *,
+    py_method: str = "cnt",
+    true_labels_class_counts: Any = None,
+) -> np.ndarray:
+    """``py = P(true=k)`` from ``ps = P(given=k)`` and the two noise matrices (cleanlab's
+    ``compute_py``): ``py_method`` cnt (ratio of the diagonals, robust), eqn, marginal (needs
+    ``true_labels_class_counts``) or marginal_ps; clipped to (0, 1] and normalised."""
+    validate_params({"py_method": py_method}, {"py_method": [Options(PY_METHODS)]}, caller="compute_py")
+    noise_matrix = check_square_matrix(noise_matrix, n_classes=None, name="noise_matrix")
+    n_classes = noise_matrix.shape[0]
+    inverse_noise_matrix = check_square_matrix(inverse_noise_matrix, n_classes=n_classes,
+                                               name="inverse_noise_matrix")
+    if py_method == "marginal" and true_labels_class_counts is None:
+        raise ValueError("py_method='marginal' needs true_labels_class_counts; got None.")
+    counts = None if true_labels_class_counts is None else _prior(true_labels_class_counts, n_classes,
+                                                                  "true_labels_class_counts")
+    return latent_algebra.compute_py(_prior(ps, n_classes, "ps"), noise_matrix, inverse_noise_matrix,
+                                     py_method=py_method, true_labels_class_counts=counts)
+
+
+def compute_inv_noise_matrix(py: Any, noise_matrix: Any, *, ps: Any = None) -> np.ndarray:
+    """The inverse noise matrix ``P(true | given)`` from ``py`` and the noise matrix
+    ``P(given | true)`` (cleanlab's ``compute_inv_noise_matrix``); ``ps`` defaults to the
+    rows of ``noise_matrix * py`` summed."""
+    noise_matrix = check_square_matrix(noise_matrix, n_classes=None, name="noise_matrix")
+    py = _prior(py, noise_matrix.shape[0], "py")
+    ps = (noise_matrix * py).sum(axis=1) if ps is None else _prior(ps, noise_matrix.shape[0], "ps")
+    return latent_algebra.compute_inverse_noise_matrix(py, noise_matrix, ps)
+
+
+def compute_noise_matrix_from_inverse(ps: Any, inverse_noise_matrix: Any, *, py: Any = None) -> np.ndarray:
+    """The noise matrix ``P(given | true)`` from ``ps`` and the inverse noise matrix
+    (cleanlab's ``compute_noise_matrix_from_inverse``); ``py`` defaults to the columns of
+    ``(inverse_noise_matrix * ps).T`` summed."""
+    inverse_noise_matrix = check_square_matrix(inverse_noise_matrix, n_classes=None, name="inverse_noise_matrix")
+    ps = _prior(ps, inverse_noise_matrix.shape[0], "ps")
+    py = (inverse_noise_matrix * ps).T.sum(axis=0) if py is None else _prior(py, inverse_noise_matrix.shape[0], "py")
+    return latent_algebra.compute_noise_matrix_from_inverse(ps, inverse_noise_matrix, py)

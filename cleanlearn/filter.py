@@ -73,6 +73,11 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+# cleanlab 2.9.0's words (cleanlab/filter.py), so that callers filtering on them keep working.
+MULTI_LABEL_DEPRECATION = (
+    "The multi_label argument to filter.find_label_issues() is deprecated and will be removed in "
+    "future versions. Please use `multilabel_classification.filter.find_label_issues()` instead."
+)
 
 # In prune_by_noise_rate, rows asking for at most this many examples share one vectorised
 # partition per class; rows asking for more are partitioned one by one.
@@ -200,6 +205,9 @@ def find_label_issues(
     if multi_label:  # labels: a list of lists of class indices
         # (imported here: single-label users do not pay for the multi-label package)
         from cleanlearn.multilabel_classification import filter as multilabel_filter
+
+        if isinstance(labels, list):  # as cleanlab 2.9: a non-list is refused before the warning
+            warnings.warn(MULTI_LABEL_DEPRECATION, DeprecationWarning, stacklevel=2)
 
         return multilabel_filter.find_label_issues(
             labels,

@@ -15,12 +15,14 @@ import hydra
 from omegaconf import DictConfig
 
 from runner.config import register_configs
+from runner.config.hints import install_key_hints
 from runner.core.layout import register_resolvers
 from runner.core.signals import Interrupted, exit_code
 from runner.job.lifecycle import run_job
 
 register_configs()  # structured schemas must be in the ConfigStore before composition
 register_resolvers()  # ${runner_job_dir:...} names the job dirs of a sweep
+install_key_hints()  # an unknown key or option: one line with the closest name, never "use +key"
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")

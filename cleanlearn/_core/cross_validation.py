@@ -55,9 +55,13 @@ def plan_folds(labels: np.ndarray, n_classes: int, cv_n_folds: int, seed) -> lis
     A class missing from a training fold gets its first holdout example copied into it
     (that example's holdout prediction is later set to one-hot), as the reference does.
     """
+    _check_folds(labels, n_classes, cv_n_folds)
     splitter = StratifiedKFold(n_splits=cv_n_folds, shuffle=True, random_state=seed)
+    with warnings.catch_warnings():  # said below, naming cv_n_folds
+        warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
+        splits = list(splitter.split(X=labels, y=labels))
     folds = []
-    for train_index, holdout_index in splitter.split(X=labels, y=labels):
+    for train_index, holdout_index in splits:
         train_classes = np.flatnonzero(np.bincount(labels[train_index], minlength=n_classes))
         duplicated = {}  # missing class -> its first position in the holdout fold
         if train_classes.size < n_classes:
@@ -75,6 +79,26 @@ def plan_folds(labels: np.ndarray, n_classes: int, cv_n_folds: int, seed) -> lis
                 duplicated[missing_class] = int(np.flatnonzero(holdout_labels == missing_class)[0])
         folds.append((train_index, holdout_index, duplicated))
     return folds
+
+
+def _check_folds(labels: np.ndarray, n_classes: int, cv_n_folds: int) -> None:
+    """Refuse (every class smaller) or warn (the smallest class smaller) about ``cv_n_folds``."""
+    counts = np.bincount(labels, minlength=n_classes)
+    present = np.flatnonzero(counts)
+    largest = int(counts.max())
+    if largest < cv_n_folds:
+        raise ValueError(f"cv_n_folds={cv_n_folds} is larger than every class (the largest has {largest} "
+                         f"examples); set cv_n_folds <= {largest}.")
+    smallest = present[np.argmin(counts[present])]
+    if counts[smallest] < cv_n_folds:
+        advice = (f"Set cv_n_folds <= {counts[smallest]} for every fold to see every class."
+                  if counts[smallest] >= 2 else "Its examples are copied into the training folds that lack it.")
+        warnings.warn(
+            f"cv_n_folds={cv_n_folds} is larger than the smallest class (class {smallest} has "
+            f"{counts[smallest]} examples): some folds hold none of it. {advice}",
+            UserWarning,
+            stacklevel=5,  # _check_folds < plan_folds < cv_pred_probs < count's function < its caller
+        )
 
 
 def fit_predict_fold(

@@ -18,10 +18,12 @@ from omegaconf import DictConfig, OmegaConf
 
 from cleanlearn.filter import FILTERS
 from cleanlearn.filter import RANKINGS as QUALITY_METHODS
+from runner.config.hints import unknown_key_line
 from runner.config.schema import (
     CleanLearningConfig,
     FindLabelIssuesKwargs,
     LabelQualityScoresKwargs,
+    RunConfig,
 )
 from runner.core.checks import check as _check
 from runner.core.checks import is_int as _is_int
@@ -29,6 +31,7 @@ from runner.core.checks import is_real as _is_real
 from runner.core.checks import one_line
 from runner.core.checks import show as _show
 from runner.core.checks import value as _value
+from runner.core.names import did_you_mean
 from runner.core.targets import import_target
 from runner.datasets.base import RUN_KEYS, LoaderSpec, loader_spec
 
@@ -126,7 +129,9 @@ def _check_against_class_count(cfg: DictConfig, spec: LoaderSpec) -> list[str]:
 
 
 def _check_unknown_keys(cfg: DictConfig, spec: LoaderSpec) -> list[str]:
-    """Keys added with ``+key=value`` bypass the schemas: refuse those the run would not use."""
+    """Keys added with ``+key=value`` bypass the schemas: refuse those the run would not use,
+    at the top level too (``+clasifier=random_forest`` would otherwise run the default
+    classifier beside a stray key)."""
     schemas = [
         ("cleanlearning", CleanLearningConfig),
         ("cleanlearning.find_label_issues_kwargs", FindLabelIssuesKwargs),
@@ -135,13 +140,13 @@ def _check_unknown_keys(cfg: DictConfig, spec: LoaderSpec) -> list[str]:
     if spec.schema is not None:
         schemas.append(("dataset", spec.schema))
     problems = []
-    for path, schema in schemas:
-        node = OmegaConf.select(cfg, path)
+    for path, schema in [("", RunConfig), *schemas]:
+        node = OmegaConf.select(cfg, path) if path else cfg
         known = [f.name for f in fields(schema)]
         for key in node:
-            if key not in known:
+            if key not in known and not (not path and key == "hydra"):
                 value = "???" if OmegaConf.is_missing(node, key) else _show(node[key])
-                problems.append(f"{path}.{key} is not a known key (known: {', '.join(known)}); got {value}")
+                problems.append(unknown_key_line(f"{path}.{key}" if path else str(key), known, value))
     return problems
 
 
@@ -149,13 +154,15 @@ def _check_dataset(dataset: DictConfig, spec: LoaderSpec) -> list[str]:
     target = _value(dataset, "_target_")
     if not isinstance(target, str):
         return [f"dataset._target_ must name a loader function (e.g. runner.datasets.csv); got {_show(target)}"]
-    problems = _check_loader(dataset, target)
+    # keys the loader's schema does not know are reported by _check_unknown_keys already
+    known = None if spec.schema is None else {f.name for f in fields(spec.schema)}
+    problems = _check_loader(dataset, target, known)
     if problems:
         return problems
     return _check_run_settings(dataset) + ([] if spec.check is None else spec.check(dataset))
 
 
-def _check_loader(dataset: DictConfig, target: str) -> list[str]:
+def _check_loader(dataset: DictConfig, target: str, schema_keys: set[str] | None = None) -> list[str]:
     """The loader imports and takes the node's arguments (its signature, for any loader)."""
     try:
         loader = import_target(target)
@@ -171,8 +178,9 @@ def _check_loader(dataset: DictConfig, target: str) -> list[str]:
     valid = [name for name in signature.parameters if name != "seed"]
     problems = [
         f"dataset.{key} is not a parameter of the loader {target} (its parameters: "
-        f"{', '.join(valid) or 'none'}); got {_show(dataset[key])}"
+        f"{', '.join(valid) or 'none'}); got {_show(dataset[key])}{did_you_mean(key, valid)}"
         for key in arguments if key not in signature.parameters and not accepts_any
+        and (schema_keys is None or key in schema_keys)
     ]
     for name, parameter in signature.parameters.items():
         required = parameter.default is inspect.Parameter.empty and parameter.kind not in (

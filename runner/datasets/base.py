@@ -170,4 +170,31 @@ def call_loader(dataset: DictConfig, *, data_seed: int) -> Dataset:
     if not isinstance(loaded, Dataset):
         raise TypeError(f"dataset._target_={dataset._target_!r} must return a runner.datasets.Dataset; "
                         f"got {type(loaded).__name__}")
+    check_loaded_labels(loaded)
     return loaded
+
+
+def check_loaded_labels(loaded: Dataset) -> None:
+    """Every loader's labels pass one check (runner.datasets.labels): rows, missing, mixed types."""
+    from runner.datasets.labels import check_labels
+
+    if len(loaded.labels) == 0:
+        raise ValueError(f"{loaded.source or 'the dataset'}: no rows (a header, or an empty array, only)")
+    for key, what in (("labels", "label"), ("true_labels", "true label")):
+        values = getattr(loaded, key)
+        if values is None:
+            continue
+
+        def where(row: int, key: str = key) -> str:
+            if loaded.first_line is not None:  # a table: its file and line
+                return loaded.where(row)
+            return f"dataset.{key}: row {row}"
+
+        check_labels(values, where, what)
+    kinds = {np.asarray(a).dtype.kind for a in (loaded.labels, loaded.true_labels) if a is not None}
+    # given and true labels are sorted into classes together: one type across both
+    if loaded.true_labels is not None and (len(kinds) > 1 or "O" in kinds):
+        both = np.concatenate([np.asarray(loaded.labels, dtype=object),
+                               np.asarray(loaded.true_labels, dtype=object)])
+        n_rows = len(loaded.labels)
+        check_labels(both, lambda row: f"dataset.labels and true_labels together: row {row % n_rows}")

@@ -6,6 +6,8 @@ line 18: ...``): CSV line 1 is the header, so row r is line r + 2.
 
 from __future__ import annotations
 
+import csv as csv_module
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,10 +17,15 @@ import pandas as pd
 from omegaconf import MISSING, DictConfig
 
 from runner.core.checks import check, check_file
+from runner.core.names import did_you_mean
 from runner.datasets.arrays import load_error_mask
 from runner.datasets.base import Dataset, FeatureDatasetConfig, _where, dataset_loader
+from runner.datasets.columns import column_warnings, describe_features
+from runner.datasets.labels import check_labels
 
-__all__ = ["TableDatasetConfig", "csv", "parquet"]
+__all__ = ["CsvDatasetConfig", "TableDatasetConfig", "csv", "parquet"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -38,6 +45,13 @@ class TableDatasetConfig(FeatureDatasetConfig):
     test_size: float = 0.0  # your own labels: every row is examined
 
 
+@dataclass
+class CsvDatasetConfig(TableDatasetConfig):
+    """A CSV file; the keys of any table, and the file's text encoding."""
+
+    encoding: str = "utf-8"  # e.g. latin-1, cp1252, utf-16 for files not saved as UTF-8
+
+
 def _check_table(dataset: DictConfig) -> list[str]:
     problems = check_file(dataset, "path")
     problems += check(dataset, "dataset", "label_column", lambda v: isinstance(v, str) and v != "",
@@ -45,13 +59,51 @@ def _check_table(dataset: DictConfig) -> list[str]:
     columns = dataset.feature_columns
     if columns is not None and len(columns) == 0:
         problems.append("dataset.feature_columns must be null (all other columns) or a non-empty list; got []")
+    if not problems:
+        problems += _check_named_columns(dataset)
+    return problems
+
+
+def _header(path: str, encoding: str) -> list[str] | None:
+    """The column names of a CSV (its first line) or a parquet file (its schema); None if unreadable."""
+    try:
+        if str(path).lower().endswith((".parquet", ".pq")):
+            import pyarrow.parquet as pq
+
+            return [str(name) for name in pq.read_schema(path).names]
+        with open(path, encoding=encoding, newline="") as handle:
+            return [name.strip() for name in next(csv_module.reader(handle), [])]
+    except Exception:  # noqa: BLE001 - the loader reports an unreadable file with its line
+        return None
+
+
+def _check_named_columns(dataset: DictConfig) -> list[str]:
+    """The columns the config names exist in the file (read: its header only), so that a sweep
+    refuses a bad combination before launching anything (runner.sweep.check)."""
+    columns = _header(dataset.path, dataset.get("encoding") or "utf-8")
+    if columns is None:
+        return []
+    named = [("label_column", [dataset.label_column])]
+    for key in ("id_column", "true_label_column"):
+        if dataset.get(key) is not None:
+            named.append((key, [dataset[key]]))
+    for key in ("drop_columns", "feature_columns"):
+        if dataset.get(key):
+            named.append((key, list(dataset[key])))
+    problems = []
+    for key, names in named:
+        missing = [str(name) for name in names if str(name) not in columns]
+        if missing:
+            shown = missing[0] if key in ("label_column", "id_column", "true_label_column") else missing
+            problems.append(f"dataset.{key} names a column not in {dataset.path}: got {shown!r}"
+                            f"{did_you_mean(missing[0], columns)} (columns: {', '.join(columns)})")
     return problems
 
 
 _table_loader = dataset_loader(schema=TableDatasetConfig, schema_name="table", check=_check_table)
 
 
-@_table_loader
+@dataset_loader(schema=CsvDatasetConfig, schema_name="csv", check=_check_table)
 def csv(
     path: str,
     label_column: str,
@@ -60,14 +112,25 @@ def csv(
     id_column: str | None = None,
     true_label_column: str | None = None,
     label_errors: str | None = None,
+    encoding: str = "utf-8",
 ) -> Dataset:
     """A CSV file: one label column (any type), feature columns of any dtype (numeric, text,
     bool), empty cells allowed in the features (imputed per fold by the default preprocessing).
 
     ``feature_columns`` None: every column but the label, id, true-label, error and dropped
     ones. ``label_errors``: a column of booleans (true = wrong label) or a boolean .npy file.
+    ``encoding``: the file's text encoding; a byte it cannot decode is an error naming the
+    line and column.
     """
-    frame = pd.read_csv(path)
+    _check_header(path, encoding)
+    try:
+        frame = pd.read_csv(path, encoding=encoding)
+    except UnicodeDecodeError as error:
+        raise ValueError(_undecodable(path, encoding, error)) from None
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path}: the file is empty (no header line, no rows)") from None
+    if frame.empty:
+        raise ValueError(f"{path}: a header line and no data rows (line 2 is missing)")
     return _table(frame, str(path), 2, label_column, feature_columns, drop_columns, id_column,
                   true_label_column, label_errors)
 
@@ -88,6 +151,11 @@ def parquet(
     except ImportError as error:
         raise ImportError("dataset=parquet needs pyarrow: pip install 'cleanlearn[parquet]'") from error
     frame = pd.read_parquet(path, engine="pyarrow")
+    duplicated = sorted({c for c in map(str, frame.columns) if list(map(str, frame.columns)).count(c) > 1})
+    if duplicated:
+        raise ValueError(f"{path}: duplicate column names {duplicated}; give every column its own name")
+    if frame.empty:
+        raise ValueError(f"{path}: columns and no data rows")
     return _table(frame, str(path), None, label_column, feature_columns, drop_columns, id_column,
                   true_label_column, label_errors)
 
@@ -122,15 +190,11 @@ def _table(frame, source, first_line, label_column, feature_columns, drop_column
         raise ValueError(f"{source}: no feature columns left (columns: {', '.join(columns)})")
 
     labels = frame[label_column]
-    empty = np.flatnonzero(labels.isna().to_numpy())
-    if empty.size:
-        raise ValueError(f"{where(empty[0], label_column)}: empty label ({empty.size} rows have none)")
+    check_labels(labels, lambda row: where(row, label_column))
     true_labels = None
     if true_label_column is not None:
         true_labels = frame[true_label_column]
-        empty = np.flatnonzero(true_labels.isna().to_numpy())
-        if empty.size:
-            raise ValueError(f"{where(empty[0], true_label_column)}: empty true label")
+        check_labels(true_labels, lambda row: where(row, true_label_column), "true label")
         true_labels = true_labels.to_numpy()
     errors = None
     if error_column is not None:
@@ -148,6 +212,11 @@ def _table(frame, source, first_line, label_column, feature_columns, drop_column
             infinite = np.flatnonzero(np.isinf(values.to_numpy(dtype=np.float64, na_value=np.nan)))
             if infinite.size:
                 raise ValueError(f"{where(infinite[0], column)}: infinite value {values.iloc[infinite[0]]}")
+    log.info("%s: %d feature columns: %s", source, len(feature_columns), describe_features(features))
+    if id_column is not None:
+        log.info("%s: id column %r (carried into label_issues.csv and report.html)", source, id_column)
+    for line in column_warnings(features, labels.to_numpy(), source):
+        log.warning(line)
     return Dataset(
         features=features, labels=labels.to_numpy(), true_labels=true_labels, label_errors=errors,
         ids=ids, feature_names=list(feature_columns), source=source, first_line=first_line,
@@ -163,3 +232,31 @@ def _bool_column(values: pd.Series, where) -> np.ndarray:
         raise ValueError(f"{where(bad[0])}: label_errors must be true/false; got {values.iloc[bad[0]]!r}")
     return truthy.to_numpy()
 
+
+
+def _check_header(path: str, encoding: str) -> None:
+    """Duplicate header names are refused (pandas would rename the second ``species.1``)."""
+    try:
+        with open(path, encoding=encoding, newline="") as handle:
+            header = next(csv_module.reader(handle), [])
+    except UnicodeDecodeError as error:
+        raise ValueError(_undecodable(path, encoding, error)) from None
+    names = [name.strip() for name in header]
+    duplicated = sorted({name for name in names if names.count(name) > 1})
+    if duplicated:
+        raise ValueError(f"{path}: line 1 (the header) names the column(s) {duplicated} more than once; "
+                         "give every column its own name")
+
+
+def _undecodable(path: str, encoding: str, error: UnicodeDecodeError) -> str:
+    """'data.csv: line 3, column 7: byte 0xe9 is not valid utf-8 ...': the first bad byte's place."""
+    with open(path, "rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                line.decode(encoding)
+            except UnicodeDecodeError as bad:
+                column = len(line[:bad.start].decode(encoding, errors="replace")) + 1
+                byte = line[bad.start:bad.start + 1].hex()
+                return (f"{path}: line {number}, column {column}: byte 0x{byte} is not valid {encoding}; "
+                        f"set dataset.encoding to the file's encoding (e.g. dataset.encoding=latin-1)")
+    return f"{path}: cannot be read as {encoding} ({error.reason}); set dataset.encoding (e.g. latin-1)"

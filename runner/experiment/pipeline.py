@@ -35,6 +35,7 @@ from sklearn.base import clone
 
 from runner.core.cache import ArrayCache, fingerprint
 from runner.core.signals import raise_if_interrupted
+from runner.datasets.columns import leak_warnings
 from runner.experiment.data import FeatureData, PrecomputedData, load_dataset, run_settings
 from runner.experiment.held_out import label_targets, score_test_part, scores_test_part, search_role
 from runner.experiment.parallel import folds_backend
@@ -142,6 +143,10 @@ def _run_with_features(cfg, data: FeatureData, seeds: Seeds, timings, out_dir: P
                                          names=["pred_probs"])[
             "pred_probs"
         ]
+    if isinstance(data.X_train, pd.DataFrame):  # a table: a column alone as good as the model leaks
+        cv_accuracy = float((np.asarray(pred_probs).argmax(axis=1) == noisy_labels).mean())
+        for line in leak_warnings(data.X_train, noisy_labels, cv_accuracy, data.dataset.source or "dataset"):
+            log.warning(line)
 
     # 4) baseline: the same classifier trained on every noisy label. A search's trials never
     # touch the test part (runner.experiment.held_out): nothing there to select on.

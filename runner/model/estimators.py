@@ -23,6 +23,7 @@ from typing import Any
 from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf
 
 from runner.core.layout import read_yaml
+from runner.core.names import did_you_mean
 from runner.core.targets import import_target
 
 __all__ = ["build_estimator", "check_estimator_node", "register_classifier_schemas", "set_parameters"]
@@ -127,7 +128,7 @@ def _check_keys(values: dict, prefix: str) -> list[str]:
         if names is not None and key not in names:
             problems.append(
                 f"{prefix}.{key} is not a parameter of {target} (a typo, or a parameter of the previous "
-                f"_target_? use classifier=custom); got {value!r}; valid: {', '.join(names)}"
+                f"_target_? use classifier=custom); got {value!r}{did_you_mean(key, names)}; valid: {', '.join(names)}"
             )
         elif isinstance(value, dict) and "_target_" in value:
             problems += _check_keys(value, f"{prefix}.{key}")

@@ -62,6 +62,7 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
+from runner.core.names import did_you_mean
 from runner.core.targets import import_target
 
 __all__ = [
@@ -301,7 +302,7 @@ def _check_keys(target: str, model: Callable, parameters: dict[str, Any]) -> tup
             unknown.append(f"noise.{key} is passed by the run, not set in the config; got {value!r}")
         elif key not in own and not takes_any_keyword:
             unknown.append(f"noise.{key} is not a parameter of {target} (parameters: "
-                            f"{', '.join(configurable) or 'none'}); got {value!r}")
+                            f"{', '.join(configurable) or 'none'}); got {value!r}{did_you_mean(key, configurable)}")
     for name in configurable:
         if own[name].default is inspect.Parameter.empty and name not in parameters:
             absent.append(f"noise.{name} is required by {target}; got nothing (set it: +noise.{name}=...)")

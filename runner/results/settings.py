@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from runner.core.names import did_you_mean
 from runner.results.frames import first_value, n_values
 from runner.scoring.metrics import direction
 
@@ -77,7 +78,8 @@ def summary_problems(node: Mapping) -> list[str]:
     known = ("replicate_by", "compare_metric", "method_axes")
     for key in node:
         if key not in known:
-            problems.append(f"summary.{key} is not a known key (known: {', '.join(known)}); got {node[key]!r}")
+            problems.append(f"summary.{key} is not a known key (known: {', '.join(known)}); got {node[key]!r}"
+                            f"{did_you_mean(key, known)}")
     replicate_by = node.get("replicate_by", "seed")
     if not (isinstance(replicate_by, str) and replicate_by) and not _is_list_of_names(replicate_by, empty=True):
         problems.append(f"summary.replicate_by must be an override key or a list of keys; got {_plain(replicate_by)!r}")

@@ -10,7 +10,8 @@ settings say (the sweep's multirun.yaml, or given on the command line).
 ``summarize_sweeps(dirs, out_dir)`` merges several sweeps into one set of files.
 
 Status: "ok" (DONE marker present), "failed" or "interrupted" (status.json says so),
-"incomplete" (no status yet, or killed before the marker: running, killed, or never started).
+"incomplete" (no status yet, or killed before the marker: running, killed, or never started),
+"not run" (a planned job of the sweep that has no dir yet, :data:`PLANNED_JOBS`).
 
 Parallel launchers call this from several processes at once; a lock file serialises the
 read-and-write, so the last summary written was read after every job before it finished.
@@ -40,6 +41,9 @@ __all__ = ["summarize", "summarize_sweeps", "sweep_settings", "read_job", "job_d
 logger = logging.getLogger(__name__)
 
 SUMMARY_FILES = ("summary.csv", "summary.md", "summary.png")
+# A grid sweep's planned jobs (runner.sweep.progress writes it at the start): those without a
+# dir yet are listed with status NOT_RUN (after an interrupt, the summary shows every job).
+PLANNED_JOBS, NOT_RUN = ".planned_jobs.json", "not run"
 LOCK_NAME = ".summary.lock"
 # Bar-chart panels of summary.png: (title, metrics drawn side by side for each job).
 PANELS = (
@@ -164,6 +168,7 @@ def _summary_frame(sweep_dir: Path) -> pd.DataFrame:
     # set) are reported in best.yaml, never beside the trials (hydra_plugins' _final).
     dirs = [job_dir for job_dir in job_dirs(sweep_dir) if _job_meta(job_dir)[1] in (None, "trial")]
     rows = [read_job(job_dir) for job_dir in dirs]
+    rows += _not_run(sweep_dir, {str(row["dir"]) for row in rows})
     frame = pd.DataFrame(rows)
     if frame.empty:
         return pd.DataFrame(columns=["job", "dir", "status"])
@@ -180,6 +185,19 @@ def _summary_frame(sweep_dir: Path) -> pd.DataFrame:
     # Job dirs are named by their overrides (runner.sweep.check): list the jobs in launch
     # order, by job number (after an extension, numbers may repeat: then by dir).
     return frame.sort_values(["job", "dir"], na_position="last", kind="stable").reset_index(drop=True)
+
+
+def _not_run(sweep_dir: Path, present: set[str]) -> list[dict[str, object]]:
+    """Rows of the planned jobs (written by runner.sweep.progress) that have no dir yet."""
+    from runner.core.layout import job_dir_name
+
+    planned = read_json(sweep_dir / PLANNED_JOBS, unreadable="none") or []
+    rows = []
+    for overrides in planned:
+        name = job_dir_name(overrides)
+        if name not in present:
+            rows.append({"job": None, "dir": name, **_parse_overrides(overrides), "status": NOT_RUN})
+    return rows
 
 
 def _order_columns(frame: pd.DataFrame, override_columns: list[str]) -> pd.DataFrame:

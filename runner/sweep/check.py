@@ -40,6 +40,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from runner.config import config_problems
+from runner.config.hints import composition_hint
 from runner.core.layout import identity_key, is_identity_override, sweep_dir_of, sweep_jobs
 from runner.sweep.lock import own_sweep_dir, release_sweep_dir
 
@@ -165,6 +166,9 @@ def check_jobs(config: DictConfig, config_loader, jobs: Sequence[Sequence[str]])
 
 def short_error(error: BaseException) -> str:
     """One line from an exception and its cause (Hydra's and OmegaConf's span several)."""
+    hint = composition_hint(error)  # an unknown key or option: the closest valid name
+    if hint is not None:
+        return hint
     parts = [str(error)]
     if error.__cause__ is not None and str(error.__cause__) not in parts[0]:
         parts.append(str(error.__cause__))

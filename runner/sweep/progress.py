@@ -1,5 +1,11 @@
 """One console line per finished job of a sweep: ``[12/84] ok  filter_by=both seed=3  issue_f1=0.812
-elapsed 1m40s, about 8m left``.
+elapsed 1m40s, about 8m left``, and the lines that open and close a sweep.
+
+At the start the sweep dir is printed on a line of its own; at exit of the sweep process
+(however it ends: done, a failed job, Ctrl-C) the summary is brought up to date with every
+planned job (``not run`` for those that never started), and the end lines name results.md,
+print the sweep dir again and, unless every job is ok, the exact command that resumes the
+sweep in that dir (``hydra.sweep.dir=<dir>``).
 
 The sweep's job count, swept keys and start time are recorded in ``.progress.json`` of the sweep
 dir when it starts (:func:`start_progress`); each job's end adds one under a lock
@@ -8,8 +14,11 @@ dir when it starts (:func:`start_progress`); each job's end adds one under a loc
 
 from __future__ import annotations
 
+import atexit
 import logging
 import math
+import shlex
+import sys
 import time
 from pathlib import Path
 
@@ -19,8 +28,9 @@ from omegaconf import DictConfig, OmegaConf
 from runner.core.io import atomic_write_json, locked
 from runner.core.layout import read_json, sweep_dir_of
 from runner.results.settings import SummarySettings
+from runner.results.summarize import NOT_RUN, PLANNED_JOBS
 
-__all__ = ["progress_line", "report_progress", "start_progress"]
+__all__ = ["console", "end_of_sweep", "progress_line", "report_progress", "resume_command", "start_progress"]
 
 # Console only (conf/hydra/job_logging/runner.yaml): progress lines stay out of job logs.
 console_logger = logging.getLogger("runner.console")
@@ -28,8 +38,16 @@ PROGRESS_FILE = ".progress.json"
 PROGRESS_LOCK = ".progress.lock"
 
 
+def console(line: str) -> None:
+    """A line on the console of the launching process, as it is (no log prefix: a path on a
+    line of its own can be copied)."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
 def start_progress(config: DictConfig) -> None:
-    """Record the sweep's job count, swept keys and start time for the per-job lines."""
+    """Record the sweep's job count, swept keys and start time for the per-job lines; say
+    where the sweep goes (its dir on a line of its own) and, at exit, how it ended."""
     total, swept = _planned_jobs(config)
     sweep_dir = sweep_dir_of(config)
     # a resumed search runs only its missing trials: count the earlier ones as finished
@@ -38,6 +56,61 @@ def start_progress(config: DictConfig) -> None:
         atomic_write_json(sweep_dir / PROGRESS_FILE,
                           {"total": total, "swept": swept, "started": time.time(), "finished": done,
                            "resumed": done})
+    planned = _planned_overrides(config)
+    if planned is not None:  # the summary lists the jobs not run yet (runner.results.summarize)
+        atomic_write_json(sweep_dir / PLANNED_JOBS, planned)
+    console(f"sweep of {total} jobs, into:" if total else "sweep, into:")
+    console(str(sweep_dir.resolve()))
+    atexit.register(end_of_sweep, sweep_dir, sys.argv[1:], SummarySettings.from_config(config.get("summary")))
+
+
+def _planned_overrides(config: DictConfig) -> list[list[str]] | None:
+    """The overrides of every job of a grid sweep (None for a search: trials are not known)."""
+    if not str(config.hydra.sweeper.get("_target_", "")).endswith("BasicSweeper"):
+        return None
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    params = config.hydra.sweeper.get("params") or {}
+    arguments = [f"{key}={value}" for key, value in params.items()]
+    arguments += OmegaConf.to_container(config.hydra.overrides.task, resolve=False)
+    jobs = BasicSweeper.split_arguments(OverridesParser.create().parse_overrides(arguments), None)[0]
+    return [[str(o) for o in job] for job in jobs]
+
+
+def resume_command(arguments: list[str], sweep_dir: Path) -> str:
+    """``python -m runner -m ... hydra.sweep.dir=<dir>``: the same sweep, in the same dir (a
+    plain rerun would start a new dir and run everything again)."""
+    kept = [a for a in arguments if not a.startswith("hydra.sweep.dir=")]
+    return shlex.join(["python", "-m", "runner", *kept, f"hydra.sweep.dir={sweep_dir.resolve()}"])
+
+
+def end_of_sweep(sweep_dir: Path, arguments: list[str], settings: SummarySettings) -> None:
+    """At exit of the sweep process, whatever ended it: the summary lists every job (``not
+    run``, ``interrupted`` where it applies), then the end lines: the counts and results.md,
+    the sweep dir on its own line and, unless every job is ok, the command that resumes it."""
+    from runner.results.summarize import summarize
+
+    try:
+        frame = summarize(sweep_dir, write=False)
+        counts = frame["status"].value_counts().to_dict() if len(frame) else {}
+        if set(counts) - {"ok"}:
+            frame = summarize(sweep_dir, plot=False, settings=settings)  # after an interrupt: every job
+            counts = frame["status"].value_counts().to_dict()
+    except Exception as error:  # noqa: BLE001 - the end lines still say where the sweep is
+        logging.getLogger(__name__).warning("could not update the sweep summary: %s", error)
+        counts = {}
+    results = sweep_dir.resolve() / "results.md"
+    n_jobs, n_ok = sum(counts.values()), counts.get("ok", 0)
+    if counts and n_ok == n_jobs:
+        console(f"sweep finished: {n_ok} of {n_jobs} jobs ok; results: {results}")
+        console(str(sweep_dir.resolve()))
+        return
+    states = ", ".join(f"{counts[state]} {state}" for state in ("ok", "failed", "interrupted", "incomplete",
+                                                                 NOT_RUN) if counts.get(state))
+    console(f"sweep stopped: {states or 'no job finished'} (of {n_jobs}); results so far: {results}")
+    console(str(sweep_dir.resolve()))
+    console(f"resume it (finished jobs are kept): {resume_command(arguments, sweep_dir)}")
 
 
 def _planned_jobs(config: DictConfig) -> tuple[int | None, list[str]]:

@@ -5,9 +5,17 @@ database with no server; any MLflow tracking URI works):
 
 - a single run is a top-level MLflow run; a sweep is a parent run and each of its jobs a
   child run (tag ``mlflow.parentRunId``);
-- each job's run: its overrides as params, its numeric metrics (metrics.json), its files
-  (label_issues.csv, matrices, figures, report, status, config) as artifacts, and its end:
-  FINISHED (ok), FAILED (failed) or KILLED (status.json says "interrupted").
+- each job's run: its whole resolved config, flattened (``classifier._target_``,
+  ``noise.rate``, ``seed``, ...), as params, so runs can be filtered by any setting; its
+  numeric metrics (metrics.json), its files (label_issues.csv, matrices, figures, report,
+  status, config) as artifacts, and its end: FINISHED (ok), FAILED (failed) or KILLED
+  (status.json says "interrupted"). Runs are named by their overrides (``noise.rate=0.1
+  seed=2``; ``default`` without any), the parent by the sweep's (``sweep seed=0,1``);
+- the parent run of a (grid) sweep: the sweep's overrides as params, the best value of the
+  compare metric over its finished jobs (``best_<metric>``, runner.results'
+  ``summary.compare_metric`` rule) and links to its results files (tags
+  ``cleanlearn.results.<file>``, and the run's description);
+- the console gets the run id (a sweep's: the parent's) and the tracking URI once.
 
 A search (hydra/sweeper=optuna) never shows a test metric here: the trials' child runs have
 none (and any would be dropped: runner.scoring.metrics.is_held_out), the runs of the best
@@ -25,7 +33,10 @@ with its dir and the mtime of its DONE marker.
 
 Safety. Every MLflow call is made under an exclusive lock beside a SQLite store (parallel jobs
 would otherwise race on the database). Tracking never fails a job: any error is logged as a
-warning, and the job's own files stay the record. MLflow is imported only when used.
+warning, and the job's own files stay the record. Calls to a tracking server are bounded
+(:data:`HTTP_BOUNDS`: a few seconds per request, two retries, unless the user's environment
+sets MLflow's variables); a server that cannot be reached is one warning, then tracking is
+off for the rest of the process (it never stalls a sweep). MLflow is imported only when used.
 """
 
 from __future__ import annotations
@@ -33,6 +44,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,8 +65,19 @@ logger = logging.getLogger(__name__)
 
 PARENT_FILE = "mlflow_run.json"  # in the sweep dir: the parent run the jobs attach to
 JOB_DIR_TAG, DONE_TAG = "cleanlearn.job_dir", "cleanlearn.done_mtime_ns"
-# MLflow caps a param value at 6000 characters.
-MAX_PARAM_LENGTH = 6000
+# MLflow caps a param value at 6000 characters, and a log_batch call at 100 params.
+MAX_PARAM_LENGTH, MAX_PARAMS_PER_BATCH = 6000, 100
+RESULTS_TAG = "cleanlearn.results."
+# MLflow's own variables for its HTTP requests (its defaults: 120 s timeout, 7 retries with
+# exponential backoff: minutes per call against a dead server). The user's values win.
+HTTP_BOUNDS = {
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "5",
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0",
+}
+# Set once a tracking server could not be reached: tracking is off for the rest of the process.
+_unreachable: dict[str, str] = {}
 
 
 class MlflowCallback(Callback):
@@ -76,6 +99,8 @@ class MlflowCallback(Callback):
     # -- sweep process -----------------------------------------------------------------
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        if self._off():
+            return
         with self._warn_on_error("starting the sweep's parent run"):
             sweep_dir = Path(str(config.hydra.sweep.dir))
             sweep_dir.mkdir(parents=True, exist_ok=True)
@@ -83,20 +108,22 @@ class MlflowCallback(Callback):
                 experiment_id = self._experiment_id(client)
                 parent = self._reusable_parent(client, sweep_dir)
                 if parent is None:
+                    overrides = _overrides(config)
                     run = client.create_run(
                         experiment_id,
-                        run_name=f"sweep {sweep_dir.name}",
-                        tags={"cleanlearn.sweep_dir": str(sweep_dir.resolve())},
+                        run_name=_run_name(overrides, prefix="sweep"),
+                        tags={"cleanlearn.sweep_dir": str(sweep_dir.resolve()), **_results_tags(sweep_dir)},
                     )
-                    overrides = _overrides(config)
                     if overrides:
-                        client.log_batch(run.info.run_id, params=_params(overrides))
+                        client.log_batch(run.info.run_id, params=_params(_override_params(overrides)))
                     parent = {"run_id": run.info.run_id, "experiment_id": experiment_id}
                 else:
                     client.update_run(parent["run_id"], status="RUNNING")
             parent["tracking_uri"] = self._uri()
             atomic_write_json(sweep_dir / PARENT_FILE, parent)
-            self._parent = parent
+            self._parent = {**parent, "sweep_dir": str(sweep_dir), "grid": _is_grid(config),
+                            "compare_metric": OmegaConf.select(config, "summary.compare_metric", default=None)}
+            _announce(f"mlflow: sweep run {parent['run_id']} at {self._uri()}")
             atexit.register(self._close_parent, "FAILED")
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
@@ -120,9 +147,13 @@ class MlflowCallback(Callback):
 
     def _close_parent(self, status: str) -> None:
         parent, self._parent = self._parent, None
-        if parent is None:
+        if parent is None or self._off():
             return
         with self._warn_on_error("closing the sweep's parent run"), self._client() as client:
+            if parent.get("grid"):  # a search's parent gets its objective from best.yaml
+                best = _best_compare_metric(Path(parent["sweep_dir"]), parent.get("compare_metric"))
+                if best:
+                    client.log_batch(parent["run_id"], metrics=_metrics(best))
             client.set_terminated(parent["run_id"], status=status)
 
     # -- every job, in its own process ---------------------------------------------------
@@ -131,6 +162,8 @@ class MlflowCallback(Callback):
         self._job_started_ms[str(config.hydra.runtime.output_dir)] = _now_ms()
 
     def on_job_end(self, config: DictConfig, job_return: JobReturn, **kwargs: Any) -> None:
+        if self._off():
+            return
         with self._warn_on_error("logging the job"):
             self._log_job(config, job_return)
 
@@ -154,20 +187,23 @@ class MlflowCallback(Callback):
             experiment_id = parent["experiment_id"] if parent else self._experiment_id(client)
             if done_mtime and _already_logged(client, experiment_id, tags):
                 return  # a finished job a resumed sweep skipped: its run is there already
-            name = f"job {config.hydra.job.num}" if parent else f"run {out_dir.name}"
             run = client.create_run(
-                experiment_id, run_name=name, tags=tags,
+                experiment_id, run_name=_run_name(_overrides(config)), tags=tags,
                 start_time=self._job_started_ms.pop(str(out_dir), None) or _now_ms(),
             )
             run_id = run.info.run_id
             metrics = _read_json_or_none(out_dir / "metrics.json") if status == "FINISHED" else None
             in_search = OmegaConf.select(config, "hydra.sweeper.search_role", default=None) is not None
-            client.log_batch(run_id, params=_params(_overrides(config)),
-                             metrics=_metrics(metrics or {}, held_out=not in_search))
+            params = _params(_config_params(config))
+            for start in range(0, max(len(params), 1), MAX_PARAMS_PER_BATCH):
+                client.log_batch(run_id, params=params[start:start + MAX_PARAMS_PER_BATCH],
+                                 metrics=_metrics(metrics or {}, held_out=not in_search) if start == 0 else [])
             if self.log_artifacts:
                 for path in _artifacts(out_dir):
                     client.log_artifact(run_id, str(path))
             client.set_terminated(run_id, status=status)
+        if parent is None:
+            _announce(f"mlflow: run {run_id} at {self._uri()}")
 
     # -- MLflow access -------------------------------------------------------------------
 
@@ -185,6 +221,9 @@ class MlflowCallback(Callback):
         uri = self._uri()
         database = _sqlite_path(uri)
         if database is None:
+            for name, value in HTTP_BOUNDS.items():
+                os.environ.setdefault(name, value)
+            logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)  # one line per retry
             yield MlflowClient(tracking_uri=uri)
             return
         database.parent.mkdir(parents=True, exist_ok=True)
@@ -212,11 +251,21 @@ class MlflowCallback(Callback):
             return None
         return {"run_id": recorded["run_id"], "experiment_id": recorded["experiment_id"]}
 
+    def _off(self) -> bool:
+        """True once this process found the tracking server unreachable."""
+        return self._uri() in _unreachable
+
     @contextlib.contextmanager
     def _warn_on_error(self, what: str) -> Iterator[None]:
         try:
             yield
         except Exception as error:
+            if _sqlite_path(self._uri()) is None and _is_unreachable(error):
+                _unreachable[self._uri()] = str(error)
+                logger.warning("tracking: the MLflow server at %s cannot be reached (%s); tracking is off for "
+                               "the rest of this process (the job's files are unaffected)",
+                               self._uri(), _first_line(error))
+                return
             logger.warning("tracking: %s in MLflow failed (the job's files are unaffected): %s: %s",
                            what, type(error).__name__, error)
 
@@ -242,14 +291,111 @@ def _overrides(config: DictConfig) -> list[str]:
     return list(OmegaConf.to_container(config.hydra.overrides.task, resolve=False))
 
 
-def _params(overrides: list[str]):
-    from mlflow.entities import Param
-
+def _override_params(overrides: list[str]) -> dict[str, str]:
     params = {}
     for override in overrides:
         key, _, value = override.partition("=")
-        params[key.lstrip("+~")] = value[:MAX_PARAM_LENGTH]
-    return [Param(key, value) for key, value in params.items()]
+        params[key.lstrip("+~")] = value
+    return params
+
+
+def _params(params: dict[str, Any]):
+    from mlflow.entities import Param
+
+    return [Param(key, str(value)[:MAX_PARAM_LENGTH]) for key, value in params.items()]
+
+
+def flatten_config(node: Any, prefix: str = "") -> dict[str, str]:
+    """{"classifier._target_": "...", "noise.rate": "0.1", "seed": "0", ...}: every leaf of a
+    config (lists as one value), keys joined with dots; None as "null", as in the YAML."""
+    if isinstance(node, dict):
+        flat: dict[str, str] = {}
+        for key, value in node.items():
+            flat.update(flatten_config(value, f"{prefix}{key}."))
+        return flat
+    value = "null" if node is None else str(node).lower() if isinstance(node, bool) else str(node)
+    return {prefix[:-1]: value}
+
+
+def _config_params(config: DictConfig) -> dict[str, str]:
+    """The job's whole config (not hydra's), resolved and flattened, then its overrides (a key
+    added with ``+`` is in both)."""
+    container: dict[str, Any] = {}
+    for key in config:
+        if key == "hydra":
+            continue
+        try:
+            value = config[key]
+            container[key] = OmegaConf.to_container(value, resolve=True) if OmegaConf.is_config(value) else value
+        except Exception:  # noqa: BLE001 - an interpolation only the job can resolve: as written
+            container[key] = OmegaConf.to_container(config, resolve=False).get(key)
+    return {**flatten_config(container), **_override_params(_overrides(config))}
+
+
+def _run_name(overrides: list[str], prefix: str = "") -> str:
+    """'noise.rate=0.1 seed=2' (the job's own settings), 'default' without overrides."""
+    name = " ".join(o for o in overrides if not o.startswith(("logger=", "hydra/"))) or "default"
+    return f"{prefix} {name}".strip()[:MAX_PARAM_LENGTH]
+
+
+def _is_grid(config: DictConfig) -> bool:
+    return str(config.hydra.sweeper.get("_target_", "")).endswith("BasicSweeper")
+
+
+def _results_tags(sweep_dir: Path) -> dict[str, str]:
+    """Links to the sweep's results files (written as the sweep goes), and a description naming them."""
+    from runner.results.settings import RESULT_FILES
+
+    tags = {f"{RESULTS_TAG}{name}": str((sweep_dir / name).resolve()) for name in RESULT_FILES}
+    tags["mlflow.note.content"] = (f"Sweep dir: {sweep_dir.resolve()}  \nResults: "
+                                   f"{(sweep_dir / 'results.md').resolve()} (and summary.csv, report.html)")
+    return tags
+
+
+def _best_compare_metric(sweep_dir: Path, compare_metric: str | None) -> dict[str, float]:
+    """{"best_<metric>": value} over the sweep's finished jobs (summary.csv), by the summary's rule."""
+    import pandas as pd
+
+    from runner.results.settings import SummarySettings, resolve_compare_metric
+    from runner.scoring.metrics import best_index
+
+    path = sweep_dir / "summary.csv"
+    if not path.is_file():
+        return {}
+    frame = pd.read_csv(path)
+    if "status" in frame:
+        frame = frame[frame["status"] == "ok"]
+    metric, _ = resolve_compare_metric(frame, SummarySettings(compare_metric=compare_metric))
+    if metric is None or frame.empty:
+        return {}
+    best = best_index(metric, frame[metric].to_numpy())
+    return {} if best is None else {f"best_{metric}": float(frame[metric].iloc[best])}
+
+
+def _is_unreachable(error: BaseException) -> bool:
+    """A connection refused, reset or timed out (however MLflow wraps it)."""
+    seen = 0
+    while error is not None and seen < 10:
+        if isinstance(error, (ConnectionError, TimeoutError)) or type(error).__name__ in (
+                "ConnectionError", "ConnectTimeout", "ReadTimeout", "MaxRetryError", "NewConnectionError"):
+            return True
+        text = str(error)
+        if "Max retries exceeded" in text or "Connection refused" in text or "timed out" in text:
+            return True
+        error, seen = error.__cause__ or error.__context__, seen + 1
+    return False
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0][:300] if text else ''}"
+
+
+def _announce(line: str) -> None:
+    """A console line of the launching process (runner.sweep.progress prints the same way)."""
+    from runner.sweep.progress import console
+
+    console(line)
 
 
 def _metrics(metrics: dict[str, Any], *, held_out: bool = True):

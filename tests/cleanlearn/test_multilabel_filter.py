@@ -220,8 +220,10 @@ def test_parity_per_class_masks_and_ranked_lists():
 def test_top_level_multi_label_is_the_multilabel_filter():
     labels, pred_probs = make_multilabel(300, 4, seed=9)
     for kwargs in ({}, {"filter_by": "both", "return_indices_ranked_by": "normalized_margin"}):
+        with pytest.warns(DeprecationWarning, match="multilabel_classification.filter.find_label_issues"):
+            ours = our_filter.find_label_issues(labels, pred_probs, multi_label=True, **kwargs)
         np.testing.assert_array_equal(
-            our_filter.find_label_issues(labels, pred_probs, multi_label=True, **kwargs),
+            ours,
             quiet(
                 ref_filter.find_label_issues,
                 labels,

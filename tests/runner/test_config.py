@@ -183,9 +183,11 @@ def test_compare_classifiers_sweeps_classifiers_by_two_noise_rates():
         assert job_cfg.noise.rate in (0.1, 0.3)
 
 
-def test_pulearning_and_high_noise_fit_two_class_data():
+def test_pulearning_and_high_noise_fit_two_class_data(tmp_path):
     two_classes = compose_config("dataset=breast_cancer", "cleanlearning.pulearning=0", "noise.rate=0.4")
-    unknown = compose_config("dataset=csv", f"dataset.path={CONF_DIR / 'config.yaml'}",
+    table = tmp_path / "t.csv"  # the config check reads its header: label_column must be a column
+    table.write_text("f,x\n1,a\n")
+    unknown = compose_config("dataset=csv", f"dataset.path={table}",
                              "dataset.label_column=x", "cleanlearning.pulearning=1")  # K unknown before loading
     assert config_problems(two_classes) is None and config_problems(unknown) is None
     # The same setting on a dataset whose class count is known and is not 2 is refused.

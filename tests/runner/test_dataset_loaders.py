@@ -475,7 +475,7 @@ def test_an_array_with_gaps_is_imputed_per_fold_or_refused_by_row(user_conf, tmp
     ("override", "message"),
     [
         ("+dataset.spred=2", "dataset.spred is not a parameter of the loader user_code.blobs (its parameters: "
-                             "n_per_class, spread); got 2"),
+                             "n_per_class, spread); got 2; did you mean `spread`?"),
         ("~dataset.n_per_class", "dataset.n_per_class is required by the loader user_code.blobs; set it: "
                                  "dataset.n_per_class=..."),
         ("+dataset.test_size=1.5", "dataset.test_size must be a float in [0, 1); got 1.5"),

@@ -434,6 +434,7 @@ def test_readme_user_noise_model_runs_as_documented(tmp_path, monkeypatch):
     typo = OmegaConf.merge(noise_cfg, {"target_clas": 1})
     assert validate_noise(typo) == [
         f"noise.target_clas is not a parameter of {noise_cfg._target_} (parameters: rate, target_class); got 1"
+        "; did you mean `target_class`?"
     ]
     check = f"{module_name}.block_flip.check_parameters"
     assert check not in blocks["python"]  # the optional checks are not needed

@@ -134,8 +134,9 @@ def test_a_user_dataset_noise_model_and_backend_run_from_outside_the_repository(
 
 @pytest.mark.parametrize(("overrides", "expected"), [
     # the loader's schema: an unknown key, as for a bundled dataset
-    (["+dataset.n_per_clas=3"], "dataset.n_per_clas is not a known key (known: _target_, name, test_size, "
-                                "validation_size, standardize, preprocess, max_categories, n_per_class); got 3"),
+    (["+dataset.n_per_clas=3"], "unknown key `dataset.n_per_clas` (got 3); did you mean `n_per_class`? (keys of "
+                                "dataset: _target_, max_categories, n_per_class, name, preprocess, standardize, "
+                                "test_size, validation_size)"),
     # the loader's own check
     (["dataset.n_per_class=3"], "dataset.n_per_class must be an int >= 10; got 3"),
     # its declared class count, against a setting that needs two classes

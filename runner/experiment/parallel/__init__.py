@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from omegaconf import DictConfig, OmegaConf
 
+from runner.core.names import did_you_mean
 from runner.core.targets import import_target
 
 __all__ = ["BackendSpec", "folds_backend", "folds_backend_of", "register_schemas", "validate_parallel"]
@@ -79,6 +80,7 @@ def validate_parallel(parallel: DictConfig) -> list[str]:
     accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values())
     problems = [f"parallel.{key} is not a parameter of the backend {target} (its parameters: "
                 f"{', '.join(n for n in signature.parameters if n != 'n_jobs') or 'none'}); got {parameters[key]!r}"
+                f"{did_you_mean(key, signature.parameters)}"
                 for key in parameters if key not in signature.parameters and not accepts_any]
     spec = getattr(backend, "backend_spec", None)
     if not problems and spec is not None and spec.check is not None:

@@ -18,7 +18,8 @@ def flagged_section(run: RunContext) -> list[Section]:
     parts = [note("Sorted by label quality (lower = more likely wrong). Click a column to sort." + source)]
     if run.figure:
         parts.append(run.figure)
-    parts.append(examples_table(run.flagged.head(run.top_k), run.examples, run.has_truth, "flagged"))
+    parts.append(examples_table(run.flagged.head(run.top_k), run.examples, run.has_truth, "flagged",
+                                _id_column(run)))
     return [Section(f"Flagged examples, worst first ({shown} of {len(run.flagged)})", parts)]
 
 
@@ -31,13 +32,21 @@ def missed_section(run: RunContext) -> list[Section]:
     missed = missed.sort_values("label_quality", kind="stable")
     n_true = int(issues["is_true_error"].astype(bool).sum())
     heading = f"True errors missed ({len(missed)} of {n_true} not flagged; {min(run.top_k, len(missed))} shown)"
-    return [Section(heading, [examples_table(missed.head(run.top_k), run.examples, run.has_truth, "missed")])]
+    return [Section(heading, [examples_table(missed.head(run.top_k), run.examples, run.has_truth, "missed",
+                                             _id_column(run))])]
 
 
-def examples_table(rows: pd.DataFrame, examples: Examples | None, has_truth: bool, table_id: str):
+def _id_column(run: RunContext) -> str | None:
+    """The label_issues.csv column of ``dataset.id_column`` (a table's ids), when there is one."""
+    name = (run.cfg.get("dataset") or {}).get("id_column")
+    return str(name) if name is not None and str(name) in run.issues.columns else None
+
+
+def examples_table(rows: pd.DataFrame, examples: Examples | None, has_truth: bool, table_id: str,
+                   id_column: str | None = None):
     if rows.empty:
         return note("None.")
-    header = ["rank", "index", "given", "suggested", "label quality"]
+    header = ["rank", "index"] + ([id_column] if id_column else []) + ["given", "suggested", "label quality"]
     if has_truth:
         header += ["true label", "detection"]
     header.append("example")
@@ -48,8 +57,11 @@ def examples_table(rows: pd.DataFrame, examples: Examples | None, has_truth: boo
     lines = []
     for rank, row in enumerate(rows.itertuples(index=False), start=1):
         css = ""
-        cells = [cell(rank, "num"), cell(row.index, "num"), cell(row.given_label), cell(row.predicted_label),
-                 cell(f"{row.label_quality:.3g}", "num", sort=repr(row.label_quality))]
+        cells = [cell(rank, "num"), cell(row.index, "num")]
+        if id_column:
+            cells.append(cell(rows[id_column].iloc[rank - 1]))
+        cells += [cell(row.given_label), cell(row.predicted_label),
+                  cell(f"{row.label_quality:.3g}", "num", sort=repr(row.label_quality))]
         if has_truth:
             is_error = bool(row.is_true_error)
             css = "true-error" if is_error else "false-detection"
