@@ -103,8 +103,12 @@ def split_sizes(jobs: pd.DataFrame, metric: str) -> tuple[float, float]:
             float(pd.to_numeric(jobs["n_test_examples"], errors="coerce").mean()))
 
 
-def comparison_families(summary: pd.DataFrame, settings: SummarySettings, metrics: Sequence[str]) -> list[Family]:
-    """The all-pairs family of each metric (with a direction) in each condition with 2+ methods."""
+def comparison_families(summary: pd.DataFrame, settings: SummarySettings, metrics: Sequence[str],
+                        detailed: Sequence[str] = ()) -> list[Family]:
+    """The all-pairs family of each metric (with a direction) in each condition with 2+ methods.
+
+    A metric equal across the methods in every replicate gets no tests (an empty table), unless
+    it is ``detailed`` (its families are written to comparisons.*, every pair "identical")."""
     axes = find_axes(summary, settings)
     if not axes.methods:
         return []
@@ -118,6 +122,9 @@ def comparison_families(summary: pd.DataFrame, settings: SummarySettings, metric
         for condition, jobs in frame_groups(ok, axes.conditions):
             values = method_values(jobs[jobs[metric].notna()], axes, metric)
             if values.shape[1] < 2:
+                continue
+            if metric not in detailed and is_method_independent(values):  # nothing to test or bold
+                families.append(Family(metric, condition, values, pd.DataFrame(), test))
                 continue
             sizes = split_sizes(jobs, metric) if test == "corrected_t" else (None, None)
             table = pairwise_comparisons(values, test, better=better, alpha=ALPHA,

@@ -24,9 +24,10 @@ from runner.results.comparisons import (
     method_label,
 )
 from runner.results.comparisons_md import comparisons_markdown, test_sentence
-from runner.results.formatting import condition_label, mean_pm, realised_note
+from runner.results.formatting import condition_label, mean_pm, realised_note, realised_rate
 from runner.results.frames import (
     frame_groups,
+    is_missing,
     rows_matching,
     same_value,
     short_names,
@@ -66,7 +67,10 @@ CACHE = ("cache_hits", "cache_misses")
 
 def write_results(out_dir: str | Path, summary: pd.DataFrame, settings: SummarySettings | None = None,
                   *, plot: bool = True) -> None:
-    """Write results.*, comparisons.*, ranks.*, table.* and, with ``plot``, the figures."""
+    """Write results.*, comparisons.*, ranks.*, table.* and, with ``plot``, the figures.
+
+    Without ``plot`` (the per-job rewrites of a running sweep) only the compared metrics are
+    tested, so only they can be bold; the final summary tests every shown metric."""
     out_dir = Path(out_dir)
     settings = settings or SummarySettings()
     axes = find_axes(summary, settings)
@@ -75,7 +79,10 @@ def write_results(out_dir: str | Path, summary: pd.DataFrame, settings: SummaryS
     metric, why = resolve_compare_metric(summary, settings)
     shown = [m for m in SHOWN_METRICS if m in summary and pd.to_numeric(summary[m], errors="coerce").notna().any()]
     compared = compared_metrics(summary, metric)
-    families = comparison_families(summary, settings, list(dict.fromkeys([*compared, *shown])))
+    # Bold on every shown metric needs its family: the final summary (with the figures) tests them
+    # all; the per-job rewrites during a sweep only the compared metrics (the rest is not bold yet).
+    families = comparison_families(summary, settings, list(dict.fromkeys([*compared, *(shown if plot else ())])),
+                                   compared)
     detailed = [f for f in families if f.metric in compared]
     comparisons = comparisons_frame(summary, settings, detailed)
     populations = rank_populations(ok, axes, metric)
@@ -130,6 +137,14 @@ def results_markdown(summary: pd.DataFrame, results: pd.DataFrame, axes: Axes, m
         lines += ["Constant: " + ", ".join(
             f"`{k}={value_text(v)}`" + (realised_note(ok, v) if k == "noise.rate" else "")
             for k, v in axes.constant.items()), ""]
+    if "noise.rate" not in axes.groups and "noise.rate" not in axes.constant:
+        realised = realised_rate(ok)
+        if realised is not None:
+            spread = "" if is_missing(realised[1]) else f" ± {realised[1]:.3f}"
+            lines += [f"Realised noise rate (`true_noise_rate`, the fraction of training labels actually "
+                      f"flipped, mean ± std over the finished jobs): {realised[0]:.3f}{spread}; it is below a "
+                      "nominal `noise.rate` when flips land on the same class or are rounded per class "
+                      "(runner.noise).", ""]
     lines += [_replicates_line(summary, axes), ""]
     shown = [m for m in SHOWN_METRICS if f"{m}_mean" in results and results[f"{m}_mean"].notna().any()]
     timings = [m.removesuffix("_mean") for m in results.columns
@@ -181,7 +196,7 @@ def _stat_table(results, keys, metrics, condition, axes: Axes, bold) -> list[str
             continue
         marked[metric], why = bold(metric, condition)
         if not marked[metric] and direction(metric) is not None:
-            reasons.append(f"`{metric}`: {why}")
+            reasons.append((why, metric))
     for _, row in results.iterrows():
         label = method_label(axes.methods, tuple(row[a] for a in axes.methods)) if axes.methods else None
         cells = [value_text(row[k]) for k in keys] + [_jobs_cell(row)]
@@ -190,7 +205,10 @@ def _stat_table(results, keys, metrics, condition, axes: Axes, bold) -> list[str
             cells.append(f"**{cell}**" if cell and label in marked[metric] else cell)
         lines.append("| " + " | ".join(cells) + " |")
     if reasons and axes.methods:
-        lines += ["", "Not bold: " + "; ".join(reasons)]
+        grouped = {}
+        for why, metric in reasons:
+            grouped.setdefault(why.rstrip("."), []).append(f"`{metric}`")
+        lines += ["", "Not bold: " + "; ".join(f"{', '.join(ms)}: {why}" for why, ms in grouped.items()) + "."]
     return lines
 
 
