@@ -157,12 +157,15 @@ def _job_labels(frame: pd.DataFrame) -> list[str]:
 # ---------------------------------------------------------------------------------------
 # results.png
 
+# Above this many lines a panel draws dodged interval bars instead of bands (one band per method
+# is the rule; 7 overlapping bands are unreadable).
+MAX_BANDS = 3
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
 # What a swept numeric axis measures, for the x-axis label.
 AXIS_LABELS = {
-    "noise.rate": "noise.rate (nominal fraction of training labels flipped)",
+    "noise.rate": "noise.rate: nominal (realised) fraction of training labels flipped",
     "noise.sparsity": "noise.sparsity (fraction of zero off-diagonal noise rates)",
     "cleanlearning.cv_n_folds": "cv_n_folds (cross-validation folds)",
     "cleanlearning.find_label_issues_kwargs.frac_noise": "frac_noise (fraction of the estimated errors flagged)",
@@ -220,7 +223,7 @@ def plot_results(summary: pd.DataFrame, axes: Axes, metric: str | None, bold=Non
                 if name == ACCURACY[1]:
                     _draw_baseline(panel, jobs, x_axis, axes, series_axes)
                 panel.set_xlabel(AXIS_LABELS.get(x_axis, x_axis), fontsize=FONT)
-                panel.set_xticks(sorted({float(v) for v in pd.to_numeric(jobs[x_axis], errors="coerce").dropna()}))
+                _swept_ticks(panel, jobs, x_axis)
             else:
                 _draw_dots(panel, jobs, axes, series_axes, series, name, bold)
             title = ", ".join(f"{names[a]}={value_text(v)}" for a, v in zip(facet_axes, facet, strict=True))
@@ -245,6 +248,22 @@ def plot_results(summary: pd.DataFrame, axes: Axes, metric: str | None, bold=Non
     return figure
 
 
+def _swept_ticks(panel, jobs, x_axis: str) -> None:
+    """Ticks at the swept values; for noise.rate with the realised rate below the nominal one."""
+    from runner.results.formatting import realised_rate
+
+    ticks = sorted({float(v) for v in pd.to_numeric(jobs[x_axis], errors="coerce").dropna()})
+    labels = []
+    for tick in ticks:
+        label = f"{tick:g}"
+        if x_axis == "noise.rate":
+            realised = realised_rate(jobs[pd.to_numeric(jobs[x_axis], errors="coerce") == tick])
+            if realised is not None and abs(realised[0] - tick) > 0.005:
+                label += f"\n({realised[0]:.2f})"
+        labels.append(label)
+    panel.set_xticks(ticks, labels)
+
+
 def _line_with_band(jobs, x_axis: str, metric: str):
     """(xs, means, ci95 lows, ci95 highs) of ``metric`` over the replicates at each value of
     the numeric ``x_axis``, sorted by x."""
@@ -264,6 +283,15 @@ def _draw_lines(panel, jobs, x_axis, series_axes, series, metric) -> None:
         colour = COLOURS[index % len(COLOURS)]
         label = ", ".join(value_text(v) if len(series_axes) == 1 else f"{names[a]}={value_text(v)}"
                           for a, v in zip(series_axes, key, strict=True)) or metric
+        if len(series) > MAX_BANDS and np.isfinite(lows).any():
+            # many methods: overlapping bands hide each other; dodged interval bars instead
+            span = float(np.ptp(xs)) if len(xs) > 1 else 1.0
+            dodged = xs + span * 0.012 * (index - (len(series) - 1) / 2)
+            panel.errorbar(dodged, means, yerr=[means - lows, highs - means], fmt="none", ecolor=colour,
+                           elinewidth=0.9, capsize=2, alpha=0.8)
+            panel.plot(dodged, means, marker=MARKERS[index % len(MARKERS)], color=colour, label=label,
+                       linewidth=1.4, markersize=5, alpha=0.9)
+            continue
         panel.plot(xs, means, marker=MARKERS[index % len(MARKERS)], color=colour, label=label,
                    linewidth=1.4, markersize=5, alpha=0.9)
         if np.isfinite(lows).any():

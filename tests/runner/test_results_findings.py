@@ -235,8 +235,16 @@ def test_figures_are_pdf_and_png_with_no_text_below_8_points(tmp_path):
     figure = figures.plot_results(numeric, settings.find_axes(numeric, SummarySettings()), "issue_f1")
     panel = figure.axes[0]
     assert list(panel.get_xticks()) == pytest.approx([0.1, 0.2, 0.4])  # ticks at the swept values
-    assert len(panel.collections) == 7  # one band per method
-    assert len({line.get_marker() for line in panel.lines}) == 7
+    assert panel.get_xticklabels()[1].get_text().startswith("0.2\n(0.17")  # the realised rate below
+    from matplotlib.container import ErrorbarContainer
+
+    # 7 methods: no overlapping bands, one dodged interval bar per method and value
+    assert not panel.collections or all(c.__class__.__name__ == "LineCollection" for c in panel.collections)
+    assert sum(isinstance(c, ErrorbarContainer) for c in panel.containers) == 7
+    assert len({line.get_marker() for line in panel.lines if not line.get_label().startswith("_")}) == 7
+    two = numeric[numeric[FILTER].isin(METHODS[:2])]
+    figure = figures.plot_results(two, settings.find_axes(two, SummarySettings()), "issue_f1")
+    assert len(figure.axes[0].collections) == 2  # few methods: one band each
 
 
 def test_the_cache_state_of_each_job_comes_from_its_log(tmp_path):
