@@ -88,7 +88,8 @@ def realised_note(jobs: pd.DataFrame, nominal) -> str:
         return ""
     if realised is None or abs(realised[0] - nominal) <= REALISED_TOLERANCE:
         return ""
-    spread = "" if is_missing(realised[1]) else f" ± {realised[1]:.2f}"
+    spread = "" if is_missing(realised[1]) else f" ± {realised[1]:.2f}" if realised[1] >= 0.005 else (
+        f" ± {realised[1]:.3f}")
     return f" (realised {realised[0]:.2f}{spread})"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from itertools import combinations
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,7 @@ from runner.results import figures, settings, tables
 from runner.results.settings import SummarySettings
 from runner.results.summarize import read_job
 
+REPO = Path(__file__).resolve().parents[2]
 FILTER = "cleanlearning.find_label_issues_kwargs.filter_by"
 METHODS = ["prune_by_noise_rate", "prune_by_class", "both", "confident_learning", "predicted_neq_given",
            "low_normalized_margin", "low_self_confidence"]
@@ -209,6 +211,19 @@ def test_corrected_t_is_refused_in_one_line_where_it_does_not_apply():
     assert "dataset=precomputed" in settings.summary_problems(node, {"name": "precomputed"})[0]
     assert "dataset.test_size=0" in settings.summary_problems(node, {"name": "csv", "test_size": 0})[0]
     assert "summary.test must be one of" in settings.summary_problems({"test": "anova"})[0]
+
+
+def test_corrected_t_fails_the_config_check_in_one_line():
+    from hydra import compose, initialize_config_dir
+
+    from runner.config import ConfigError, register_configs, validate_config
+
+    register_configs()
+    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
+        cfg = compose("config", overrides=["summary.test=corrected_t"])
+    with pytest.raises(ConfigError) as error:
+        validate_config(cfg)
+    assert str(error.value).count("\n") == 0 and "summary.test=corrected_t applies only" in str(error.value)
 
 
 def test_corrected_t_inflates_the_variance_by_n_test_over_n_train(tmp_path):
