@@ -75,8 +75,9 @@ def replicate_key(jobs: pd.DataFrame, axes: Axes) -> list:
     every job then ran with the same, default, seed)."""
     if not axes.replicate:
         return [0] * len(jobs)
-    return [tuple(row) if len(axes.replicate) > 1 else row[0]
-            for row in jobs[list(axes.replicate)].itertuples(index=False)]
+    if len(axes.replicate) == 1:
+        return jobs[axes.replicate[0]].tolist()
+    return list(zip(*(jobs[k].tolist() for k in axes.replicate), strict=True))
 
 
 def method_values(jobs: pd.DataFrame, axes: Axes, metric: str) -> pd.DataFrame:
