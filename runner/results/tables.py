@@ -24,7 +24,7 @@ from runner.results.comparisons import (
     method_label,
 )
 from runner.results.comparisons_md import comparisons_markdown, test_sentence
-from runner.results.formatting import condition_label, mean_pm, realised_note, realised_rate
+from runner.results.formatting import condition_label, mean_pm, p_cell, realised_note, realised_rate
 from runner.results.frames import (
     frame_groups,
     is_missing,
@@ -97,7 +97,7 @@ def write_results(out_dir: str | Path, summary: pd.DataFrame, settings: SummaryS
     atomic_write_text(out_dir / "ranks.md", ranks_markdown(populations, pooled, metric, why, stems))
     atomic_write_text(out_dir / "results.md", results_markdown(
         summary, results, axes, metric, why, settings=settings, bold=bold, power=_power_lines(
-            detailed, comparisons, settings, metric, summary, axes)))
+            detailed, comparisons, settings, metric, summary, axes) + _rank_lines(populations)))
     tables = paper_tables(summary, axes, bold)
     if tables:
         atomic_write_text(out_dir / "table.md", "\n".join(t.markdown() for t in tables))
@@ -173,7 +173,11 @@ def results_markdown(summary: pd.DataFrame, results: pd.DataFrame, axes: Axes, m
                   "cache), so a job that filled the cache is not compared with one that read it.", ""]
         lines += _timing_table(results, list(axes.groups), timings, ok, axes)
         lines.append("")
-    lines += ["## Power", "", *(power or ["No paired comparison."]), ""]
+    lines += ["## Power", ""]
+    for line in power or ["No paired comparison."]:
+        lines += [line] if line.startswith("  - ") or not line else [line, ""]
+    if lines[-1]:
+        lines.append("")
     lines += ["## Comparisons", ""]
     if metric is None:
         lines.append(f"Methods are not compared: {why}.")
@@ -276,6 +280,21 @@ def _power_lines(families: list[Family], comparisons: pd.DataFrame, settings: Su
         lines.append(f"{len(unreachable)} comparison(s) cannot reach 0.05 (constant differences: the sign test "
                      f"needs {int(unreachable['pairs_needed'].max())} seeds).")
     return lines
+
+
+def _rank_lines(populations) -> list[str]:
+    """One line per rank population (ranks.md has the tables): its blocks, Friedman, the leader,
+    and what cannot reach 0.05 with so few blocks."""
+    lines = []
+    for population in populations:
+        result = population.analysis
+        leader = result.average_ranks.sort_values(kind="stable")
+        friedman = "" if is_missing(result.friedman_p) else f"Friedman p = {p_cell(result.friedman_p)}; "
+        lines.append(f"Ranks of `{population.metric}` over {population.name} ({result.n_blocks} blocks): "
+                     f"{friedman}best average rank `{leader.index[0]}` ({leader.iloc[0]:.2f}); "
+                     f"Nemenyi CD {result.nemenyi_cd:.2f} (ranks.md).")
+        lines += [f"  - {note}" for note in result.notes if "cannot reach" in note]
+    return [""] + lines if lines else []
 
 
 def _replicates_line(summary: pd.DataFrame, axes: Axes) -> str:
