@@ -31,10 +31,16 @@ FONT = 8  # points: the smallest text of any figure
 
 
 def save_figure_pair(figure, stem) -> tuple:
-    """stem.pdf and stem.png (200 dpi), byte-stable, each written atomically."""
-    from runner.statistics.cd_diagram import save_figure
+    """stem.pdf and stem.png (200 dpi), byte-stable (no creation date, no software stamp), each
+    written atomically with the permissions of any result file (runner.core.io)."""
+    from pathlib import Path
 
-    return save_figure(figure, stem)
+    from runner.core.io import atomic_savefig
+
+    stem = Path(stem)
+    pdf = atomic_savefig(figure, stem.with_name(stem.name + ".pdf"), format="pdf", metadata={"CreationDate": None})
+    png = atomic_savefig(figure, stem.with_name(stem.name + ".png"), format="png", dpi=200)
+    return pdf, png
 
 
 # ---------------------------------------------------------------------------------------

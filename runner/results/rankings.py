@@ -186,7 +186,8 @@ def cd_stems(populations: list[Population]) -> dict[str, str]:
 
 def write_cd_diagrams(out_dir: Path, populations: list[Population], stems: dict[str, str]) -> list[Path]:
     """cd*.pdf / cd*.png, one per population; stale ones removed."""
-    from runner.statistics.cd_diagram import cd_diagram, save_figure
+    from runner.results.figures import save_figure_pair
+    from runner.statistics.cd_diagram import cd_diagram
 
     written = []
     for population in populations:
@@ -197,7 +198,7 @@ def write_cd_diagrams(out_dir: Path, populations: list[Population], stems: dict[
         title = (f"{population.metric} over {population.name} ({result.n_blocks} blocks); bars: not "
                  f"different by Wilcoxon-Holm (alpha {ALPHA:g})")
         figure = cd_diagram(result.average_ranks, result.nemenyi_cd, bars, title=title)
-        written += list(save_figure(figure, out_dir / stems[population.name]))
+        written += list(save_figure_pair(figure, out_dir / stems[population.name]))
     keep = {path.name for path in written}
     for stale in [*out_dir.glob("cd.p*"), *out_dir.glob("cd_*.p*")]:
         if stale.name not in keep and stale.suffix in (".pdf", ".png"):

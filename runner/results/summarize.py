@@ -125,7 +125,7 @@ def _write_all(out_dir: Path, frame: pd.DataFrame, settings: SummarySettings, pl
 
 def _remove_orphans(out_dir: Path) -> None:
     """Holding the lock, any temporary summary file is an orphan of a killed writer."""
-    # the figures' writer (runner.statistics.save_figure) names its temporaries .NAME.XXXX
+    # figures of earlier versions (runner.statistics.save_figure) named their temporaries .NAME.XXXX
     figures = (".summary.p??.*", ".results.p??.*", ".cd.p??.*", ".cd_*.p??.*")
     for pattern in (".summary.*.tmp", *(f".{name}.*.tmp" for name in RESULT_FILES), *figures):
         for leftover in out_dir.glob(pattern):

@@ -294,7 +294,7 @@ def _rank_lines(populations) -> list[str]:
                      f"{friedman}best average rank `{leader.index[0]}` ({leader.iloc[0]:.2f}); "
                      f"Nemenyi CD {result.nemenyi_cd:.2f} (ranks.md).")
         lines += [f"  - {note}" for note in result.notes if "cannot reach" in note]
-    return [""] + lines if lines else []
+    return lines
 
 
 def _replicates_line(summary: pd.DataFrame, axes: Axes) -> str:

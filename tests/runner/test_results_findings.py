@@ -275,3 +275,17 @@ def test_the_cache_state_of_each_job_comes_from_its_log(tmp_path):
     assert (row["cache_hits"], row["cache_misses"]) == (1, 1)
     assert tables._cache_cell(pd.DataFrame({"cache_hits": [2, 3, 0], "cache_misses": [1, 0, 0]})) == (
         "1 hit, 1 miss, 1 no cache")
+
+
+def test_the_same_summary_gives_the_same_bytes_in_every_file(tmp_path):
+    summary = compare_filters(n_seeds=4, conditions=tuple(((("noise.rate", r),)) for r in ("0.1", "0.2")))
+    first, second = tmp_path / "a", tmp_path / "b"
+    for out in (first, second):
+        out.mkdir()
+        tables.write_results(out, summary, plot=True)
+    names = sorted(p.name for p in first.iterdir())
+    assert {"cd.pdf", "cd.png", "results.pdf", "results.png", "ranks.md", "comparisons.csv"} <= set(names)
+    assert names == sorted(p.name for p in second.iterdir())
+    for name in names:
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+    assert oct((first / "cd.png").stat().st_mode & 0o777) != "0o600"  # as readable as any result file
