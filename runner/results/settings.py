@@ -6,10 +6,14 @@ Files, all rebuilt from the job dirs on disk by runner.results.summarize:
 
     results.csv / .md      one row per group of replicates: counts by status, and per metric
                            mean, std (ddof=1) and the 95% Student t interval over the replicates
-    comparisons.csv / .md  paired comparisons: the gain of cleaning, and every value of a swept
-                           method axis against the best one (Wilcoxon signed-rank, Holm)
+    comparisons.csv / .md  every pair of methods per (metric, condition) with one paired test
+                           (``summary.test``) and its interval, Holm within the pairs; the gain of
+                           cleaning over the baseline (runner.results.comparisons)
+    ranks.csv / .md        average ranks, Friedman / Iman-Davenport, pairwise Wilcoxon-Holm,
+                           Nemenyi CD, within conditions and across them (runner.results.rankings)
     table.md / .tex        the paper table: rows = methods, columns = conditions, mean ± std
-    results.png            the compare metric (and test accuracy) across the swept axes
+    results.pdf / .png     the compare metric (and test accuracy) across the swept axes
+    cd.pdf / .png          the critical-difference diagram (docs/guide/statistics.md)
 
 Vocabulary. An *axis* is an override key that takes more than one value in the sweep; keys
 with one value are *constant* (shown once, in the header of results.md). The replicate key(s)
