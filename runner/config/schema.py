@@ -84,6 +84,10 @@ class SummaryConfig:
     compare_metric: str | None = None
     # Swept keys compared as methods; null: classifier, cleanlearning.* and quality_score.
     method_axes: list[str] | None = None
+    # The paired test of comparisons.* (docs/guide/statistics.md): t (paired t-test, default),
+    # corrected_t (Nadeau & Bengio, test_* metrics on a re-split test part only) or wilcoxon
+    # (exact signed-rank test with the Hodges-Lehmann estimate and its exact interval).
+    test: str = "t"
 
 
 @dataclass

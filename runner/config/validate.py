@@ -90,7 +90,7 @@ def validate_config(cfg: DictConfig) -> None:
         )
     problems += _check_cleanlearning(cfg.cleanlearning)
     if "summary" in cfg:
-        problems += summary_problems(cfg.summary)
+        problems += summary_problems(cfg.summary, cfg.dataset)
     problems += validate_parallel(cfg.parallel)
     if not problems:
         problems += _check_against_class_count(cfg, spec)

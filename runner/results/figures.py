@@ -1,5 +1,11 @@
-"""Figures of a sweep: summary.png (per-job bars) and results.png (the compare metric across
-the swept axes, with 95% intervals).
+"""Figures of a sweep: summary.png (per-job bars) and results.pdf/.png (the compare metric across
+the swept axes, with 95% intervals); every figure as PDF beside a 200 dpi PNG, no text below 8 pt.
+
+results: against a numeric axis, one line and one band per method (colour and marker), ticks
+at the swept values; over categorical axes only, dot-and-interval plots (the axis fitted to the
+values, not from 0), the no-cleaning baseline drawn, and significance visible: a filled dot is
+the best method or not significantly different from it (Holm-adjusted p >= 0.05 in the
+all-pairs family), a hollow one is significantly worse.
 
 Every function returns a matplotlib ``Figure`` built without pyplot (no global figure state,
 no GUI backend), so tests can inspect the artists and callers decide where the bytes go.
@@ -19,7 +25,22 @@ from runner.results.frames import frame_groups, is_missing, rows_matching, short
 from runner.results.settings import ACCURACY, Axes, summary_columns
 from runner.results.statistics import ok_jobs, t_interval
 
-__all__ = ["job_label_names", "plot_results", "plot_summary"]
+__all__ = ["job_label_names", "plot_results", "plot_summary", "save_figure_pair"]
+
+FONT = 8  # points: the smallest text of any figure
+
+
+def save_figure_pair(figure, stem) -> tuple:
+    """stem.pdf and stem.png (200 dpi), byte-stable (no creation date, no software stamp), each
+    written atomically with the permissions of any result file (runner.core.io)."""
+    from pathlib import Path
+
+    from runner.core.io import atomic_savefig
+
+    stem = Path(stem)
+    pdf = atomic_savefig(figure, stem.with_name(stem.name + ".pdf"), format="pdf", metadata={"CreationDate": None})
+    png = atomic_savefig(figure, stem.with_name(stem.name + ".png"), format="png", dpi=200)
+    return pdf, png
 
 
 # ---------------------------------------------------------------------------------------
@@ -74,7 +95,7 @@ def plot_summary(frame: pd.DataFrame) -> Figure:
             shown = np.nan_to_num(values, nan=0.0)
             bars = axes.barh(offsets, shown, height=height, label=_metric_label(name))
             axes.bar_label(bars, labels=["" if np.isnan(v) else fmt.format(v) for v in values],
-                           padding=2, fontsize=7)
+                           padding=2, fontsize=FONT)
             drawn.append(values)
         low, high = _fitted_limits(np.concatenate(drawn), from_zero=fmt == "{:.0f}" or "error" in title)
         axes.set_xlim(low, high)
@@ -86,7 +107,7 @@ def plot_summary(frame: pd.DataFrame) -> Figure:
                           color="firebrick")
         axes.set_title(title, fontsize=10)
         axes.grid(axis="x", alpha=0.3)
-        axes.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.04), ncol=min(3, len(names)),
+        axes.legend(fontsize=FONT, loc="upper center", bbox_to_anchor=(0.5, -0.04), ncol=min(3, len(names)),
                     frameon=False)
     axes_row[0].set_yticks(rows)
     axes_row[0].set_yticklabels(labels, fontsize=8)
@@ -142,12 +163,15 @@ def _job_labels(frame: pd.DataFrame) -> list[str]:
 # ---------------------------------------------------------------------------------------
 # results.png
 
+# Above this many lines a panel draws dodged interval bars instead of bands (one band per method
+# is the rule; 7 overlapping bands are unreadable).
+MAX_BANDS = 3
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
 # What a swept numeric axis measures, for the x-axis label.
 AXIS_LABELS = {
-    "noise.rate": "noise.rate (nominal fraction of training labels flipped)",
+    "noise.rate": "noise.rate: nominal (realised) fraction of training labels flipped",
     "noise.sparsity": "noise.sparsity (fraction of zero off-diagonal noise rates)",
     "cleanlearning.cv_n_folds": "cv_n_folds (cross-validation folds)",
     "cleanlearning.find_label_issues_kwargs.frac_noise": "frac_noise (fraction of the estimated errors flagged)",
@@ -156,12 +180,14 @@ AXIS_LABELS = {
 }
 
 
-def plot_results(summary: pd.DataFrame, axes: Axes, metric: str | None):
+def plot_results(summary: pd.DataFrame, axes: Axes, metric: str | None, bold=None):
     """The compare metric (and test accuracy) across the axes, with 95% t intervals.
 
     A numeric axis swept: lines against the numeric axis with the most values, one line per
     method (or per value of another axis), one panel column per value of the remaining axes.
-    Only categorical axes: grouped bars (methods side by side) with 95% error bars.
+    Only categorical axes: dots with 95% intervals (methods side by side), filled where the method
+    is the best or not significantly different from it (``bold(metric, condition)``, from the
+    comparison families), the baseline as a dashed line.
     """
     from matplotlib.figure import Figure  # no pyplot: no global figure state, no GUI backend
 
@@ -202,15 +228,16 @@ def plot_results(summary: pd.DataFrame, axes: Axes, metric: str | None):
                 _draw_lines(panel, jobs, x_axis, series_axes, series, name)
                 if name == ACCURACY[1]:
                     _draw_baseline(panel, jobs, x_axis, axes, series_axes)
-                panel.set_xlabel(AXIS_LABELS.get(x_axis, x_axis), fontsize=8)
+                panel.set_xlabel(AXIS_LABELS.get(x_axis, x_axis), fontsize=FONT)
+                _swept_ticks(panel, jobs, x_axis)
             else:
-                _draw_bars(panel, jobs, axes, series_axes, series, name)
+                _draw_dots(panel, jobs, axes, series_axes, series, name, bold)
             title = ", ".join(f"{names[a]}={value_text(v)}" for a, v in zip(facet_axes, facet, strict=True))
             if title:
-                panel.set_title(title, fontsize=9)
-            panel.set_ylabel(f"{name}\n(mean, 95% CI)", fontsize=8)
+                panel.set_title(title, fontsize=FONT + 1)
+            panel.set_ylabel(f"{name}\n(mean, 95% CI)", fontsize=FONT)
             panel.grid(alpha=0.3)
-            panel.tick_params(labelsize=8)
+            panel.tick_params(labelsize=FONT)
     handles, labels = [], []
     for panel in grid[:, 0]:
         for handle, label in zip(*panel.get_legend_handles_labels(), strict=True):
@@ -225,6 +252,22 @@ def plot_results(summary: pd.DataFrame, axes: Axes, metric: str | None):
     legend_inches = 0.3 + 0.22 * math.ceil(len(labels) / n_columns) if len(labels) > 1 else 0.0
     figure.tight_layout(rect=(0, legend_inches / figure.get_figheight(), 1, 1))
     return figure
+
+
+def _swept_ticks(panel, jobs, x_axis: str) -> None:
+    """Ticks at the swept values; for noise.rate with the realised rate below the nominal one."""
+    from runner.results.formatting import realised_rate
+
+    ticks = sorted({float(v) for v in pd.to_numeric(jobs[x_axis], errors="coerce").dropna()})
+    labels = []
+    for tick in ticks:
+        label = f"{tick:g}"
+        if x_axis == "noise.rate":
+            realised = realised_rate(jobs[pd.to_numeric(jobs[x_axis], errors="coerce") == tick])
+            if realised is not None and abs(realised[0] - tick) > 0.005:
+                label += f"\n({realised[0]:.2f})"
+        labels.append(label)
+    panel.set_xticks(ticks, labels)
 
 
 def _line_with_band(jobs, x_axis: str, metric: str):
@@ -246,6 +289,15 @@ def _draw_lines(panel, jobs, x_axis, series_axes, series, metric) -> None:
         colour = COLOURS[index % len(COLOURS)]
         label = ", ".join(value_text(v) if len(series_axes) == 1 else f"{names[a]}={value_text(v)}"
                           for a, v in zip(series_axes, key, strict=True)) or metric
+        if len(series) > MAX_BANDS and np.isfinite(lows).any():
+            # many methods: overlapping bands hide each other; dodged interval bars instead
+            span = float(np.ptp(xs)) if len(xs) > 1 else 1.0
+            dodged = xs + span * 0.012 * (index - (len(series) - 1) / 2)
+            panel.errorbar(dodged, means, yerr=[means - lows, highs - means], fmt="none", ecolor=colour,
+                           elinewidth=0.9, capsize=2, alpha=0.8)
+            panel.plot(dodged, means, marker=MARKERS[index % len(MARKERS)], color=colour, label=label,
+                       linewidth=1.4, markersize=5, alpha=0.9)
+            continue
         panel.plot(xs, means, marker=MARKERS[index % len(MARKERS)], color=colour, label=label,
                    linewidth=1.4, markersize=5, alpha=0.9)
         if np.isfinite(lows).any():
@@ -268,34 +320,64 @@ def _draw_baseline(panel, jobs, x_axis, axes: Axes, series_axes) -> None:
         panel.fill_between(xs, lows, highs, color="black", alpha=0.08, linewidth=0)
 
 
-def _draw_bars(panel, jobs, axes: Axes, series_axes, series, metric) -> None:
+def _draw_dots(panel, jobs, axes: Axes, series_axes, series, metric, bold) -> None:
+    """Dot-and-interval per (position, series); filled = best or not significantly different from
+    it, hollow = significantly worse; the baseline's test accuracy as a dashed line."""
     position_axes = [a for a in axes.groups if a not in series_axes]
     positions = [key for key, _ in frame_groups(jobs, position_axes)]
     names = short_names(list(axes.groups))
     width = 0.8 / max(1, len(series))
+    values = []
     for index, key in enumerate(series):
-        means, errors = [], [[], []]
-        for position in positions:
-            selected = jobs[rows_matching(jobs, series_axes, key) & rows_matching(jobs, position_axes, position)]
-            mean, _, low, high = t_interval(pd.to_numeric(selected[metric], errors="coerce"))
-            means.append(mean)
-            errors[0].append(0.0 if is_missing(low) else mean - low)
-            errors[1].append(0.0 if is_missing(high) else high - mean)
-        offsets = np.arange(len(positions)) - 0.4 + width * (index + 0.5)
         label = ", ".join(value_text(v) if len(series_axes) == 1 else f"{names[a]}={value_text(v)}"
                           for a, v in zip(series_axes, key, strict=True)) or metric
-        # one series: a colour per bar (per method); several: a colour per series
-        colours = ([COLOURS[i % len(COLOURS)] for i in range(len(positions))] if len(series) == 1
-                   else COLOURS[index % len(COLOURS)])
-        panel.bar(offsets, means, width=width, yerr=errors, capsize=3, label=label, color=colours,
-                  hatch=("", "//", "..", "xx")[index // len(COLOURS) % 4])
+        for place, position in enumerate(positions):
+            selected = jobs[rows_matching(jobs, series_axes, key) & rows_matching(jobs, position_axes, position)]
+            mean, _, low, high = t_interval(pd.to_numeric(selected[metric], errors="coerce"))
+            if is_missing(mean):
+                continue
+            method = label if series_axes else ", ".join(value_text(v) for v in position)
+            condition = tuple(position) if series_axes else ()
+            marked = bold(metric, condition)[0] if bold is not None else set()
+            colour = COLOURS[(index if len(series) > 1 else place) % len(COLOURS)]
+            offset = place - 0.4 + width * (index + 0.5)
+            error = None if is_missing(low) else [[mean - low], [high - mean]]
+            panel.errorbar([offset], [mean], yerr=error, fmt=MARKERS[index % len(MARKERS)], color=colour,
+                           markerfacecolor=colour if (method in marked or not marked) else "white",
+                           markersize=6, capsize=3, linewidth=1.2,
+                           label=label if place == 0 and len(series) > 1 else None)
+            values += [mean] + ([] if is_missing(low) else [low, high])
+        if ACCURACY[0] in jobs and metric == ACCURACY[1] and index == 0:
+            _baseline_marks(panel, jobs, position_axes, positions, values)
     panel.set_xticks(np.arange(len(positions)))
     single = len(position_axes) == 1
-    panel.set_xlabel(", ".join(names[a] for a in position_axes), fontsize=8)
+    panel.set_xlabel(", ".join(names[a] for a in position_axes), fontsize=FONT)
     panel.set_xticklabels(
         ["\n".join(value_text(v) if single else f"{names[a]}={value_text(v)}" for a, v in zip(position_axes, p, strict=True))
-         or "all" for p in positions], fontsize=8, rotation=30 if single and len(positions) > 3 else 0,
+         or "all" for p in positions], fontsize=FONT, rotation=30 if single and len(positions) > 3 else 0,
         ha="right" if single and len(positions) > 3 else "center")
+    if values:
+        low, high = min(values), max(values)
+        span = (high - low) or max(abs(high), 1e-3) * 0.1
+        panel.set_ylim(low - 0.15 * span, high + 0.15 * span)
+    if bold is not None:
+        panel.text(0.99, 0.01, "filled: best or not significantly different (Holm p >= 0.05)",
+                   transform=panel.transAxes, ha="right", va="bottom", fontsize=FONT, color="0.3")
+
+
+def _baseline_marks(panel, jobs, position_axes, positions, values) -> None:
+    """The no-cleaning baseline's mean test accuracy at each position, as a dashed segment."""
+    for place, position in enumerate(positions):
+        selected = jobs[rows_matching(jobs, position_axes, position)]
+        baseline = pd.to_numeric(selected[ACCURACY[0]], errors="coerce").mean()
+        if is_missing(baseline):
+            continue
+        panel.hlines(baseline, place - 0.45, place + 0.45, colors="black", linestyles="--", linewidth=1.2,
+                     label="no cleaning (baseline)" if place == 0 else None)
+        if place == 0:
+            panel.annotate("no cleaning", (place - 0.45, baseline), xytext=(0, 2), textcoords="offset points",
+                           fontsize=FONT, va="bottom")
+        values.append(float(baseline))
 
 
 def _is_numeric(column: pd.Series) -> bool:

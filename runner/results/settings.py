@@ -6,10 +6,14 @@ Files, all rebuilt from the job dirs on disk by runner.results.summarize:
 
     results.csv / .md      one row per group of replicates: counts by status, and per metric
                            mean, std (ddof=1) and the 95% Student t interval over the replicates
-    comparisons.csv / .md  paired comparisons: the gain of cleaning, and every value of a swept
-                           method axis against the best one (Wilcoxon signed-rank, Holm)
+    comparisons.csv / .md  every pair of methods per (metric, condition) with one paired test
+                           (``summary.test``) and its interval, Holm within the pairs; the gain of
+                           cleaning over the baseline (runner.results.comparisons)
+    ranks.csv / .md        average ranks, Friedman / Iman-Davenport, pairwise Wilcoxon-Holm,
+                           Nemenyi CD, within conditions and across them (runner.results.rankings)
     table.md / .tex        the paper table: rows = methods, columns = conditions, mean ± std
-    results.png            the compare metric (and test accuracy) across the swept axes
+    results.pdf / .png     the compare metric (and test accuracy) across the swept axes
+    cd.pdf / .png          the critical-difference diagram (docs/guide/statistics.md)
 
 Vocabulary. An *axis* is an override key that takes more than one value in the sweep; keys
 with one value are *constant* (shown once, in the header of results.md). The replicate key(s)
@@ -34,9 +38,10 @@ import pandas as pd
 from runner.core.names import did_you_mean
 from runner.results.frames import first_value, n_values
 from runner.scoring.metrics import direction
+from runner.statistics import TESTS
 
 RESULT_FILES = ("results.csv", "results.md", "comparisons.csv", "comparisons.md", "table.md",
-                "table.tex", "results.png")
+                "table.tex", "results.png", "results.pdf", "ranks.csv", "ranks.md", "cd.pdf", "cd.png")
 STATUSES = ("ok", "failed", "interrupted", "incomplete")
 METHOD_GROUPS = ("classifier", "cleanlearning", "quality_score")
 ACCURACY = ("test_accuracy_baseline", "test_accuracy_cleanlearning")
@@ -54,6 +59,7 @@ class SummarySettings:
     replicate_by: tuple[str, ...] = ("seed",)
     compare_metric: str | None = None
     method_axes: tuple[str, ...] | None = None
+    test: str = "t"
 
     @classmethod
     def from_config(cls, node: Mapping | None) -> SummarySettings:
@@ -69,13 +75,18 @@ class SummarySettings:
             replicate_by=(replicate_by,) if isinstance(replicate_by, str) else tuple(replicate_by or ()),
             compare_metric=node.get("compare_metric"),
             method_axes=None if method_axes is None else tuple(method_axes),
+            test=node.get("test", "t"),
         )
 
 
-def summary_problems(node: Mapping) -> list[str]:
-    """One line per bad ``summary.*`` value (config validation; never raises)."""
+def summary_problems(node: Mapping, dataset: Mapping | None = None) -> list[str]:
+    """One line per bad ``summary.*`` value (config validation; never raises).
+
+    ``dataset``: the run's dataset node, when known, so that ``summary.test=corrected_t`` is
+    refused where there is no re-split test part (``dataset=precomputed``, ``test_size=0``).
+    """
     problems = []
-    known = ("replicate_by", "compare_metric", "method_axes")
+    known = ("replicate_by", "compare_metric", "method_axes", "test")
     for key in node:
         if key not in known:
             problems.append(f"summary.{key} is not a known key (known: {', '.join(known)}); got {node[key]!r}"
@@ -94,7 +105,35 @@ def summary_problems(node: Mapping) -> list[str]:
     axes = node.get("method_axes")
     if axes is not None and not _is_list_of_names(axes, empty=True):
         problems.append(f"summary.method_axes must be null or a list of override keys; got {_plain(axes)!r}")
+    test = node.get("test", "t")
+    if test not in TESTS:
+        problems.append(f"summary.test must be one of {', '.join(TESTS)}; got {_plain(test)!r}")
+    elif test == "corrected_t":
+        problems += corrected_t_problems(metric, dataset)
     return problems
+
+
+def corrected_t_problems(metric: str | None, dataset: Mapping | None = None) -> list[str]:
+    """Why ``summary.test=corrected_t`` does not apply (one line), or nothing.
+
+    Nadeau & Bengio's correction is for a metric measured on the re-split test part: a
+    ``test_*`` metric of a dataset with a test part drawn per seed.
+    """
+    if not (isinstance(metric, str) and metric.startswith("test_")):
+        return [f"summary.test=corrected_t applies only to metrics measured on the re-split test part "
+                f"(test_*); summary.compare_metric is {metric!r} (set it to e.g. test_accuracy_cleanlearning, "
+                f"or use summary.test=t or wilcoxon)"]
+    if dataset is None:
+        return []
+    name = dataset.get("name") if hasattr(dataset, "get") else None
+    if name == "precomputed":
+        return ["summary.test=corrected_t needs a test part re-split per seed; dataset=precomputed has none "
+                "(use summary.test=t or wilcoxon)"]
+    test_size = dataset.get("test_size") if hasattr(dataset, "get") else None
+    if test_size is not None and not isinstance(test_size, str) and float(test_size) == 0:
+        return ["summary.test=corrected_t needs a test part re-split per seed; dataset.test_size=0 has none "
+                "(use summary.test=t or wilcoxon)"]
+    return []
 
 
 @dataclass(frozen=True)

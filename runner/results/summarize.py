@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from runner.core.io import atomic_savefig, atomic_write_csv, atomic_write_text, locked
+from runner.core.io import atomic_write_csv, atomic_write_text, locked
 from runner.core.layout import DONE, is_sweep_dir, job_dirs, read_json, read_yaml
 from runner.results.settings import RESULT_FILES, SummarySettings, summary_columns
 from runner.results.tables import write_results
@@ -40,7 +40,7 @@ __all__ = ["summarize", "summarize_sweeps", "sweep_settings", "read_job", "job_d
 
 logger = logging.getLogger(__name__)
 
-SUMMARY_FILES = ("summary.csv", "summary.md", "summary.png")
+SUMMARY_FILES = ("summary.csv", "summary.md", "summary.png", "summary.pdf")
 # A grid sweep's planned jobs (runner.sweep.progress writes it at the start): those without a
 # dir yet are listed with status NOT_RUN (after an interrupt, the summary shows every job).
 PLANNED_JOBS, NOT_RUN = ".planned_jobs.json", "not run"
@@ -130,7 +130,9 @@ def _write_all(out_dir: Path, frame: pd.DataFrame, settings: SummarySettings, pl
 
 def _remove_orphans(out_dir: Path) -> None:
     """Holding the lock, any temporary summary file is an orphan of a killed writer."""
-    for pattern in (".summary.*.tmp", *(f".{name}.*.tmp" for name in RESULT_FILES)):
+    # figures of earlier versions (runner.statistics.save_figure) named their temporaries .NAME.XXXX
+    figures = (".summary.p??.*", ".results.p??.*", ".cd.p??.*", ".cd_*.p??.*")
+    for pattern in (".summary.*.tmp", *(f".{name}.*.tmp" for name in RESULT_FILES), *figures):
         for leftover in out_dir.glob(pattern):
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
@@ -154,6 +156,7 @@ def read_job(job_dir: Path) -> dict[str, object]:
         if _job_meta(job_dir)[1] is not None:  # a search's job: never a test metric (registry)
             metrics = without_held_out(metrics)
         row.update(_flatten(metrics))
+        row.update(_cache_state(job_dir / "runner.log"))
     if state == "failed":
         row["error"] = str(status.get("error", "")).splitlines()[0] if status.get("error") else ""
     return row
@@ -270,6 +273,22 @@ def _flatten(metrics: dict, prefix: str = "") -> dict[str, object]:
     return flat
 
 
+def _cache_state(log: Path) -> dict[str, int]:
+    """cache_hits / cache_misses: the cache reads and fills of a job, from its runner.log (the
+    "cache hit:" / "cache miss:" lines of runner.core.cache); nothing without a log."""
+    try:
+        stat = log.stat()
+    except FileNotFoundError:
+        return {}
+    return _cache_state_in(str(log), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=65536)
+def _cache_state_in(path: str, mtime_ns: int, size: int) -> dict[str, int]:
+    text = Path(path).read_text(encoding="utf-8", errors="replace")
+    return {"cache_hits": text.count("][INFO] - cache hit: "), "cache_misses": text.count("][INFO] - cache miss: ")}
+
+
 def _job_number(job_dir: Path) -> int | None:
     number = _job_meta(job_dir)[0]
     if number is not None:
@@ -327,10 +346,10 @@ def _cell(value) -> str:
 
 
 def _plot_summary(frame: pd.DataFrame, path: Path) -> None:
-    """Per-job bars, drawn by runner.results.figures.plot_summary."""
-    from runner.results.figures import plot_summary
+    """Per-job bars, drawn by runner.results.figures.plot_summary (PDF and 200 dpi PNG)."""
+    from runner.results.figures import plot_summary, save_figure_pair
 
-    atomic_savefig(plot_summary(frame), path, dpi=100)
+    save_figure_pair(plot_summary(frame), path.with_suffix(""))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -76,7 +76,7 @@ def _annotate(axis, values: np.ndarray, image, signed: bool) -> None:
     """Rounded numbers in the cells, dark or light to stay readable on the cell's colour."""
     is_count = bool((values == values.round()).all()) and not signed
     compact = values.shape[0] > 6
-    font_size = 7 if compact else 8
+    font_size = 8  # never smaller: a number that cannot be read is not shown (MAX_ANNOTATED_CLASSES)
     low, high = image.get_clim()
     for (row, col), value in np.ndenumerate(values):
         if is_count:

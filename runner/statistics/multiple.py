@@ -112,11 +112,12 @@ def pairwise_comparisons(values: pd.DataFrame, test: str = "t", *, better: str =
     if len(set(methods)) != len(methods):
         raise ValueError(f"values has repeated method columns: {methods!r}.")
     rows = []
-    for method_a, method_b in combinations(methods, 2):
-        both = values[[method_a, method_b]].dropna()
-        comparison = paired_comparison(both[method_a].to_numpy(float), both[method_b].to_numpy(float),
-                                       test, n_train=n_train, n_test=n_test, alpha=alpha,
-                                       better=better)
+    matrix = values.to_numpy(float)
+    present = ~np.isnan(matrix)
+    for (i, method_a), (j, method_b) in combinations(enumerate(methods), 2):
+        both = present[:, i] & present[:, j]
+        comparison = paired_comparison(matrix[both, i], matrix[both, j], test, n_train=n_train,
+                                       n_test=n_test, alpha=alpha, better=better)
         rows.append({"method_a": method_a, "method_b": method_b, **comparison.as_dict()})
     columns = ["method_a", "method_b", "p_holm", "holm_level", "detectable_difference",
                "n_comparisons", "reachable", "reachability", "pairs_needed"]

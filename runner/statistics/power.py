@@ -14,6 +14,7 @@ A non-significant comparison reads right only beside what the design could have 
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -37,6 +38,7 @@ __all__ = [
 WILCOXON_EFFICIENCY = 3.0 / math.pi
 
 
+@functools.lru_cache(maxsize=4096)  # a sweep summary asks for the same (df, level) many times
 def noncentrality_for_power(df: float, alpha: float, power: float = 0.8) -> float:
     """Noncentrality ``delta`` at which the two-sided t-test at ``alpha`` has the given power.
 

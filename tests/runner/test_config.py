@@ -167,17 +167,20 @@ def _sweep_combinations(cfg) -> list[list[str]]:
 def test_compare_filters_sweeps_every_filter_and_each_job_validates():
     cfg = compose_config("experiment=compare_filters", hydra_node=True)
     jobs = _sweep_combinations(cfg)
-    assert sorted(job[0].split("=")[1] for job in jobs) == sorted(FILTERS)
-    for job in jobs:
+    # 10 seeds x every filter (the seeds let a paired test reach 0.05 after Holm over 21 pairs)
+    assert len(jobs) == 10 * len(FILTERS)
+    assert sorted({o.split("=")[1] for job in jobs for o in job if o.startswith("cleanlearning.")}) == sorted(FILTERS)
+    assert {o for job in jobs for o in job if o.startswith("seed=")} == {f"seed={s}" for s in range(10)}
+    for job in jobs[: len(FILTERS)]:  # one seed of each filter: the others differ only in the seed
         validate_config(compose_config("experiment=compare_filters", *job))
 
 
 def test_compare_classifiers_sweeps_classifiers_by_two_noise_rates():
     cfg = compose_config("experiment=compare_classifiers", hydra_node=True)
     jobs = _sweep_combinations(cfg)
-    assert len(jobs) == len(CLASSIFIERS) * 2
-    assert {job[0].split("=")[1] for job in jobs} == set(CLASSIFIERS)
-    for job in jobs:
+    assert len(jobs) == len(CLASSIFIERS) * 2 * 5  # x 5 seeds
+    assert {o.split("=")[1] for job in jobs for o in job if o.startswith("classifier=")} == set(CLASSIFIERS)
+    for job in [j for j in jobs if "seed=0" in j]:
         job_cfg = compose_config("experiment=compare_classifiers", *job)
         validate_config(job_cfg)
         assert job_cfg.noise.rate in (0.1, 0.3)
@@ -312,7 +315,7 @@ def test_compare_filters_preset_runs_as_a_multirun(tmp_path):
     import yaml
 
     sweep_dir = tmp_path / "sweep"
-    command = [sys.executable, "-m", "runner", "-m", "experiment=compare_filters", "dataset=iris",
+    command = [sys.executable, "-m", "runner", "-m", "experiment=compare_filters", "dataset=iris", "seed=0",
                "cleanlearning.cv_n_folds=3", f"hydra.sweep.dir={sweep_dir}", f"cache_dir={tmp_path / 'cache'}"]
     result = subprocess.run(command, cwd=CONF_DIR.parent, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]

@@ -20,13 +20,7 @@ from scipy import stats
 from runner.config import register_configs, validate_config
 from runner.results import figures, settings, summarize, tables
 from runner.results.settings import SummarySettings
-from runner.results.statistics import (
-    comparisons_frame,
-    holm,
-    paired_test,
-    results_frame,
-    t_interval,
-)
+from runner.results.statistics import results_frame, t_interval
 from runner.sweep.progress import _planned_jobs, progress_line
 
 REPO = Path(__file__).resolve().parents[2]
@@ -79,21 +73,6 @@ def test_t_interval_is_scipys_student_interval():
     one = t_interval([0.5, np.nan])
     assert one[0] == 0.5 and all(math.isnan(v) for v in one[1:])  # empty, not 0
     assert all(math.isnan(v) for v in t_interval([]))
-
-
-def test_holm_by_hand_with_empty_entries():
-    # m = 4 computed p-values: 0.01*4 = 0.04; 0.03*3 = 0.09; 0.04*2 = 0.08 -> running max 0.09; 0.2*1
-    adjusted = holm([0.01, 0.04, np.nan, 0.03, 0.2])
-    assert adjusted[[0, 1, 3, 4]] == pytest.approx([0.04, 0.09, 0.09, 0.2])
-    assert math.isnan(adjusted[2])
-    assert holm([0.6, 0.5]).tolist() == [1.0, 1.0]  # clipped at 1
-    assert np.isnan(holm([np.nan])).all() and holm([]).shape == (0,)
-
-
-def test_paired_test_needs_six_non_zero_differences():
-    assert math.isnan(paired_test([0.1, 0.2, -0.1, 0.3, 0.2, 0.0, 0.0]))  # 5 non-zero
-    differences = [0.1, 0.2, -0.05, 0.3, 0.25, 0.0, 0.15]
-    assert paired_test(differences) == pytest.approx(stats.wilcoxon(differences).pvalue)
 
 
 # ---------------------------------------------------------------------------------------
@@ -150,82 +129,16 @@ def test_replicate_by_a_list_and_duplicate_jobs_count_once():
 # comparisons.csv
 
 
-def test_gain_of_cleaning_recomputed_per_group():
-    summary = grid()
-    table = comparisons_frame(summary)
-    gain = table[table["axis"] == "cleaning"]
-    assert set(gain["value"]) == {"cleanlearning"} and set(gain["versus"]) == {"baseline"}
-    assert set(gain["metric"]) == {"test_accuracy"} and len(gain) == 4
-    ok = summary[summary["status"] == "ok"]
-    p_values = []
-    for _, row in gain.iterrows():
-        jobs = ok[(ok["noise.rate"] == row["noise.rate"]) & (ok[FILTER] == row[FILTER])]
-        differences = (jobs["test_accuracy_cleanlearning"] - jobs["test_accuracy_baseline"]).to_numpy()
-        assert row["n_pairs"] == 7
-        assert (row["wins"], row["ties"], row["losses"]) == (
-            (differences > 0).sum(), (differences == 0).sum(), (differences < 0).sum())
-        assert row["mean_diff"] == pytest.approx(differences.mean())
-        low, high = stats.t.interval(0.95, 6, loc=differences.mean(), scale=stats.sem(differences))
-        assert (row["ci95_low"], row["ci95_high"]) == pytest.approx((low, high))
-        expected = stats.wilcoxon(differences).pvalue if np.count_nonzero(differences) >= 6 else np.nan
-        assert row["p_value"] == pytest.approx(expected, nan_ok=True)
-        p_values.append(expected)
-    assert gain["p_holm"].to_numpy() == pytest.approx(holm(p_values), nan_ok=True)
-
-
-def test_methods_against_the_best_within_each_condition():
-    summary = grid()
-    table = comparisons_frame(summary)
-    methods = table[table["axis"] == FILTER]
-    # issue_f1 is the default compare metric (true errors known); "both" is better by design
-    assert methods["value"].tolist() == ["prune_by_class", "prune_by_class"]
-    assert methods["versus"].tolist() == ["both", "both"]
-    assert methods["noise.rate"].tolist() == ["0.1", "0.3"] and methods[FILTER].isna().all()
-    ok = summary[summary["status"] == "ok"]
-    p_values = []
-    for _, row in methods.iterrows():
-        wide = ok[ok["noise.rate"] == row["noise.rate"]].pivot(index="seed", columns=FILTER, values="issue_f1")
-        differences = (wide["prune_by_class"] - wide["both"]).to_numpy()
-        assert row["mean_diff"] == pytest.approx(differences.mean()) and row["n_pairs"] == 7
-        assert row["losses"] == (differences < 0).sum() and row["wins"] == (differences > 0).sum()
-        p_values.append(stats.wilcoxon(differences).pvalue)
-        assert row["p_value"] == pytest.approx(p_values[-1])
-    assert methods["p_holm"].to_numpy() == pytest.approx(holm(p_values))
-    assert list(table.columns) == ["axis", "value", "versus", "noise.rate", FILTER, "metric", "n_pairs", "wins",
-                                   "ties", "losses", "mean_diff", "ci95_low", "ci95_high", "p_value", "p_holm"]
-
-
-def test_a_lower_is_better_compare_metric_picks_the_lowest_and_counts_lower_as_a_win():
-    summary = grid()
-    table = comparisons_frame(summary, SummarySettings(compare_metric="noise_matrix_error"))
-    methods = table[table["axis"] == FILTER]
-    assert methods["value"].tolist() == ["both", "both"] and methods["versus"].tolist() == ["prune_by_class"] * 2
-    assert (methods["mean_diff"] > 0).all()
-    assert (methods["wins"] + methods["ties"] + methods["losses"] == 7).all()
-    assert (methods["losses"] == (methods["mean_diff"] > 0) * methods["losses"]).all()
-    assert (methods["losses"] > methods["wins"]).all()
-
-
-def test_condition_axes_are_never_compared_and_method_axes_are_configurable():
-    summary = grid()
-    table = comparisons_frame(summary)
-    assert set(table["axis"]) == {"cleaning", FILTER}  # noise.rate is a condition
-    as_methods = comparisons_frame(summary, SummarySettings(method_axes=("noise.rate",)))
-    assert set(as_methods["axis"]) == {"cleaning", "noise.rate"}
-    by_short_name = comparisons_frame(summary, SummarySettings(method_axes=("rate", "filter_by")))
-    assert set(by_short_name["axis"]) == {"cleaning", "noise.rate", FILTER}
-
-
 def test_without_true_errors_or_test_split_results_say_why_there_is_no_comparison(tmp_path):
     summary = make_summary(
         [{FILTER: m, "seed": str(s), "status": "ok", "n_label_issues": 3 + s} for m in ("a", "b") for s in range(2)],
         [FILTER, "seed"],
     )
-    assert comparisons_frame(summary).empty
     tables.write_results(tmp_path, summary, plot=True)
+    assert pd.read_csv(tmp_path / "comparisons.csv").empty
     text = (tmp_path / "results.md").read_text()
     assert "Methods are not compared: no true errors are known and there is no test split" in text
-    assert "No comparison" in (tmp_path / "comparisons.md").read_text()
+    assert "Methods are not compared" in (tmp_path / "comparisons.md").read_text()
     assert (tmp_path / "results.png").read_bytes().startswith(PNG_MAGIC)
 
 
@@ -239,17 +152,18 @@ def test_results_markdown_shows_constants_once_and_bolds_the_best(tmp_path):
     text = (tmp_path / "results.md").read_text()
     assert "Constant: `experiment=x`" in text and "| experiment |" not in text
     assert "Replicates: `seed`, 7 finished per group" in text and "95% Student t interval" in text
-    metric_lines = [line for line in text.splitlines() if line.startswith("| 0.")]
+    metrics = text.split("## Timings")[0]
+    assert "### rate 0.1" in metrics and "### rate 0.3" in metrics  # one block per condition
     frame = results_frame(summary)
-    assert len(metric_lines) == 4 + 4  # metrics and timings tables
     row = frame.loc[frame["issue_f1_mean"].idxmax()]
     half = row["issue_f1_ci95_high"] - row["issue_f1_mean"]
     assert f"**{row['issue_f1_mean']:.3f} ± {half:.3f}**" in text
-    assert "| 0.3 | both | 7 ok, 1 failed, 1 interrupted, 1 incomplete |" in text
-    assert "| 0.1 | both | 7 |" in text
+    assert "| both | 7 ok, 1 failed, 1 interrupted, 1 incomplete |" in text
+    assert "| both | 7 |" in text
+    assert "**" not in text.split("## Timings")[1]  # timings are never bold
     assert pd.read_csv(tmp_path / "results.csv").shape[0] == 4
     comparisons = pd.read_csv(tmp_path / "comparisons.csv")
-    assert set(comparisons["axis"]) == {"cleaning", FILTER}
+    assert set(comparisons["kind"]) == {"cleaning", "pair"}
     assert "Holm" in (tmp_path / "comparisons.md").read_text()
 
 
@@ -279,7 +193,8 @@ def test_two_condition_axes_get_a_spanning_header_in_latex(tmp_path):
     tables.write_results(tmp_path, summary, plot=True)
     tex = (tmp_path / "table.tex").read_text()
     assert "\\multicolumn{2}{c}{rate 0.2}" in tex and "\\cmidrule(lr){2-3}" in tex and "\\cmidrule(lr){4-5}" in tex
-    assert "method" not in tex.split("\\midrule")[0] and "sparsity 0.4" in tex
+    header = [line for line in tex.split("\\midrule")[0].splitlines() if not line.startswith("%")]
+    assert "method" not in "\n".join(header) and "sparsity 0.4" in tex
     figure = figures.plot_results(summary, settings.find_axes(summary, SummarySettings()), "issue_f1")
     # lines against noise.rate (most values, numeric), one per filter, one panel per sparsity
     assert len(figure.axes[0].lines) == 2 and len(figure.axes) == 4
@@ -375,7 +290,7 @@ def test_command_line_values_narrow_the_paper_grid():
     sweeper = {"_target_": "hydra._internal.core_plugins.basic_sweeper.BasicSweeper", "params": paper_grid_params()}
     full = OmegaConf.create({"hydra": {"sweeper": sweeper, "overrides": {"task": ["experiment=paper_grid"]}}})
     total, swept = _planned_jobs(full)
-    assert total == 7 * 3 * 2 * 3 and set(swept) == {"noise.rate", "noise.sparsity", "seed", FILTER}
+    assert total == 7 * 3 * 2 * 5 and set(swept) == {"noise.rate", "noise.sparsity", "seed", FILTER}
     narrowed = OmegaConf.create({"hydra": {"sweeper": sweeper, "overrides": {"task": [
         "experiment=paper_grid", "seed=0,1", "noise.rate=0.2", "noise.sparsity=0"]}}})
     total, swept = _planned_jobs(narrowed)
@@ -414,35 +329,39 @@ def test_paper_grid_preset_has_the_papers_shape():
     assert cfg.summary.compare_metric == "issue_f1"
 
 
-def test_only_categorical_axes_give_bars_with_95_percent_error_bars():
+def test_only_categorical_axes_give_dots_with_95_percent_intervals_not_bars_from_zero():
     methods = ["prune_by_noise_rate", "prune_by_class", "both", "confident_learning", "predicted_neq_given",
                "low_normalized_margin", "low_self_confidence"]
-    rows = [{FILTER: m, "seed": str(s), "status": "ok", "issue_f1": 0.1 * i + 0.01 * s}
+    rows = [{FILTER: m, "seed": str(s), "status": "ok", "issue_f1": 0.5 + 0.1 * i + 0.01 * s}
             for i, m in enumerate(methods) for s in range(3)]
     summary = make_summary(rows, [FILTER, "seed"])
     figure = figures.plot_results(summary, settings.find_axes(summary, SummarySettings()), "issue_f1")
     panel = figure.axes[0]
     assert [t.get_text() for t in panel.get_xticklabels()] == methods
-    heights = [bar.get_height() for bar in panel.patches]
-    assert heights == pytest.approx([0.1 * i + 0.01 for i in range(7)])
-    # error bars: the t half-width of [0, 0.01, 0.02] above and below each mean
-    half = stats.t.ppf(0.975, 2) * 0.01 / math.sqrt(3)
-    from matplotlib.container import BarContainer
+    assert not panel.patches  # no bars
+    from matplotlib.container import ErrorbarContainer
 
-    bars = next(c for c in panel.containers if isinstance(c, BarContainer))
-    caps_low, caps_high = (np.asarray(line.get_ydata()) for line in bars.errorbar.lines[1])
-    assert caps_high - np.asarray(heights) == pytest.approx([half] * 7)
-    assert np.asarray(heights) - caps_low == pytest.approx([half] * 7)
-    assert len({bar.get_facecolor() for bar in panel.patches}) == 7  # a colour per method
+    dots = [c for c in panel.containers if isinstance(c, ErrorbarContainer)]
+    means = [float(c.lines[0].get_ydata()[0]) for c in dots]
+    assert means == pytest.approx([0.5 + 0.1 * i + 0.01 for i in range(7)])
+    # intervals: the t half-width of [0, 0.01, 0.02] above and below each mean
+    half = stats.t.ppf(0.975, 2) * 0.01 / math.sqrt(3)
+    for dot, mean in zip(dots, means, strict=True):
+        low, high = (np.asarray(line.get_ydata()) for line in dot.lines[1])
+        assert (mean - low[0], high[0] - mean) == pytest.approx((half, half))
+    assert panel.get_ylim()[0] > 0.3  # fitted to the values, not from 0
+    assert len({dot.lines[0].get_color() for dot in dots}) == 7  # a colour per method
 
 
 def test_without_a_replicate_key_the_methods_are_paired_on_the_shared_default_seed(tmp_path):
     rows = [{FILTER: m, "status": "ok", "issue_f1": f1} for m, f1 in (("both", 0.8), ("prune_by_class", 0.7))]
     summary = make_summary(rows, [FILTER])
-    methods = comparisons_frame(summary).query("axis == @FILTER")
-    assert methods[["value", "versus", "n_pairs", "losses"]].values.tolist() == [["prune_by_class", "both", 1, 1]]
-    assert methods["mean_diff"].iloc[0] == pytest.approx(-0.1) and np.isnan(methods["ci95_low"].iloc[0])
     tables.write_results(tmp_path, summary, plot=False)
+    pairs = pd.read_csv(tmp_path / "comparisons.csv").query("kind == 'pair'")
+    assert pairs[["method_a", "method_b", "n_pairs", "wins", "status"]].values.tolist() == [
+        ["both", "prune_by_class", 1, 1, "too_few"]]
+    assert pairs["estimate"].iloc[0] == pytest.approx(0.1) and np.isnan(pairs["low"].iloc[0])
+    assert "**" not in (tmp_path / "results.md").read_text()  # one replicate: nothing bold
     assert (tmp_path / "table.md").exists()
     tables.write_results(tmp_path, summary, SummarySettings(method_axes=()), plot=False)
     assert not (tmp_path / "table.md").exists() and not (tmp_path / "table.tex").exists()

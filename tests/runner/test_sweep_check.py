@@ -162,7 +162,8 @@ def test_a_sweep_preset_without_multirun_is_refused_in_one_line(tmp_path):
     result = run_cli(f"hydra.run.dir={tmp_path / 'run'}", "experiment=compare_filters")
     assert result.returncode != 0
     assert result.stderr.strip() == (
-        f"experiment=compare_filters is a sweep (over {FILTER}); add -m: python -m runner -m experiment=compare_filters"
+        f"experiment=compare_filters is a sweep (over seed, {FILTER}); add -m: python -m runner -m "
+        "experiment=compare_filters"
     )
     assert not (tmp_path / "run").exists()
 

@@ -60,5 +60,7 @@ def comparisons_section(sweep: SweepContext) -> list[Section]:
 
 @report_section("sweep", rank=30)
 def figures_section(sweep: SweepContext) -> list[Section]:
+    cd = sweep.sweep_dir / "cd.png"  # the critical-difference diagram (ranks.md), with 3+ methods
     return [Section("Figures", [image_or_note(sweep.sweep_dir / "results.png", "results"),
+                                *([image_or_note(cd, "cd")] if cd.is_file() else []),
                                 image_or_note(sweep.sweep_dir / "summary.png", "summary")])]
