@@ -248,6 +248,32 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     Fitted attributes: ``clf_``, ``classes_``, ``n_features_in_`` (and ``feature_names_in_``)
     when X has them, ``label_issues_df_``, ``confident_joint_``, ``py_``, ``noise_matrix_``,
     ``inverse_noise_matrix_``, ``cv_n_folds_`` (folds actually used, None without CV).
+
+    Notes
+    -----
+    Same label issues and predictions as cleanlab 2.9's
+    ``cleanlab.classification.CleanLearning`` with the same seed. Different on purpose: a
+    scikit-learn meta-estimator (``check_estimator`` passes): your ``clf`` is never fitted,
+    the trained model is ``clf_``; fitted attributes end in ``_``; ``seed=None`` means 0 and
+    numpy's global random state is never touched; labels may be of any type; ``n_jobs`` runs
+    the folds in parallel; progress goes to ``logging`` (see :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.naive_bayes import GaussianNB
+    >>> X, labels = load_iris(return_X_y=True)
+    >>> labels = labels.copy(); labels[[0, 60, 120]] = [1, 2, 0]  # three wrong labels
+    >>> from cleanlearn import CleanLearning
+    >>> cl = CleanLearning(GaussianNB(), cv_n_folds=3, seed=0).fit(X, labels)
+    >>> issues = cl.get_label_issues()
+    >>> issues.loc[[0, 60, 120], ['is_label_issue', 'given_label', 'predicted_label']]
+         is_label_issue  given_label  predicted_label
+    0              True            1                0
+    60             True            2                1
+    120            True            0                2
+    >>> print(int(issues['is_label_issue'].sum()), cl.classes_)
+    6 [0 1 2]
     """
 
     _parameter_constraints: dict = {
