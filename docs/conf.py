@@ -57,13 +57,17 @@ numpydoc_validation_checks: set[str] = set()
 nitpicky = True
 nitpick_ignore_regex = [
     (r"py:.*", r"(numpy|np|pandas|pd|scipy|sklearn|joblib|dask|zarr|hydra|omegaconf|matplotlib|optuna|mlflow|torch|keras|cleanlab)(\..*)?"),
+    # Private modules and functions named in the public modules' docstrings (not documented).
+    (r"py:.*", r"(cleanlearn\._core|cleanlearn\.validation)(\..*)?|_\w+"),
     (r"py:.*", r"(array-like|array_like|ndarray|DataFrame|Series|optional|callable|Generator|RandomState|estimator|object|int|float|str|bool|dict|list|tuple|None|default.*|shape.*)"),
 ]
 
 # -- MyST / myst-nb -------------------------------------------------------------------------
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
 myst_heading_anchors = 3
-nb_execution_mode = "force"  # every build runs the tutorials: their outputs come from this code
+# Every build runs the tutorials (their outputs come from this code); NB_EXECUTION_MODE=cache
+# reruns only the changed ones while editing the docs.
+nb_execution_mode = os.environ.get("NB_EXECUTION_MODE", "force")
 nb_execution_timeout = 300
 nb_execution_raise_on_error = True  # a failing cell fails the build
 nb_execution_show_tb = True

@@ -57,7 +57,7 @@ def find_label_issues(
         "confidence_weighted_entropy"}
         None returns a boolean mask; otherwise the indices of the flagged examples by
         ascending multi-label quality score (that per-class score, aggregated over classes
-        by an exponential moving average, see :func:`.rank.get_label_quality_scores`).
+        by an exponential moving average, see :func:`cleanlearn.multilabel_classification.rank.get_label_quality_scores`).
     rank_by_kwargs : dict, optional
         ``{"adjust_pred_probs": bool}`` for the ranking score.
     filter_by : str, default "prune_by_noise_rate"
