@@ -76,6 +76,7 @@ nb_merge_streams = True
 # -- HTML -----------------------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_title = "cleanlearn"
+html_favicon = "_static/favicon.svg"  # else browsers ask the server for /favicon.ico
 html_static_path = ["_static"]
 html_theme_options = {
     "navigation_with_keys": False,
@@ -86,6 +87,8 @@ html_theme_options = {
     "footer_end": ["sphinx-version"],
 }
 html_sidebars = {"index": []}
+# Without a default mode the theme logs a console error on a reader's first visit.
+html_context = {"default_mode": "auto"}
 html_show_sourcelink = True
 html_copy_source = True
 
