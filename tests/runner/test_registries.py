@@ -207,11 +207,19 @@ def test_every_metric_a_run_writes_is_registered(tmp_path):
     assert np.isfinite([metrics[name] for name in written]).all()
 
 
-def test_readme_metrics_table_is_the_registrys():
-    from runner.scoring.metrics import markdown_table
+def test_docs_metrics_table_is_generated_from_the_registry(tmp_path, monkeypatch):
+    """docs/runner/metrics.md includes the table the docs build writes from the registry."""
+    import importlib.util
 
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    start = readme.index("<!-- metrics table: python -m runner.scoring.metrics -->\n")
-    end = readme.index("<!-- end of the metrics table -->", start)
-    block = readme[start:end].split("\n", 1)[1]
-    assert block == markdown_table()
+    from runner.scoring.metrics import METRICS, markdown_table
+
+    page = (REPO / "docs" / "runner" / "metrics.md").read_text(encoding="utf-8")
+    assert "```{include} ../_generated/metrics.md" in page
+    spec = importlib.util.spec_from_file_location("runner_reference", REPO / "docs" / "_ext" / "runner_reference.py")
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    monkeypatch.setattr(generator, "GENERATED", tmp_path)
+    generator.generate_metrics()
+    table = (tmp_path / "metrics.md").read_text(encoding="utf-8")
+    assert table == markdown_table()
+    assert all(f"| `{name}` |" in table for name in METRICS)
