@@ -42,7 +42,7 @@ def _type_name(node, key) -> str:
     if ref_type is not typing.Any and ref_type is not None:
         text = getattr(ref_type, "__name__", None) if not typing.get_args(ref_type) else None
         text = (text or str(ref_type).replace("typing.", "")).replace("NoneType", "None")
-        return f"{text} | None" if child._metadata.optional and "None" not in text else text
+        return f"{text} or None" if child._metadata.optional and "None" not in text else text
     from omegaconf import OmegaConf
 
     if OmegaConf.is_missing(node, key):
@@ -71,7 +71,7 @@ def _rows(node, prefix: str = "", missing: str = "??? (required)") -> list[tuple
 def _table(rows) -> str:
     lines = ["| key | type | default |", "|---|---|---|"]
     for key, kind, default in rows:
-        default = default.replace("|", "\\|")
+        kind, default = kind.replace("|", " or "), default.replace("|", "\\|")
         lines.append(f"| `{key}` | `{kind}` | `{default}` |")
     return "\n".join(lines) + "\n"
 
