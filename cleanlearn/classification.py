@@ -219,35 +219,82 @@ class _LabelEncoding:
 class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     """Find label issues with confident learning, then fit ``clf`` on the remaining data.
 
-    Parameters (as ``cleanlab.classification.CleanLearning``, plus ``n_jobs``)
-    ----------
-    clf : classifier with ``fit``, ``predict`` and ``predict_proba``; default
-        ``LogisticRegression()``. Cloned, never fitted itself; the final model is ``clf_``.
-    seed : int or None. Seeds the shuffled StratifiedKFold of the cross-validation; None
-        means a fixed seed (0), so every fit is reproducible (the reference uses numpy's
-        global random state then).
-    cv_n_folds : int >= 2, default 5. Folds for the out-of-sample ``pred_probs``; shrunk (with
-        a warning) when a class has too few examples for them.
-    converge_latent_estimates : bool. Iterate the latent estimates to mutual consistency.
-    pulearning : None, 0 or 1. Two classes only: this class is known to be noise-free.
-    find_label_issues_kwargs : dict or None. Options for ``filter.find_label_issues``
-        (``filter_by``, ``frac_noise``, ...); ``min_examples_per_class`` defaults to 10 here.
-    label_quality_scores_kwargs : dict or None. Options for ``rank.get_label_quality_scores``.
-    verbose : bool or int. Log progress at INFO level (``logging.getLogger("cleanlearn.classification")``);
-        when the application configured no logging at all, the messages go to stderr.
-    low_memory : bool. Accepted for cleanlab compatibility; both values run the same exact
-        algorithm, which reads ``pred_probs`` in row blocks, so a memory-mapped ``.npy`` or a
-        Zarr array larger than RAM works either way (see ``cleanlearn.filter``). cleanlab's
-        ``low_memory=True`` is a different, approximate algorithm (``find_label_issues_batched``).
-    n_jobs : None, -1 or int >= 1. Cross-validation folds run in parallel (joblib); the
-        result is identical to a serial run. Workers the folds leave idle (a last, partial
-        round of folds; the final fit) are lent to ``clf``'s own ``n_jobs`` for fitting when
-        it has one left at None (random forests, k-NN, ...); its predictions are computed
-        as in a serial run.
+    The parameters are ``cleanlab.classification.CleanLearning``'s, plus ``n_jobs``.
 
-    Fitted attributes: ``clf_``, ``classes_``, ``n_features_in_`` (and ``feature_names_in_``)
-    when X has them, ``label_issues_df_``, ``confident_joint_``, ``py_``, ``noise_matrix_``,
-    ``inverse_noise_matrix_``, ``cv_n_folds_`` (folds actually used, None without CV).
+    Parameters
+    ----------
+    clf : classifier, optional
+        Any object with ``fit``, ``predict`` and ``predict_proba``; default
+        ``LogisticRegression()``. Cloned, never fitted itself; the final model is ``clf_``.
+    seed : int or None, optional
+        Seeds the shuffled StratifiedKFold of the cross-validation; None means a fixed seed
+        (0), so every fit is reproducible (the reference uses numpy's global random state then).
+    cv_n_folds : int, default 5
+        At least 2. Folds for the out-of-sample ``pred_probs``; shrunk (with a warning) when a
+        class has too few examples for them.
+    converge_latent_estimates : bool, default False
+        Iterate the latent estimates to mutual consistency.
+    pulearning : None, 0 or 1, optional
+        Two classes only: this class is known to be noise-free.
+    find_label_issues_kwargs : dict or None, optional
+        Options for ``filter.find_label_issues`` (``filter_by``, ``frac_noise``, ...);
+        ``min_examples_per_class`` defaults to 10 here.
+    label_quality_scores_kwargs : dict or None, optional
+        Options for ``rank.get_label_quality_scores``.
+    verbose : bool or int, default False
+        Log progress at INFO level (``logging.getLogger("cleanlearn.classification")``); when
+        the application configured no logging at all, the messages go to stderr.
+    low_memory : bool, default False
+        Accepted for cleanlab compatibility; both values run the same exact algorithm, which
+        reads ``pred_probs`` in row blocks, so a memory-mapped ``.npy`` or a Zarr array larger
+        than RAM works either way (see ``cleanlearn.filter``). cleanlab's ``low_memory=True``
+        is a different, approximate algorithm (``find_label_issues_batched``).
+    n_jobs : None, -1 or int, optional
+        Cross-validation folds run in parallel (joblib); the result is identical to a serial
+        run. Workers the folds leave idle (a last, partial round of folds; the final fit) are
+        lent to ``clf``'s own ``n_jobs`` for fitting when it has one left at None (random
+        forests, k-NN, ...); its predictions are computed as in a serial run.
+
+    Attributes
+    ----------
+    clf_ : classifier
+        The fitted clone (or deep copy) of ``clf``.
+    classes_ : ndarray
+        The labels' values, in the order of ``predict_proba``'s columns.
+    label_issues_df_ : pandas.DataFrame
+        One row per training example: ``is_label_issue``, ``label_quality``, ``given_label``,
+        ``predicted_label``, ``sample_weight``.
+    confident_joint_, py_, noise_matrix_, inverse_noise_matrix_ : ndarray
+        The estimates from the cross-validated ``pred_probs``.
+    cv_n_folds_ : int or None
+        Folds actually used (None without cross-validation). ``n_features_in_`` (and
+        ``feature_names_in_`` when X has them) as in scikit-learn.
+
+    Notes
+    -----
+    Same label issues and predictions as cleanlab 2.9's
+    ``cleanlab.classification.CleanLearning`` with the same seed. Different on purpose: a
+    scikit-learn meta-estimator (``check_estimator`` passes): your ``clf`` is never fitted,
+    the trained model is ``clf_``; fitted attributes end in ``_``; ``seed=None`` means 0 and
+    numpy's global random state is never touched; labels may be of any type; ``n_jobs`` runs
+    the folds in parallel; progress goes to ``logging`` (see :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.naive_bayes import GaussianNB
+    >>> X, labels = load_iris(return_X_y=True)
+    >>> labels = labels.copy(); labels[[0, 60, 120]] = [1, 2, 0]  # three wrong labels
+    >>> from cleanlearn import CleanLearning
+    >>> cl = CleanLearning(GaussianNB(), cv_n_folds=3, seed=0).fit(X, labels)
+    >>> issues = cl.get_label_issues()
+    >>> issues.loc[[0, 60, 120], ['is_label_issue', 'given_label', 'predicted_label']]
+         is_label_issue  given_label  predicted_label
+    0              True            1                0
+    60             True            2                1
+    120            True            0                2
+    >>> print(int(issues['is_label_issue'].sum()), cl.classes_)
+    6 [0 1 2]
     """
 
     _parameter_constraints: dict = {

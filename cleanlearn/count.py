@@ -76,6 +76,23 @@ def get_confident_thresholds(labels, pred_probs, multi_label: bool = False) -> n
 
     A class without examples gets threshold 2 (never reached); all thresholds are clipped
     below at 2e-6. Returns a float64 array of shape (n_classes,).
+
+    Notes
+    -----
+    Same result as cleanlab 2.9's ``cleanlab.count.get_confident_thresholds``. Differs only
+    in its errors: bad input raises ValueError or TypeError naming the argument and the
+    value (see :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2])
+    >>> pred_probs = np.array([[0.8, 0.1, 0.1], [0.7, 0.2, 0.1], [0.2, 0.7, 0.1],
+    ...                        [0.1, 0.8, 0.1], [0.2, 0.7, 0.1], [0.1, 0.6, 0.3],
+    ...                        [0.1, 0.1, 0.8], [0.2, 0.1, 0.7], [0.1, 0.2, 0.7]])
+    >>> from cleanlearn.count import get_confident_thresholds
+    >>> get_confident_thresholds(labels, pred_probs).round(3)
+    array([0.567, 0.7  , 0.733])
     """
     if _is_multi_label(multi_label, "get_confident_thresholds"):
         return multilabel_count.get_confident_thresholds(labels, pred_probs)
@@ -106,6 +123,29 @@ def compute_confident_joint(
     pred_probs may be memory-mapped or a Zarr array, larger than RAM (see
     :func:`cleanlearn.filter.find_label_issues`, Notes): 3 sequential passes (checks,
     thresholds, confident joint; 2 with ``thresholds``), a few bytes per example kept.
+
+    Notes
+    -----
+    Same result as cleanlab 2.9's ``cleanlab.count.compute_confident_joint``. Differs only
+    in its errors: bad input raises ValueError or TypeError naming the argument and the
+    value (see :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2])
+    >>> pred_probs = np.array([[0.8, 0.1, 0.1], [0.7, 0.2, 0.1], [0.2, 0.7, 0.1],
+    ...                        [0.1, 0.8, 0.1], [0.2, 0.7, 0.1], [0.1, 0.6, 0.3],
+    ...                        [0.1, 0.1, 0.8], [0.2, 0.1, 0.7], [0.1, 0.2, 0.7]])
+    >>> from cleanlearn.count import compute_confident_joint
+    >>> compute_confident_joint(labels, pred_probs)
+    array([[2, 1, 0],
+           [0, 3, 0],
+           [0, 0, 3]])
+    >>> compute_confident_joint(labels, pred_probs, calibrate=False, return_indices_of_off_diagonals=True)
+    (array([[2, 1, 0],
+           [0, 2, 0],
+           [0, 0, 1]]), array([2]))
     """
     if _is_multi_label(multi_label, "compute_confident_joint"):
         return multilabel_count.compute_confident_joint(
@@ -138,6 +178,22 @@ def calibrate_confident_joint(confident_joint, labels, *, multi_label: bool = Fa
 
     Rows are scaled to the label counts, the matrix to ``len(labels)``, then rounded to ints
     preserving the row totals (:func:`round_preserving_row_totals`).
+
+    Notes
+    -----
+    Same result as cleanlab 2.9's ``cleanlab.count.calibrate_confident_joint``. Differs only
+    in its errors: bad input raises ValueError or TypeError naming the argument and the
+    value (see :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cleanlearn.count import calibrate_confident_joint
+    >>> confident_joint = np.array([[2, 1], [0, 3]])
+    >>> labels = np.array([0, 0, 0, 0, 1, 1])
+    >>> calibrate_confident_joint(confident_joint, labels)
+    array([[3, 1],
+           [0, 2]])
     """
     if _is_multi_label(multi_label, "calibrate_confident_joint"):
         return multilabel_count.calibrate_confident_joint(confident_joint, labels)
@@ -153,6 +209,20 @@ def round_preserving_row_totals(confident_joint) -> np.ndarray:
     The reference's result (``np.round`` half to even, then 1 added to the entries with the
     largest ``float - int`` residual, or subtracted from those with the smallest, in
     ``np.argsort`` order, until the row total matches), computed in closed form.
+
+    Notes
+    -----
+    Same result as cleanlab 2.9's ``cleanlab.count.round_preserving_row_totals``. Differs
+    only in its errors: bad input raises ValueError or TypeError naming the argument and the
+    value (see :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cleanlearn.count import round_preserving_row_totals
+    >>> round_preserving_row_totals(np.array([[1.5, 1.5, 1.0], [0.4, 0.4, 2.2]]))
+    array([[1, 2, 1],
+           [0, 1, 2]])
     """
     return joint_core.round_preserving_row_totals(confident_joint)
 
@@ -168,6 +238,28 @@ def estimate_joint(labels, pred_probs=None, *, confident_joint=None, multi_label
     If ``confident_joint`` is given it is (re)calibrated with ``labels`` (used as-is when
     ``labels`` is None) and ``pred_probs`` is not used; otherwise it is computed from
     ``labels`` and ``pred_probs``.
+
+    Notes
+    -----
+    Same result as cleanlab 2.9's ``cleanlab.count.estimate_joint``. Differs only in its
+    errors: bad input raises ValueError or TypeError naming the argument and the value (see
+    :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2])
+    >>> pred_probs = np.array([[0.8, 0.1, 0.1], [0.7, 0.2, 0.1], [0.2, 0.7, 0.1],
+    ...                        [0.1, 0.8, 0.1], [0.2, 0.7, 0.1], [0.1, 0.6, 0.3],
+    ...                        [0.1, 0.1, 0.8], [0.2, 0.1, 0.7], [0.1, 0.2, 0.7]])
+    >>> from cleanlearn.count import estimate_joint
+    >>> joint = estimate_joint(labels, pred_probs)
+    >>> joint.round(3)
+    array([[0.222, 0.111, 0.   ],
+           [0.   , 0.333, 0.   ],
+           [0.   , 0.   , 0.333]])
+    >>> print(round(float(joint.sum()), 6))
+    1.0
     """
     if _is_multi_label(multi_label, "estimate_joint"):
         return multilabel_count.estimate_joint(labels, pred_probs, confident_joint=confident_joint)
@@ -198,6 +290,28 @@ def estimate_latent(
     sums`` (P(true | given)); ``py`` by ``py_method`` ("cnt", "eqn", "marginal",
     "marginal_ps") before the noise rates are clipped. ``converge_latent_estimates`` iterates
     the identities between them (3 x 5 times), then clips py at 1e-5.
+
+    Notes
+    -----
+    Same result as cleanlab 2.9's ``cleanlab.count.estimate_latent``. Differs only in its
+    errors: bad input raises ValueError or TypeError naming the argument and the value (see
+    :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2])
+    >>> pred_probs = np.array([[0.8, 0.1, 0.1], [0.7, 0.2, 0.1], [0.2, 0.7, 0.1],
+    ...                        [0.1, 0.8, 0.1], [0.2, 0.7, 0.1], [0.1, 0.6, 0.3],
+    ...                        [0.1, 0.1, 0.8], [0.2, 0.1, 0.7], [0.1, 0.2, 0.7]])
+    >>> from cleanlearn.count import compute_confident_joint, estimate_latent
+    >>> py, noise_matrix, inverse_noise_matrix = estimate_latent(compute_confident_joint(labels, pred_probs), labels)
+    >>> py.round(3)
+    array([0.222, 0.444, 0.333])
+    >>> noise_matrix.round(3)  # P(given label = i | true label = j); columns sum to 1
+    array([[1.  , 0.25, 0.  ],
+           [0.  , 0.75, 0.  ],
+           [0.  , 0.  , 1.  ]])
     """
     validate_params(
         {"py_method": py_method, "converge_latent_estimates": converge_latent_estimates},
@@ -221,7 +335,33 @@ def estimate_py_and_noise_matrices_from_probabilities(
     """Confident joint then latent estimates: ``(py, noise_matrix, inverse_noise_matrix,
     confident_joint)``. Note the default ``converge_latent_estimates=True`` (as the reference).
     pred_probs may be memory-mapped or a Zarr array: the passes of
-    :func:`compute_confident_joint`."""
+    :func:`compute_confident_joint`.
+
+    Notes
+    -----
+    Same result as cleanlab 2.9's
+    ``cleanlab.count.estimate_py_and_noise_matrices_from_probabilities``. Differs only in
+    its errors: bad input raises ValueError or TypeError naming the argument and the value
+    (see :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2])
+    >>> pred_probs = np.array([[0.8, 0.1, 0.1], [0.7, 0.2, 0.1], [0.2, 0.7, 0.1],
+    ...                        [0.1, 0.8, 0.1], [0.2, 0.7, 0.1], [0.1, 0.6, 0.3],
+    ...                        [0.1, 0.1, 0.8], [0.2, 0.1, 0.7], [0.1, 0.2, 0.7]])
+    >>> from cleanlearn.count import estimate_py_and_noise_matrices_from_probabilities
+    >>> py, noise_matrix, inverse_noise_matrix, confident_joint = estimate_py_and_noise_matrices_from_probabilities(labels, pred_probs)
+    >>> inverse_noise_matrix.round(3)  # P(true label = j | given label = i); columns sum to 1
+    array([[0.667, 0.   , 0.   ],
+           [0.333, 1.   , 0.   ],
+           [0.   , 0.   , 1.   ]])
+    >>> confident_joint
+    array([[2, 1, 0],
+           [0, 3, 0],
+           [0, 0, 3]])
+    """
     validate_params(
         {"py_method": py_method, "converge_latent_estimates": converge_latent_estimates, "calibrate": calibrate},
         {"py_method": [Options(PY_METHODS)], "converge_latent_estimates": ["boolean"], "calibrate": ["boolean"]},
@@ -262,6 +402,26 @@ def estimate_confident_joint_and_cv_pred_proba(
     (``clf`` itself is never fitted) with ``clf.fit(X_train, y_train, **clf_kwargs,
     **validation_func(X_holdout, y_holdout))``. ``n_jobs`` (None/1 serial, -1 all cores) runs
     the folds in parallel with joblib; the result is identical to serial.
+
+    Notes
+    -----
+    Same result as cleanlab 2.9's
+    ``cleanlab.count.estimate_confident_joint_and_cv_pred_proba``. Differs only in its
+    errors: bad input raises ValueError or TypeError naming the argument and the value (see
+    :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.naive_bayes import GaussianNB
+    >>> X, labels = load_iris(return_X_y=True)
+    >>> labels = labels.copy(); labels[[0, 60, 120]] = [1, 2, 0]  # three wrong labels
+    >>> from cleanlearn.count import estimate_confident_joint_and_cv_pred_proba
+    >>> confident_joint, pred_probs = estimate_confident_joint_and_cv_pred_proba(X, labels, GaussianNB(), cv_n_folds=3, seed=0)
+    >>> confident_joint
+    array([[49,  0,  1],
+           [ 1, 48,  1],
+           [ 0,  3, 47]])
     """
     caller = "estimate_confident_joint_and_cv_pred_proba"
     validate_params({"calibrate": calibrate}, {"calibrate": ["boolean"]}, caller=caller)
@@ -290,7 +450,29 @@ def estimate_py_noise_matrices_and_cv_pred_proba(
     n_jobs: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Cross-validated pred_probs and everything estimated from them:
-    ``(py, noise_matrix, inverse_noise_matrix, confident_joint, pred_probs)``."""
+    ``(py, noise_matrix, inverse_noise_matrix, confident_joint, pred_probs)``.
+
+    Notes
+    -----
+    Same result as cleanlab 2.9's
+    ``cleanlab.count.estimate_py_noise_matrices_and_cv_pred_proba``. Differs only in its
+    errors: bad input raises ValueError or TypeError naming the argument and the value (see
+    :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.naive_bayes import GaussianNB
+    >>> X, labels = load_iris(return_X_y=True)
+    >>> labels = labels.copy(); labels[[0, 60, 120]] = [1, 2, 0]  # three wrong labels
+    >>> from cleanlearn.count import estimate_py_noise_matrices_and_cv_pred_proba
+    >>> py, noise_matrix, inverse_noise_matrix, confident_joint, pred_probs = estimate_py_noise_matrices_and_cv_pred_proba(
+    ...     X, labels, GaussianNB(), cv_n_folds=3, seed=0)
+    >>> py.round(3)
+    array([0.333, 0.34 , 0.327])
+    >>> pred_probs.shape
+    (150, 3)
+    """
     validate_params(
         {"py_method": py_method, "converge_latent_estimates": converge_latent_estimates},
         {"py_method": [Options(PY_METHODS)], "converge_latent_estimates": ["boolean"]},
@@ -325,7 +507,29 @@ def estimate_cv_predicted_probabilities(
     validation_func=None,
     n_jobs: int | None = None,
 ) -> np.ndarray:
-    """Out-of-sample predicted probabilities of every example by cross-validation, (N, K)."""
+    """Out-of-sample predicted probabilities of every example by cross-validation, (N, K).
+
+    Notes
+    -----
+    Same result as cleanlab 2.9's ``cleanlab.count.estimate_cv_predicted_probabilities``.
+    Differs only in its errors: bad input raises ValueError or TypeError naming the argument
+    and the value (see :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.naive_bayes import GaussianNB
+    >>> X, labels = load_iris(return_X_y=True)
+    >>> labels = labels.copy(); labels[[0, 60, 120]] = [1, 2, 0]  # three wrong labels
+    >>> from cleanlearn.count import estimate_cv_predicted_probabilities
+    >>> pred_probs = estimate_cv_predicted_probabilities(X, labels, GaussianNB(), cv_n_folds=3, seed=0)
+    >>> pred_probs.shape
+    (150, 3)
+    >>> pred_probs[[0, 60, 120]].round(3)  # out of sample: the wrong labels get little probability
+    array([[1., 0., 0.],
+           [0., 1., 0.],
+           [0., 0., 1.]])
+    """
     labels, n_classes, clf, clf_kwargs, n_jobs = cross_validation.check_cv_inputs(
         X, labels, clf, cv_n_folds, seed, clf_kwargs, validation_func, n_jobs, "estimate_cv_predicted_probabilities"
     )
@@ -345,7 +549,27 @@ def estimate_noise_matrices(
     validation_func=None,
     n_jobs: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``(noise_matrix, inverse_noise_matrix)`` estimated with cross-validated pred_probs."""
+    """``(noise_matrix, inverse_noise_matrix)`` estimated with cross-validated pred_probs.
+
+    Notes
+    -----
+    Same result as cleanlab 2.9's ``cleanlab.count.estimate_noise_matrices``. Differs only
+    in its errors: bad input raises ValueError or TypeError naming the argument and the
+    value (see :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.naive_bayes import GaussianNB
+    >>> X, labels = load_iris(return_X_y=True)
+    >>> labels = labels.copy(); labels[[0, 60, 120]] = [1, 2, 0]  # three wrong labels
+    >>> from cleanlearn.count import estimate_noise_matrices
+    >>> noise_matrix, inverse_noise_matrix = estimate_noise_matrices(X, labels, GaussianNB(), cv_n_folds=3, seed=0)
+    >>> noise_matrix.round(3)
+    array([[0.98 , 0.   , 0.02 ],
+           [0.02 , 0.941, 0.02 ],
+           [0.   , 0.059, 0.959]])
+    """
     return estimate_py_noise_matrices_and_cv_pred_proba(
         X,
         labels,
@@ -380,6 +604,25 @@ def num_label_issues(
       equals ``find_label_issues(filter_by="confident_learning").sum()``.
     * "off_diagonal_calibrated": ``rint((1 - trace(joint)) * N)`` with the calibrated joint.
     * "off_diagonal_custom": the same with the given ``confident_joint``.
+
+    Notes
+    -----
+    Same result as cleanlab 2.9's ``cleanlab.count.num_label_issues``. Differs only in its
+    errors: bad input raises ValueError or TypeError naming the argument and the value (see
+    :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2])
+    >>> pred_probs = np.array([[0.8, 0.1, 0.1], [0.7, 0.2, 0.1], [0.2, 0.7, 0.1],
+    ...                        [0.1, 0.8, 0.1], [0.2, 0.7, 0.1], [0.1, 0.6, 0.3],
+    ...                        [0.1, 0.1, 0.8], [0.2, 0.1, 0.7], [0.1, 0.2, 0.7]])
+    >>> from cleanlearn.count import num_label_issues
+    >>> num_label_issues(labels, pred_probs)
+    1
+    >>> num_label_issues(labels, pred_probs, estimation_method='off_diagonal_calibrated')
+    1
     """
     multi_label = _is_multi_label(multi_label, "num_label_issues")
     validate_params(

@@ -106,6 +106,28 @@ def rank_classes_by_label_quality(
     Issues`` (examples of true class k labelled otherwise), ``Label Noise`` = P(true != k |
     given = k), ``Inverse Label Noise`` = P(given != k | true = k) and ``Label Quality Score``
     = 1 - Label Noise.
+
+    Notes
+    -----
+    Same table as cleanlab 2.9's ``cleanlab.dataset.rank_classes_by_label_quality``.
+    Different on purpose: errors name the argument, and ``confident_joint=`` without
+    ``labels`` works (cleanlab fails) (see :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2])
+    >>> pred_probs = np.array([[0.8, 0.1, 0.1], [0.7, 0.2, 0.1], [0.2, 0.7, 0.1],
+    ...                        [0.1, 0.8, 0.1], [0.2, 0.7, 0.1], [0.1, 0.6, 0.3],
+    ...                        [0.1, 0.1, 0.8], [0.2, 0.1, 0.7], [0.1, 0.2, 0.7]])
+    >>> from cleanlearn.dataset import rank_classes_by_label_quality
+    >>> rank_classes_by_label_quality(labels, pred_probs, class_names=['cat', 'dog', 'fox'])
+      Class Name  Class Index  ...  Inverse Label Noise  Label Quality Score
+    0        cat            0  ...                 0.00             0.666667
+    1        dog            1  ...                 0.25             1.000000
+    2        fox            2  ...                 0.00             1.000000
+    <BLANKLINE>
+    [3 rows x 7 columns]
     """
     _reject_multi_label(multi_label, "overall_multilabel_health_score")
     joint = _joint(labels, pred_probs, joint, confident_joint)
@@ -150,6 +172,26 @@ def find_overlapping_classes(
     ``class_names`` are given), ``Num Overlapping Examples`` and ``Joint Probability``. By
     default a pair (A < B) counts both directions, ``joint[A, B] + joint[B, A]``; with
     ``asymmetric`` every ordered pair A != B is its own row with ``joint[A, B]``.
+
+    Notes
+    -----
+    Same result as cleanlab 2.9's ``cleanlab.dataset.find_overlapping_classes``. Differs
+    only in its errors: bad input raises ValueError or TypeError naming the argument and the
+    value (see :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2])
+    >>> pred_probs = np.array([[0.8, 0.1, 0.1], [0.7, 0.2, 0.1], [0.2, 0.7, 0.1],
+    ...                        [0.1, 0.8, 0.1], [0.2, 0.7, 0.1], [0.1, 0.6, 0.3],
+    ...                        [0.1, 0.1, 0.8], [0.2, 0.1, 0.7], [0.1, 0.2, 0.7]])
+    >>> from cleanlearn.dataset import find_overlapping_classes
+    >>> find_overlapping_classes(labels, pred_probs)
+       Class Index A  Class Index B  Num Overlapping Examples  Joint Probability
+    0              0              1                         1           0.111111
+    1              0              2                         0           0.000000
+    2              1              2                         0           0.000000
     """
     validate_params({"asymmetric": asymmetric}, {"asymmetric": ["boolean"]}, caller="find_overlapping_classes")
     _reject_multi_label(multi_label, "common_multilabel_issues")
@@ -195,6 +237,23 @@ def overall_label_health_score(
     With both ``labels`` and ``pred_probs``: ``1 - num_label_issues / num_examples``
     (:func:`cleanlearn.count.num_label_issues`, using ``confident_joint`` when given);
     otherwise the trace of the joint. ``verbose`` logs the score (INFO level).
+
+    Notes
+    -----
+    Same score as cleanlab 2.9's ``cleanlab.dataset.overall_label_health_score``. Different
+    on purpose: with ``verbose`` it logs the score (logger ``cleanlearn.dataset``) instead
+    of printing it; errors name the argument (see :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2])
+    >>> pred_probs = np.array([[0.8, 0.1, 0.1], [0.7, 0.2, 0.1], [0.2, 0.7, 0.1],
+    ...                        [0.1, 0.8, 0.1], [0.2, 0.7, 0.1], [0.1, 0.6, 0.3],
+    ...                        [0.1, 0.1, 0.8], [0.2, 0.1, 0.7], [0.1, 0.2, 0.7]])
+    >>> from cleanlearn.dataset import overall_label_health_score
+    >>> print(round(overall_label_health_score(labels, pred_probs, verbose=False), 3))
+    0.889
     """
     _reject_multi_label(multi_label, "overall_multilabel_health_score")
     validate_params({"verbose": verbose}, {"verbose": ["verbose"]}, caller="overall_label_health_score")
@@ -232,6 +291,27 @@ def health_summary(
     ``joint``, ``classes_by_label_quality`` (:func:`rank_classes_by_label_quality`) and
     ``overlapping_classes`` (:func:`find_overlapping_classes`). ``verbose`` logs the two tables
     and the score (INFO level) where the reference prints them.
+
+    Notes
+    -----
+    Same tables and score as cleanlab 2.9's ``cleanlab.dataset.health_summary``. Different
+    on purpose: with ``verbose`` (the default, as in cleanlab) it logs the tables instead of
+    printing a banner, and ``joint=...`` with ``num_examples=...`` works (cleanlab fails)
+    (see :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2])
+    >>> pred_probs = np.array([[0.8, 0.1, 0.1], [0.7, 0.2, 0.1], [0.2, 0.7, 0.1],
+    ...                        [0.1, 0.8, 0.1], [0.2, 0.7, 0.1], [0.1, 0.6, 0.3],
+    ...                        [0.1, 0.1, 0.8], [0.2, 0.1, 0.7], [0.1, 0.2, 0.7]])
+    >>> from cleanlearn.dataset import health_summary
+    >>> summary = health_summary(labels, pred_probs, verbose=False)
+    >>> sorted(summary)
+    ['classes_by_label_quality', 'joint', 'overall_label_health_score', 'overlapping_classes']
+    >>> print(round(summary['overall_label_health_score'], 3))
+    0.889
     """
     _reject_multi_label(multi_label, "multilabel_health_summary")
     validate_params({"verbose": verbose}, {"verbose": ["verbose"]}, caller="health_summary")

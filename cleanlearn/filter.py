@@ -199,6 +199,25 @@ def find_label_issues(
     with one class holding 70% of the examples, float64, ties included, the peak measured
     is 22 bytes per example (``tests/cleanlearn/test_out_of_core.py``); a class holding nearly all
     examples, with ties at its cutoff, can take the peak to about 40.
+
+    Same masks and rankings as cleanlab 2.9's ``cleanlab.filter.find_label_issues`` for
+    every ``filter_by``. Different on purpose: bad input raises ValueError or TypeError
+    naming the argument; ``n_jobs`` uses threads, not a process pool, and the result never
+    depends on it; memory-mapped and Zarr ``pred_probs`` are read in row blocks with exact
+    results (see :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2])
+    >>> pred_probs = np.array([[0.8, 0.1, 0.1], [0.7, 0.2, 0.1], [0.2, 0.7, 0.1],
+    ...                        [0.1, 0.8, 0.1], [0.2, 0.7, 0.1], [0.1, 0.6, 0.3],
+    ...                        [0.1, 0.1, 0.8], [0.2, 0.1, 0.7], [0.1, 0.2, 0.7]])
+    >>> from cleanlearn.filter import find_label_issues
+    >>> find_label_issues(labels, pred_probs)
+    array([False, False,  True, False, False, False, False, False, False])
+    >>> find_label_issues(labels, pred_probs, filter_by='prune_by_class', return_indices_ranked_by='self_confidence')
+    array([2])
     """
     # 1) Check every argument before any work.
     validate_params({"multi_label": multi_label}, {"multi_label": ["boolean"]}, caller="find_label_issues")
@@ -313,7 +332,25 @@ def find_label_issues(
 
 
 def find_predicted_neq_given(labels: Any, pred_probs: Any, *, multi_label: bool = False) -> np.ndarray:
-    """Flag examples whose predicted class ``argmax(pred_probs)`` differs from the given label."""
+    """Flag examples whose predicted class ``argmax(pred_probs)`` differs from the given label.
+
+    Notes
+    -----
+    Same result as cleanlab 2.9's ``cleanlab.filter.find_predicted_neq_given``. Differs only
+    in its errors: bad input raises ValueError or TypeError naming the argument and the
+    value (see :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2])
+    >>> pred_probs = np.array([[0.8, 0.1, 0.1], [0.7, 0.2, 0.1], [0.2, 0.7, 0.1],
+    ...                        [0.1, 0.8, 0.1], [0.2, 0.7, 0.1], [0.1, 0.6, 0.3],
+    ...                        [0.1, 0.1, 0.8], [0.2, 0.1, 0.7], [0.1, 0.2, 0.7]])
+    >>> from cleanlearn.filter import find_predicted_neq_given
+    >>> find_predicted_neq_given(labels, pred_probs)
+    array([False, False,  True, False, False, False, False, False, False])
+    """
     validate_params({"multi_label": multi_label}, {"multi_label": ["boolean"]}, caller="find_predicted_neq_given")
     if multi_label:
         from cleanlearn._core.multilabel.filter import find_predicted_neq_given
@@ -331,7 +368,26 @@ def find_label_issues_using_argmax_confusion_matrix(
     filter_by: str = "prune_by_noise_rate",
 ) -> np.ndarray:
     """Baseline: :func:`find_label_issues` with the confusion matrix of ``argmax(pred_probs)``
-    vs the given labels as the confident joint (calibrated when ``calibrate``)."""
+    vs the given labels as the confident joint (calibrated when ``calibrate``).
+
+    Notes
+    -----
+    Same result as cleanlab 2.9's
+    ``cleanlab.filter.find_label_issues_using_argmax_confusion_matrix``. Differs only in its
+    errors: bad input raises ValueError or TypeError naming the argument and the value (see
+    :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2])
+    >>> pred_probs = np.array([[0.8, 0.1, 0.1], [0.7, 0.2, 0.1], [0.2, 0.7, 0.1],
+    ...                        [0.1, 0.8, 0.1], [0.2, 0.7, 0.1], [0.1, 0.6, 0.3],
+    ...                        [0.1, 0.1, 0.8], [0.2, 0.1, 0.7], [0.1, 0.2, 0.7]])
+    >>> from cleanlearn.filter import find_label_issues_using_argmax_confusion_matrix
+    >>> find_label_issues_using_argmax_confusion_matrix(labels, pred_probs)
+    array([False, False,  True, False, False, False, False, False, False])
+    """
     validate_params(
         {"calibrate": calibrate, "filter_by": filter_by},
         {"calibrate": ["boolean"], "filter_by": [Options(FILTERS)]},

@@ -110,6 +110,22 @@ def noise_matrix_is_valid(noise_matrix, py, *, verbose=False) -> bool:
     class k, ``P(label=k) * P(true_label=k) < P(label=k, true_label=k)``: a given label k is
     more likely than chance to be a true k. ``verbose`` logs the per-class comparison at INFO
     level (the reference prints it; on stderr when the application configured no logging).
+
+    Notes
+    -----
+    Same answer as cleanlab 2.9's
+    ``cleanlab.benchmarking.noise_generation.noise_matrix_is_valid``; with ``verbose`` it
+    logs instead of printing (see :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cleanlearn.noise import noise_matrix_is_valid
+    >>> noise_matrix = np.array([[0.8, 0.1], [0.2, 0.9]])  # columns: true class
+    >>> noise_matrix_is_valid(noise_matrix, py=np.array([0.5, 0.5]))
+    True
+    >>> noise_matrix_is_valid(np.array([[0.4, 0.6], [0.6, 0.4]]), py=np.array([0.5, 0.5]))
+    False
     """
     class_prior = np.asarray(py, dtype=np.float64).ravel()
     noise_matrix = check_square_matrix(noise_matrix, n_classes=class_prior.shape[0], name="noise_matrix")
@@ -175,7 +191,21 @@ def _rand_probabilities_summing_to(
 
 
 def generate_n_rand_probabilities_that_sum_to_m(n, m, *, max_prob=1.0, min_prob=0.0, seed=None) -> np.ndarray:
-    """``n`` random probabilities in [min_prob, max_prob] summing to ``m``; seeded by ``seed``."""
+    """``n`` random probabilities in [min_prob, max_prob] summing to ``m``; seeded by ``seed``.
+
+    Notes
+    -----
+    With ``seed=None`` it draws from numpy's global random state as cleanlab 2.9 does; an
+    int or Generator ``seed`` leaves the global state alone (see
+    :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> from cleanlearn.noise import generate_n_rand_probabilities_that_sum_to_m
+    >>> probabilities = generate_n_rand_probabilities_that_sum_to_m(4, 1.5, seed=0)
+    >>> print(len(probabilities), round(float(probabilities.sum()), 6))
+    4 1.5
+    """
     validate_params(
         {"n": n, "m": m, "max_prob": max_prob, "min_prob": min_prob},
         {"n": [Interval(Integral, 0, None)], "m": [Interval(Real, 0, None)],
@@ -210,7 +240,21 @@ def _distribute_balls(
 def randomly_distribute_N_balls_into_K_bins(  # noqa: N802 - the reference's public name
     N, K, *, max_balls_per_bin=None, min_balls_per_bin=None, seed=None  # noqa: N803
 ) -> np.ndarray:
-    """Randomly split ``N`` balls into ``K`` bins, each holding between the given bounds."""
+    """Randomly split ``N`` balls into ``K`` bins, each holding between the given bounds.
+
+    Notes
+    -----
+    With ``seed=None`` it draws from numpy's global random state as cleanlab 2.9 does; an
+    int or Generator ``seed`` leaves the global state alone (see
+    :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> from cleanlearn.noise import randomly_distribute_N_balls_into_K_bins
+    >>> bins = randomly_distribute_N_balls_into_K_bins(10, 3, min_balls_per_bin=2, seed=0)
+    >>> print(int(bins.sum()), bool(bins.min() >= 2))
+    10 True
+    """
     validate_params(
         {"N": N, "K": K, "max_balls_per_bin": max_balls_per_bin, "min_balls_per_bin": min_balls_per_bin},
         {"N": [Interval(Integral, 0, None)], "K": [Interval(Integral, 1, None)],
@@ -252,6 +296,26 @@ def generate_noise_matrix_from_trace(
     ``None`` is returned (with a warning) when none was found. ``seed``: an int or a
     ``numpy.random.Generator`` (a private Generator), a ``numpy.random.RandomState`` (the
     reference's numbers for its seed), or None (numpy's global state, drawn from, never reset).
+
+    Notes
+    -----
+    cleanlab 2.9's construction and properties. Different on purpose: the int ``seed`` seeds
+    a private Generator and never touches numpy's global random state, so ``seed=s`` gives
+    other numbers than cleanlab's ``seed=s`` (a ``numpy.random.RandomState(s)`` gives
+    cleanlab's); with K = 2 ``max_trace_prob``/``min_trace_prob`` are honoured (see
+    :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cleanlearn.noise import generate_noise_matrix_from_trace
+    >>> noise_matrix = generate_noise_matrix_from_trace(3, trace=2.4, py=np.array([0.3, 0.3, 0.4]), seed=0)
+    >>> noise_matrix.round(3)
+    array([[0.949, 0.007, 0.   ],
+           [0.038, 0.991, 0.54 ],
+           [0.013, 0.002, 0.46 ]])
+    >>> print(round(float(np.trace(noise_matrix)), 6), noise_matrix.sum(axis=0).round(6))
+    2.4 [1. 1. 1.]
     """
     validate_params(
         {"K": K, "trace": trace, "max_trace_prob": max_trace_prob, "min_trace_prob": min_trace_prob,
@@ -329,6 +393,22 @@ def generate_noisy_labels(true_labels, noise_matrix, *, seed=None) -> np.ndarray
     (truncated, as in the reference) are relabelled j, for every j != k; which examples is
     random (seeded by ``seed``). ``true_labels`` are class indices 0..K-1 with
     K = ``len(noise_matrix)``; classes absent from ``true_labels`` are allowed.
+
+    Notes
+    -----
+    With ``seed=None`` (the default) it draws from numpy's global random state exactly as
+    cleanlab 2.9 does. Different on purpose: an int or a Generator ``seed`` uses a private
+    Generator and leaves the global state alone (see :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cleanlearn.noise import generate_noisy_labels
+    >>> true_labels = np.repeat([0, 1], 10)
+    >>> noise_matrix = np.array([[0.8, 0.3], [0.2, 0.7]])  # P(given = i | true = j)
+    >>> noisy = generate_noisy_labels(true_labels, noise_matrix, seed=0)
+    >>> print((noisy != true_labels)[:10].sum(), (noisy != true_labels)[10:].sum())  # exactly 20% and 30% flipped
+    2 3
     """
     noise_matrix = check_noise_matrix(noise_matrix, n_classes=None, require_trace_above_one=False)
     n_classes = noise_matrix.shape[0]

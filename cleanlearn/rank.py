@@ -43,19 +43,74 @@ DEFAULT_LOG_LOSS_SEARCH_T_VALUES = (1e-4, 1e-3, 1e-2, 1e-1, 1e0, 1e1, 1e2, 2e2)
 
 
 def get_self_confidence_for_each_label(labels, pred_probs) -> np.ndarray:
-    """Self-confidence ``pred_probs[i, labels[i]]`` of each example (in pred_probs' dtype)."""
+    """Self-confidence ``pred_probs[i, labels[i]]`` of each example (in pred_probs' dtype).
+
+    Notes
+    -----
+    Same result as cleanlab 2.9's ``cleanlab.rank.get_self_confidence_for_each_label``.
+    Differs only in its errors: bad input raises ValueError or TypeError naming the argument
+    and the value (see :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2])
+    >>> pred_probs = np.array([[0.8, 0.1, 0.1], [0.7, 0.2, 0.1], [0.2, 0.7, 0.1],
+    ...                        [0.1, 0.8, 0.1], [0.2, 0.7, 0.1], [0.1, 0.6, 0.3],
+    ...                        [0.1, 0.1, 0.8], [0.2, 0.1, 0.7], [0.1, 0.2, 0.7]])
+    >>> from cleanlearn.rank import get_self_confidence_for_each_label
+    >>> get_self_confidence_for_each_label(labels, pred_probs)
+    array([0.8, 0.7, 0.2, 0.8, 0.7, 0.6, 0.8, 0.7, 0.7])
+    """
     labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs)
     return blocks.map_rows(scoring.self_confidence, pred_probs, labels)
 
 
 def get_normalized_margin_for_each_label(labels, pred_probs) -> np.ndarray:
-    """Normalized margin ``(p_y - max_{k != y} p_k + 1) / 2`` of each example, in [0, 1]."""
+    """Normalized margin ``(p_y - max_{k != y} p_k + 1) / 2`` of each example, in [0, 1].
+
+    Notes
+    -----
+    Same result as cleanlab 2.9's ``cleanlab.rank.get_normalized_margin_for_each_label``.
+    Differs only in its errors: bad input raises ValueError or TypeError naming the argument
+    and the value (see :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2])
+    >>> pred_probs = np.array([[0.8, 0.1, 0.1], [0.7, 0.2, 0.1], [0.2, 0.7, 0.1],
+    ...                        [0.1, 0.8, 0.1], [0.2, 0.7, 0.1], [0.1, 0.6, 0.3],
+    ...                        [0.1, 0.1, 0.8], [0.2, 0.1, 0.7], [0.1, 0.2, 0.7]])
+    >>> from cleanlearn.rank import get_normalized_margin_for_each_label
+    >>> get_normalized_margin_for_each_label(labels, pred_probs).round(3)
+    array([0.85, 0.75, 0.25, 0.85, 0.75, 0.65, 0.85, 0.75, 0.75])
+    """
     labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs)
     return blocks.map_rows(scoring.normalized_margin, pred_probs, labels)
 
 
 def get_confidence_weighted_entropy_for_each_label(labels, pred_probs) -> np.ndarray:
-    """Score ``log(s + 1) / max(s, 1e-6)`` with ``s = entropy(p) / log(K) / max(p_y, 1e-6)``."""
+    """Score ``log(s + 1) / max(s, 1e-6)`` with ``s = entropy(p) / log(K) / max(p_y, 1e-6)``.
+
+    Notes
+    -----
+    Same result as cleanlab 2.9's
+    ``cleanlab.rank.get_confidence_weighted_entropy_for_each_label``. Differs only in its
+    errors: bad input raises ValueError or TypeError naming the argument and the value (see
+    :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2])
+    >>> pred_probs = np.array([[0.8, 0.1, 0.1], [0.7, 0.2, 0.1], [0.2, 0.7, 0.1],
+    ...                        [0.1, 0.8, 0.1], [0.2, 0.7, 0.1], [0.1, 0.6, 0.3],
+    ...                        [0.1, 0.1, 0.8], [0.2, 0.1, 0.7], [0.1, 0.2, 0.7]])
+    >>> from cleanlearn.rank import get_confidence_weighted_entropy_for_each_label
+    >>> get_confidence_weighted_entropy_for_each_label(labels, pred_probs).round(3)
+    array([0.752, 0.685, 0.421, 0.752, 0.685, 0.631, 0.752, 0.685, 0.685])
+    """
     labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs)
     return scoring.scores_of_rows(labels, pred_probs, method="confidence_weighted_entropy")
 
@@ -77,6 +132,25 @@ def get_label_quality_scores(
     at a time, 2 sequential passes (checks, scores; 3 with ``adjust_pred_probs``), the
     scores (one float per example) the only per-example allocation besides the checks'
     row sums (8 bytes per example).
+
+    Notes
+    -----
+    Same result as cleanlab 2.9's ``cleanlab.rank.get_label_quality_scores``. Differs only
+    in its errors: bad input raises ValueError or TypeError naming the argument and the
+    value (see :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2])
+    >>> pred_probs = np.array([[0.8, 0.1, 0.1], [0.7, 0.2, 0.1], [0.2, 0.7, 0.1],
+    ...                        [0.1, 0.8, 0.1], [0.2, 0.7, 0.1], [0.1, 0.6, 0.3],
+    ...                        [0.1, 0.1, 0.8], [0.2, 0.1, 0.7], [0.1, 0.2, 0.7]])
+    >>> from cleanlearn.rank import get_label_quality_scores
+    >>> get_label_quality_scores(labels, pred_probs).round(3)
+    array([0.8, 0.7, 0.2, 0.8, 0.7, 0.6, 0.8, 0.7, 0.7])
+    >>> get_label_quality_scores(labels, pred_probs, method='normalized_margin').round(3)
+    array([0.85, 0.75, 0.25, 0.85, 0.75, 0.65, 0.85, 0.75, 0.75])
     """
     scoring.check_scoring("method", method, adjust_pred_probs, caller="get_label_quality_scores")
     labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs)
@@ -95,6 +169,25 @@ def order_label_issues(
 
     Ties are ordered as the reference orders them (``np.argsort``'s default kind on the
     same, bit-identical scores).
+
+    Notes
+    -----
+    Same result as cleanlab 2.9's ``cleanlab.rank.order_label_issues``. Differs only in its
+    errors: bad input raises ValueError or TypeError naming the argument and the value (see
+    :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2])
+    >>> pred_probs = np.array([[0.8, 0.1, 0.1], [0.7, 0.2, 0.1], [0.2, 0.7, 0.1],
+    ...                        [0.1, 0.8, 0.1], [0.2, 0.7, 0.1], [0.1, 0.6, 0.3],
+    ...                        [0.1, 0.1, 0.8], [0.2, 0.1, 0.7], [0.1, 0.2, 0.7]])
+    >>> from cleanlearn.filter import find_label_issues
+    >>> from cleanlearn.rank import order_label_issues
+    >>> mask = find_label_issues(labels, pred_probs, filter_by='predicted_neq_given')
+    >>> order_label_issues(mask, labels, pred_probs)
+    array([2])
     """
     adjust_pred_probs = scoring.check_rank_by(rank_by, rank_by_kwargs)
     labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs)
@@ -109,7 +202,21 @@ def order_label_issues(
 
 def find_top_issues(quality_scores, *, top: int = 10) -> np.ndarray:
     """Indices of the ``top`` lowest quality scores, lowest first (all of them if ``top`` is
-    None or larger than their number)."""
+    None or larger than their number).
+
+    Notes
+    -----
+    Same result as cleanlab 2.9's ``cleanlab.rank.find_top_issues``. Differs only in its
+    errors: bad input raises ValueError or TypeError naming the argument and the value (see
+    :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cleanlearn.rank import find_top_issues
+    >>> find_top_issues(np.array([0.9, 0.2, 0.7, 0.1, 0.5]), top=3)
+    array([3, 1, 4])
+    """
     validate_params({"top": top}, {"top": [None, Interval(Integral, 0, None)]}, caller="find_top_issues")
     quality_scores = np.asarray(quality_scores)
     if quality_scores.ndim != 1:
@@ -136,6 +243,24 @@ def get_label_quality_ensemble_scores(
     labels), "log_loss_search" (weights ``exp(-t * log_loss)`` with the ``t`` among
     ``log_loss_search_T_values`` whose weighted-average pred_probs have the lowest log loss)
     or "custom" (``custom_weights``). ``verbose`` reports the weights through logging.
+
+    Notes
+    -----
+    Same result as cleanlab 2.9's ``cleanlab.rank.get_label_quality_ensemble_scores``.
+    Differs only in its errors: bad input raises ValueError or TypeError naming the argument
+    and the value (see :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2])
+    >>> pred_probs = np.array([[0.8, 0.1, 0.1], [0.7, 0.2, 0.1], [0.2, 0.7, 0.1],
+    ...                        [0.1, 0.8, 0.1], [0.2, 0.7, 0.1], [0.1, 0.6, 0.3],
+    ...                        [0.1, 0.1, 0.8], [0.2, 0.1, 0.7], [0.1, 0.2, 0.7]])
+    >>> from cleanlearn.rank import get_label_quality_ensemble_scores
+    >>> second_model = (pred_probs + 1 / 3) / 2
+    >>> get_label_quality_ensemble_scores(labels, [pred_probs, second_model]).round(3)
+    array([0.683, 0.608, 0.233, 0.683, 0.608, 0.533, 0.683, 0.608, 0.608])
     """
     validate_params(
         {

@@ -137,6 +137,27 @@ def common_multilabel_issues(
     annotated but likely should not be, or the reverse), *Num Examples* (flagged examples of
     that kind) and *Issue Probability* (that over the number of examples), by descending
     issue probability. ``confident_joint``: a (K, 2, 2) one-vs-rest joint, or None.
+
+    Notes
+    -----
+    Same table as cleanlab 2.9's; errors name the example (see
+    :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = [[0], [0, 1], [1], [1], [0], [], [0, 1], [1]]
+    >>> pred_probs = np.array([[0.9, 0.1], [0.8, 0.9], [0.2, 0.8], [0.1, 0.9],
+    ...                        [0.1, 0.9], [0.1, 0.2], [0.9, 0.8], [0.3, 0.7]])
+    >>> from cleanlearn.multilabel_classification.dataset import common_multilabel_issues
+    >>> common_multilabel_issues(labels, pred_probs, class_names=['sky', 'tree'])
+      Class Name  Class Index  ...  Num Examples  Issue Probability
+    0        sky            0  ...             1              0.125
+    1       tree            1  ...             1              0.125
+    2        sky            0  ...             0              0.000
+    3       tree            1  ...             0              0.000
+    <BLANKLINE>
+    [4 rows x 6 columns]
     """
     num_examples = _num_examples(labels, confident_joint)
     labels_by_class, probs_by_class = check_multilabel_inputs(labels, pred_probs)
@@ -159,6 +180,25 @@ def rank_classes_by_multilabel_quality(
 
     As in the reference, ``joint`` (a (K, 2, 2) joint) is the one used to find the issues,
     and ``confident_joint`` only gives the number of examples when ``labels`` is None.
+
+    Notes
+    -----
+    Same table as cleanlab 2.9's; errors name the example (see
+    :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = [[0], [0, 1], [1], [1], [0], [], [0, 1], [1]]
+    >>> pred_probs = np.array([[0.9, 0.1], [0.8, 0.9], [0.2, 0.8], [0.1, 0.9],
+    ...                        [0.1, 0.9], [0.1, 0.2], [0.9, 0.8], [0.3, 0.7]])
+    >>> from cleanlearn.multilabel_classification.dataset import rank_classes_by_multilabel_quality
+    >>> rank_classes_by_multilabel_quality(labels, pred_probs, class_names=['sky', 'tree'])
+      Class Name  Class Index  ...  Inverse Label Noise  Label Quality Score
+    0        sky            0  ...                0.000                0.875
+    1       tree            1  ...                0.125                1.000
+    <BLANKLINE>
+    [2 rows x 7 columns]
     """
     num_examples = _num_examples(labels, confident_joint)
     issues = common_multilabel_issues(
@@ -170,7 +210,23 @@ def rank_classes_by_multilabel_quality(
 def overall_multilabel_health_score(
     labels: list | None = None, pred_probs: Any = None, *, confident_joint: Any = None
 ) -> float:
-    """1 - the fraction of examples flagged by the default multi-label find_label_issues."""
+    """1 - the fraction of examples flagged by the default multi-label find_label_issues.
+
+    Notes
+    -----
+    Same score as cleanlab 2.9's; errors name the example (see
+    :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = [[0], [0, 1], [1], [1], [0], [], [0, 1], [1]]
+    >>> pred_probs = np.array([[0.9, 0.1], [0.8, 0.9], [0.2, 0.8], [0.1, 0.9],
+    ...                        [0.1, 0.9], [0.1, 0.2], [0.9, 0.8], [0.3, 0.7]])
+    >>> from cleanlearn.multilabel_classification.dataset import overall_multilabel_health_score
+    >>> print(round(overall_multilabel_health_score(labels, pred_probs), 3))
+    0.875
+    """
     num_examples = _num_examples(labels)
     issues = find_label_issues(labels, pred_probs, confident_joint=confident_joint)
     return 1.0 - np.count_nonzero(issues) / num_examples
@@ -192,6 +248,22 @@ def multilabel_health_summary(
 
     As in the reference, the class ranking is computed without ``confident_joint`` and the
     other two with it; the per-class issues are found once for each.
+
+    Notes
+    -----
+    Same tables and score as cleanlab 2.9's; with ``verbose`` it logs the tables instead of
+    printing them (see :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = [[0], [0, 1], [1], [1], [0], [], [0, 1], [1]]
+    >>> pred_probs = np.array([[0.9, 0.1], [0.8, 0.9], [0.2, 0.8], [0.1, 0.9],
+    ...                        [0.1, 0.9], [0.1, 0.2], [0.9, 0.8], [0.3, 0.7]])
+    >>> from cleanlearn.multilabel_classification.dataset import multilabel_health_summary
+    >>> summary = multilabel_health_summary(labels, pred_probs, verbose=False)
+    >>> sorted(summary)
+    ['classes_by_multilabel_quality', 'common_multilabel_issues', 'overall_multilabel_health_score']
     """
     if num_examples is None:
         num_examples = _num_examples(labels)

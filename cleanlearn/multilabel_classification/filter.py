@@ -57,7 +57,7 @@ def find_label_issues(
         "confidence_weighted_entropy"}
         None returns a boolean mask; otherwise the indices of the flagged examples by
         ascending multi-label quality score (that per-class score, aggregated over classes
-        by an exponential moving average, see :func:`.rank.get_label_quality_scores`).
+        by an exponential moving average, see :func:`cleanlearn.multilabel_classification.rank.get_label_quality_scores`).
     rank_by_kwargs : dict, optional
         ``{"adjust_pred_probs": bool}`` for the ranking score.
     filter_by : str, default "prune_by_noise_rate"
@@ -87,6 +87,24 @@ def find_label_issues(
     -------
     numpy.ndarray
         A boolean mask of shape (N,), or the ranked indices of flagged examples.
+
+    Notes
+    -----
+    Same masks and rankings as cleanlab 2.9's
+    ``cleanlab.multilabel_classification.filter.find_label_issues``. Different on purpose:
+    labels that are not a list of lists, class indices outside 0..K-1 and NaN raise errors
+    naming the example; a class annotated for every example gets an answer;
+    ``low_memory=True`` is refused (see :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = [[0], [0, 1], [1], [1], [0], [], [0, 1], [1]]
+    >>> pred_probs = np.array([[0.9, 0.1], [0.8, 0.9], [0.2, 0.8], [0.1, 0.9],
+    ...                        [0.1, 0.9], [0.1, 0.2], [0.9, 0.8], [0.3, 0.7]])
+    >>> from cleanlearn.multilabel_classification.filter import find_label_issues
+    >>> find_label_issues(labels, pred_probs)
+    array([False, False, False, False,  True, False, False, False])
     """
     adjust_pred_probs = check_filter_args(
         filter_by=filter_by,
@@ -166,6 +184,28 @@ def find_multilabel_issues_per_class(
         labels_list, pred_probs_list)``, one entry per class: the flagged indices by
         ascending binary quality score, the binary labels (int, 1 = class annotated) and
         the binary pred_probs ``(1 - p, p)`` of shape (N, 2).
+
+    Notes
+    -----
+    Same masks as cleanlab 2.9's; errors and edge cases as :func:`find_label_issues` (see
+    :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = [[0], [0, 1], [1], [1], [0], [], [0, 1], [1]]
+    >>> pred_probs = np.array([[0.9, 0.1], [0.8, 0.9], [0.2, 0.8], [0.1, 0.9],
+    ...                        [0.1, 0.9], [0.1, 0.2], [0.9, 0.8], [0.3, 0.7]])
+    >>> from cleanlearn.multilabel_classification.filter import find_multilabel_issues_per_class
+    >>> find_multilabel_issues_per_class(labels, pred_probs)  # (N, K): one column per class
+    array([[False, False],
+           [False, False],
+           [False, False],
+           [False, False],
+           [ True,  True],
+           [False, False],
+           [False, False],
+           [False, False]])
     """
     adjust_pred_probs = check_filter_args(
         filter_by=filter_by,

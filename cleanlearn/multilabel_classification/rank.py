@@ -55,6 +55,22 @@ def get_label_quality_scores(
         worst; ``alpha``, default 2 / (K + 1) when None), "softmin" (``temperature``, default
         0.1) or a callable ``f(scores, axis=1, **kwargs)`` such as ``numpy.min``; the other
         keys are passed to it. Empty or None: the default.
+
+    Notes
+    -----
+    Same scores as cleanlab 2.9's
+    ``cleanlab.multilabel_classification.rank.get_label_quality_scores`` for every
+    aggregator; errors name the example (see :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = [[0], [0, 1], [1], [1], [0], [], [0, 1], [1]]
+    >>> pred_probs = np.array([[0.9, 0.1], [0.8, 0.9], [0.2, 0.8], [0.1, 0.9],
+    ...                        [0.1, 0.9], [0.1, 0.2], [0.9, 0.8], [0.3, 0.7]])
+    >>> from cleanlearn.multilabel_classification.rank import get_label_quality_scores
+    >>> get_label_quality_scores(labels, pred_probs).round(3)
+    array([0.9 , 0.82, 0.8 , 0.9 , 0.1 , 0.82, 0.82, 0.7 ])
     """
     method = _method_name(method)
     check_scoring("method", method, adjust_pred_probs, caller="get_label_quality_scores")
@@ -77,7 +93,30 @@ def get_label_quality_scores_per_class(
     adjust_pred_probs: bool = False,
 ) -> np.ndarray:
     """Label quality score of each class annotation of each example: an (N, K) float array
-    whose column k scores whether class k is correctly annotated (present or absent)."""
+    whose column k scores whether class k is correctly annotated (present or absent).
+
+    Notes
+    -----
+    Same scores as cleanlab 2.9's; errors name the example (see
+    :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = [[0], [0, 1], [1], [1], [0], [], [0, 1], [1]]
+    >>> pred_probs = np.array([[0.9, 0.1], [0.8, 0.9], [0.2, 0.8], [0.1, 0.9],
+    ...                        [0.1, 0.9], [0.1, 0.2], [0.9, 0.8], [0.3, 0.7]])
+    >>> from cleanlearn.multilabel_classification.rank import get_label_quality_scores_per_class
+    >>> get_label_quality_scores_per_class(labels, pred_probs).round(3)
+    array([[0.9, 0.9],
+           [0.8, 0.9],
+           [0.8, 0.8],
+           [0.9, 0.9],
+           [0.1, 0.1],
+           [0.9, 0.8],
+           [0.9, 0.8],
+           [0.7, 0.7]])
+    """
     method = _method_name(method)
     check_scoring("method", method, adjust_pred_probs, caller="get_label_quality_scores_per_class")
     labels_by_class, probs_by_class = check_multilabel_inputs(labels, pred_probs)

@@ -395,21 +395,18 @@ def test_a_user_model_returning_bad_output_is_refused(tmp_path, monkeypatch):
 
 
 # ---------------------------------------------------------------------------------------
-# README: "Add your own noise model", run as written
+# docs/howto/add-a-noise-model.md, run as written
 # ---------------------------------------------------------------------------------------
 
 
-def readme_blocks(section: str) -> dict[str, str]:
-    text = (ROOT / "README.md").read_text()
-    start = text.index(f"#### {section}")
-    following = re.search(r"\n#{2,4} ", text[start + 1:])  # the next heading (code comments have one #)
-    end = len(text) if following is None else start + 1 + following.start()
-    blocks = re.findall(r"```(\w+)\n(.*?)```", text[start:end], flags=re.DOTALL)
-    return dict(blocks)
+def docs_blocks(page: str) -> dict[str, str]:
+    """The code blocks of a docs page by language (one of each)."""
+    text = (ROOT / "docs" / page).read_text()
+    return dict(re.findall(r"```(\w+)\n(.*?)```", text, flags=re.DOTALL))
 
 
-def test_readme_user_noise_model_runs_as_documented(tmp_path, monkeypatch):
-    blocks = readme_blocks("Add your own noise model")
+def test_docs_user_noise_model_runs_as_documented(tmp_path, monkeypatch):
+    blocks = docs_blocks("howto/add-a-noise-model.md")
     module_name = blocks["python"].splitlines()[0].removeprefix("# ").removesuffix(".py")
     (tmp_path / f"{module_name}.py").write_text(blocks["python"])
     yaml_path = tmp_path / Path(blocks["yaml"].splitlines()[0].removeprefix("# ")).name

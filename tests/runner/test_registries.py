@@ -222,3 +222,21 @@ def test_the_guides_metrics_table_is_the_registrys():
     end = readme.index("<!-- end of the metrics table -->", start)
     block = readme[start:end].split("\n", 1)[1]
     assert block == markdown_table()
+
+
+def test_docs_metrics_table_is_generated_from_the_registry(tmp_path, monkeypatch):
+    """docs/runner/metrics.md includes the table the docs build writes from the registry."""
+    import importlib.util
+
+    from runner.scoring.metrics import METRICS, markdown_table
+
+    page = (REPO / "docs" / "runner" / "metrics.md").read_text(encoding="utf-8")
+    assert "```{include} ../_generated/metrics.md" in page
+    spec = importlib.util.spec_from_file_location("runner_reference", REPO / "docs" / "_ext" / "runner_reference.py")
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    monkeypatch.setattr(generator, "GENERATED", tmp_path)
+    generator.generate_metrics()
+    table = (tmp_path / "metrics.md").read_text(encoding="utf-8")
+    assert table == markdown_table()
+    assert all(f"| `{name}` |" in table for name in METRICS)

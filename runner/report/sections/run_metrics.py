@@ -15,7 +15,7 @@ def metrics_section(run: RunContext) -> list[Section]:
     flat = flatten(run.metrics)
     timings = {k: v for k, v in flat.items() if k.endswith("_seconds")}
     meanings = {metric.name: metric.meaning.replace("`", "") for metric in ordered()}
-    order = {name: position for position, name in enumerate(meanings)}  # the registry's (README's) order
+    order = {name: position for position, name in enumerate(meanings)}  # the registry's (the docs table's) order
     names = sorted((k for k in flat if k not in timings), key=lambda k: (order.get(k, len(order)), k))
     rows = [Row([cell(k), cell(flat[k], "num"), cell(meanings.get(k, ""))]) for k in names]
     parts = [table("metrics", ["metric", "value", "meaning"], rows, sortable=False)]

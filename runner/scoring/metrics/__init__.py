@@ -3,8 +3,8 @@
 Each family of metrics is one module of this package that computes them and registers their
 definitions beside the code (:func:`register`); the modules are discovered (imported by
 ``pkgutil`` over this package), never listed. The registry feeds the summary's directions and
-shown columns (runner.results), the report's metrics table (runner.report) and README's table
-(``python -m runner.scoring.metrics`` prints it; a test keeps README equal to it).
+shown columns (runner.results), the report's metrics table (runner.report) and the docs' table
+(docs/runner/metrics.md, generated at build; ``python -m runner.scoring.metrics`` prints it).
 
 A :class:`Metric` has a ``name``, a ``direction`` (:data:`HIGHER`, :data:`LOWER`,
 :data:`ZERO` = closest to 0, or None for a descriptive count or rate), a one-line ``meaning``,

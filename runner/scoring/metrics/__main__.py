@@ -1,4 +1,4 @@
-"""``python -m runner.scoring.metrics``: README's table of the metrics, from the registry."""
+"""``python -m runner.scoring.metrics``: the docs' table of the metrics, from the registry."""
 
 from runner.scoring.metrics import markdown_table
 

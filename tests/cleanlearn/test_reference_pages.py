@@ -1,0 +1,78 @@
+"""The library reference (docs/reference/) lists every public name, and each has an example.
+
+Each public module's page is an autosummary list (one generated page per name); the list must
+be the module's ``__all__``, so that a new public function gets its page or this test fails.
+Each public function's docstring has a numpydoc ``Examples`` section (run as doctests by
+``.ci/run``: ``python -m pytest --doctest-modules cleanlearn``) and says how it relates to
+cleanlab 2.9. Plain text parsing: no Sphinx needed (this folder also runs at the lowest
+declared versions).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+REFERENCE = REPO / "docs" / "reference"
+MODULES = {
+    "count": "cleanlearn.count",
+    "filter": "cleanlearn.filter",
+    "rank": "cleanlearn.rank",
+    "dataset": "cleanlearn.dataset",
+    "classification": "cleanlearn.classification",
+    "noise": "cleanlearn.noise",
+    "multilabel_filter": "cleanlearn.multilabel_classification.filter",
+    "multilabel_rank": "cleanlearn.multilabel_classification.rank",
+    "multilabel_dataset": "cleanlearn.multilabel_classification.dataset",
+}
+
+
+def autosummary_names(page: Path) -> tuple[str, list[str]]:
+    """(currentmodule, the names listed under its autosummary directive)."""
+    text = page.read_text(encoding="utf-8")
+    module = re.search(r"^\.\. currentmodule:: (\S+)$", text, flags=re.M).group(1)
+    block = text.split(".. autosummary::", 1)[1]
+    names = [line.strip() for line in block.splitlines()[1:]
+             if line.startswith("   ") and line.strip() and not line.strip().startswith(":")]
+    return module, names
+
+
+@pytest.mark.parametrize("page", sorted(MODULES))
+def test_each_reference_page_lists_exactly_the_modules_all(page):
+    module, names = autosummary_names(REFERENCE / f"{page}.rst")
+    assert module == MODULES[page]
+    assert sorted(names) == sorted(importlib.import_module(module).__all__)
+    assert f"\n{page}\n" in (REFERENCE / "index.md").read_text(encoding="utf-8")  # in the toctree
+
+
+def test_every_public_module_of_the_library_has_a_page():
+    pages = {autosummary_names(path)[0] for path in REFERENCE.glob("*.rst") if ".. autosummary::" in path.read_text()}
+    assert pages == set(MODULES.values())
+    # The package's own __all__: its submodules and re-exports of names documented there.
+    package = importlib.import_module("cleanlearn.multilabel_classification")
+    for name in package.__all__:
+        value = getattr(package, name)
+        if inspect.ismodule(value):
+            assert value.__name__ in pages, name
+        else:
+            assert name in importlib.import_module(value.__module__).__all__, name
+            assert value.__module__ in pages, name
+
+
+PUBLIC = [(module, name) for module in MODULES.values() for name in importlib.import_module(module).__all__]
+
+
+@pytest.mark.parametrize(("module", "name"), PUBLIC, ids=[f"{m}.{n}" for m, n in PUBLIC])
+def test_each_public_name_has_a_runnable_example_and_its_cleanlab_difference(module, name):
+    doc = inspect.getdoc(getattr(importlib.import_module(module), name))
+    examples = doc.split("\nExamples\n--------\n", 1)
+    assert len(examples) == 2, f"{module}.{name} has no Examples section"
+    calls = [line for line in examples[1].splitlines() if line.startswith(">>> ") and f"{name}(" in line]
+    assert calls, f"the Examples section of {module}.{name} never calls it"
+    assert "cleanlab 2.9" in examples[0], f"{module}.{name} does not say how it relates to cleanlab 2.9"
+    assert ":doc:`/reference/differences`" in examples[0]
