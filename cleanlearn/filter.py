@@ -77,6 +77,12 @@ logger = logging.getLogger(__name__)
 # In prune_by_noise_rate, rows asking for at most this many examples share one vectorised
 # partition per class; rows asking for more are partitioned one by one.
 _BATCH_SELECT_MAX = 256
+# prune_by_noise_rate bounds each column's cutoff by the minima of groups of at least this
+# many times as many contested rows as the largest count, then sorts the entries within the
+# bound only (:func:`_select_within_group_bounds`), when they are at most
+# 1/_MARKED_ENTRIES_RATIO of the class's margins; otherwise it partitions whole columns.
+_GROUPS_PER_COUNT = 4
+_MARKED_ENTRIES_RATIO = 8
 # prune_by_noise_rate's negated margins of a class's contested rows are held for at most
 # this many (column, row) pairs at once (32 MB in float64); more columns are done in groups.
 _MARGIN_BUDGET_ENTRIES = 1 << 22
@@ -586,6 +592,75 @@ def _flag_by_noise_rate(
     n_classes = pred_probs.shape[1]
     contested_positions = np.flatnonzero(contested)
     n_contested = contested_positions.size
+    over_all_rows = None
+    if n_contested * n_classes <= _MARGIN_BUDGET_ENTRIES and 2 * _GROUPS_PER_COUNT * counts.max() <= n_contested:
+        selected = _select_within_group_bounds(pred_probs, rows[contested_positions], counts, k)
+        if selected is not None:
+            flagged, over_all_rows = selected
+            flags[contested_positions[flagged]] = True
+    if over_all_rows is None:
+        over_all_rows = _select_over_contested_columns(pred_probs, rows, contested_positions, counts, flags, k)
+    negated_margin = np.empty(n_rows, dtype=pred_probs.dtype) if len(over_all_rows) else None
+    for j in over_all_rows:
+        # Exactly the array the reference sorts, so argsort (if ties need it) agrees; built a
+        # block of rows at a time (one (n_rows,) array, no temporaries of that size).
+        for block in blocks.row_blocks(n_rows, 2):
+            block_rows = rows[block]
+            np.negative(pred_probs[block_rows, j] - pred_probs[block_rows, k], out=negated_margin[block])
+        flags |= selection.take_smallest(negated_margin, counts[j])
+    return flags
+
+
+def _select_within_group_bounds(
+    pred_probs: np.ndarray, contested_rows: np.ndarray, counts: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The noise-rate selection of class k among its contested rows, sorting only the
+    entries within a bound of each column's cutoff (many classes: few entries per column).
+
+    With the contested rows split into ``g >= counts[j]`` groups, the ``counts[j]``-th
+    smallest group minimum of column j's negated margins is at least its ``counts[j]``-th
+    smallest value (that many distinct entries lie at or below it); capped at 0 (contested
+    rows hold every non-positive negated margin of the class), it bounds the cutoff, so the
+    entries at or below it hold the whole selection whenever there are ``counts[j]`` of them.
+
+    Returns ``(positions flagged among contested_rows, columns left to the exact selection
+    over all rows)``, or None when too many entries lie within the bounds (ties).
+    """
+    n_contested, n_classes = contested_rows.shape[0], pred_probs.shape[1]
+    # Negated margins p_k - p_j, one row per contested row: (n_contested, K), in place.
+    negated_margins = pred_probs[contested_rows]
+    np.subtract(negated_margins[:, k].copy()[:, None], negated_margins, out=negated_margins)
+    wanted = np.flatnonzero(counts > 0)
+    n_groups = min(n_contested, _GROUPS_PER_COUNT * int(counts.max()))
+    group_size = n_contested // n_groups
+    group_minima = negated_margins[: n_groups * group_size].reshape(n_groups, group_size, n_classes).min(axis=1)
+    group_minima = np.sort(group_minima[:, wanted], axis=0)  # (n_groups, wanted columns)
+    bounds = np.full(n_classes, -np.inf, dtype=negated_margins.dtype)  # (-inf: nothing marked)
+    bounds[wanted] = np.minimum(group_minima[counts[wanted] - 1, np.arange(wanted.size)], 0)
+    within = negated_margins <= bounds
+    n_within = np.count_nonzero(within)
+    if n_within * _MARKED_ENTRIES_RATIO > within.size:
+        return None
+    entries = np.flatnonzero(within)
+    del within
+    positions, columns = np.divmod(entries, n_classes)
+    taken, undecided = selection.smallest_among_marked(negated_margins.reshape(-1)[entries], columns, counts)
+    return positions[taken], undecided
+
+
+def _select_over_contested_columns(
+    pred_probs: np.ndarray,
+    rows: np.ndarray,
+    contested_positions: np.ndarray,
+    counts: np.ndarray,
+    flags: np.ndarray,
+    k: int,
+) -> list:
+    """The noise-rate selection of class k among its contested rows, a partition per column
+    (few classes), setting ``flags``; returns the columns left to the exact selection over
+    all rows (too few non-negative margins among the contested rows, or a tie at the cutoff)."""
+    n_classes = pred_probs.shape[1]
+    n_contested = contested_positions.size
     wanted = np.flatnonzero(counts > 0)
     group_size = max(1, _MARGIN_BUDGET_ENTRIES // max(n_contested, 1))
     over_all_rows = []
@@ -613,15 +688,7 @@ def _flag_by_noise_rate(
         # Ties at the cutoff: which tied rows argsort takes depends on all the rows.
         over_all_rows.extend(group[found_among_contested][~exact])
         del candidates, at_or_below
-    negated_margin = np.empty(n_rows, dtype=pred_probs.dtype) if over_all_rows else None
-    for j in over_all_rows:
-        # Exactly the array the reference sorts, so argsort (if ties need it) agrees; built a
-        # block of rows at a time (one (n_rows,) array, no temporaries of that size).
-        for block in blocks.row_blocks(n_rows, 2):
-            block_rows = rows[block]
-            np.negative(pred_probs[block_rows, j] - pred_probs[block_rows, k], out=negated_margin[block])
-        flags |= selection.take_smallest(negated_margin, counts[j])
-    return flags
+    return over_all_rows
 
 
 def _kth_smallest_per_row(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
