@@ -45,6 +45,7 @@ from joblib import Parallel, delayed
 from cleanlearn._core import blocks, selection
 from cleanlearn._core import confident_joint as joint_core
 from cleanlearn._core import scores as scoring
+from cleanlearn._core.predicted import check_and_flag_predicted_neq_given
 
 # The filters' and rankings' names are this module's constants too (FILTERS, RANKINGS, ...).
 from cleanlearn._core.scores import RANKINGS  # noqa: F401
@@ -237,13 +238,31 @@ def find_label_issues(
         adjust_pred_probs = scoring.check_rank_by(return_indices_ranked_by, rank_by_kwargs)
     # When a confident joint is needed, the value checks of pred_probs run in its pass over
     # the data (one pass instead of two), raising the same errors at this same point.
-    computed_joint = None
-    if filter_by == "confident_learning":
+    # The per-example quantities a filter needs beyond the joint are computed in the same
+    # passes (thresholds, joint), not in passes of their own.
+    computed_joint = off_diagonal = predicted_neq_given = None
+    row_quantities = joint_core.RowQuantities(
+        want_grouped=filter_by in ("prune_by_class", "both"),
+        want_contested=filter_by in ("prune_by_noise_rate", "both"),
+        want_self_confidence=filter_by == "low_self_confidence",
+        want_normalized_margin=filter_by == "low_normalized_margin",
+    )
+    if filter_by == "confident_learning" or filter_by in _LOWEST_SCORE_FILTERS:
         labels, pred_probs, (_, off_diagonal) = joint_core.check_and_compute_confident_joint(
-            labels, pred_probs, calibrate=False, return_indices_of_off_diagonals=True, need_joint=False, n_jobs=n_jobs
+            labels,
+            pred_probs,
+            calibrate=False,
+            return_indices_of_off_diagonals=True,
+            need_joint=False,
+            n_jobs=n_jobs,
+            rows=row_quantities,
         )
     elif filter_by in PRUNING_FILTERS and confident_joint is None:
-        labels, pred_probs, computed_joint = joint_core.check_and_compute_confident_joint(labels, pred_probs, n_jobs=n_jobs)
+        labels, pred_probs, computed_joint = joint_core.check_and_compute_confident_joint(
+            labels, pred_probs, n_jobs=n_jobs, rows=row_quantities
+        )
+    elif filter_by == "predicted_neq_given":
+        labels, pred_probs, predicted_neq_given = check_and_flag_predicted_neq_given(labels, pred_probs, n_jobs=n_jobs)
     else:
         labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs, n_jobs=n_jobs)
     n_samples, n_classes = pred_probs.shape
@@ -292,12 +311,16 @@ def find_label_issues(
             by_noise_rate=filter_by in ("prune_by_noise_rate", "both"),
             min_examples_per_class=min_examples_per_class,
             n_jobs=n_jobs,
+            row_quantities=row_quantities,
         )
-        label_issues_mask = _drop_near_given(flags, labels, pred_probs)
-    elif filter_by == "confident_learning":
-        label_issues_mask = _filter_confident_learning(labels, pred_probs, off_diagonal=off_diagonal, n_jobs=n_jobs)
+        del row_quantities  # (the self-confidences and contested flags are freed here)
+        label_issues_mask = _drop_near_given_threaded(flags, labels, pred_probs, n_jobs)
+    elif filter_by == "predicted_neq_given":
+        label_issues_mask = predicted_neq_given
     else:
-        label_issues_mask = _OTHER_FILTER_FUNCTIONS[filter_by](labels, pred_probs)
+        label_issues_mask = _OTHER_FILTER_FUNCTIONS[filter_by](
+            labels, pred_probs, off_diagonal=off_diagonal, row_quantities=row_quantities, n_jobs=n_jobs
+        )
 
     if verbose:
         logger.info("Number of label issues found: %d", np.count_nonzero(label_issues_mask))
@@ -367,6 +390,7 @@ def _filter_confident_learning(
     *,
     off_diagonal: np.ndarray | None = None,
     n_jobs: int | None = None,
+    **_,
 ) -> np.ndarray:
     """Examples counted off the diagonal of the (uncalibrated) confident joint, whose
     indices ``off_diagonal`` are computed here unless given, minus those whose given label
@@ -377,6 +401,13 @@ def _filter_confident_learning(
         )
     label_issues_mask = np.zeros(labels.shape[0], dtype=bool)
     label_issues_mask[off_diagonal] = True
+    return _drop_near_given_threaded(label_issues_mask, labels, pred_probs, n_jobs)
+
+
+def _drop_near_given_threaded(
+    label_issues_mask: np.ndarray, labels: np.ndarray, pred_probs: np.ndarray, n_jobs: int | None
+) -> np.ndarray:
+    """:func:`_drop_near_given` over contiguous row ranges in ``n_jobs`` threads."""
 
     def drop_near_given(start: int, stop: int) -> None:  # ranges own disjoint rows: thread-safe
         _drop_near_given(label_issues_mask, labels, pred_probs, rows_range=(start, stop))
@@ -385,7 +416,7 @@ def _filter_confident_learning(
     return label_issues_mask
 
 
-def _filter_predicted_neq_given(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
+def _filter_predicted_neq_given(labels: np.ndarray, pred_probs: np.ndarray, **_) -> np.ndarray:
     label_issues_mask = blocks.row_argmax(pred_probs) != labels
     return _drop_near_given(label_issues_mask, labels, pred_probs)
 
@@ -393,12 +424,38 @@ def _filter_predicted_neq_given(labels: np.ndarray, pred_probs: np.ndarray) -> n
 def _filter_lowest_score(method: str):
     """The num_label_issues() examples with the lowest (unadjusted) ``method`` score."""
 
-    def filter_lowest(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
+    def filter_lowest(
+        labels: np.ndarray,
+        pred_probs: np.ndarray,
+        *,
+        off_diagonal: np.ndarray | None = None,
+        row_quantities: joint_core.RowQuantities | None = None,
+        n_jobs: int | None = None,
+    ) -> np.ndarray:
         # count.num_label_issues(labels, pred_probs) is by definition the number of
-        # confident_learning issues; counting them here skips its re-validation. (Counted
-        # before the scores exist, so the two passes' temporaries never add up.)
-        num_issues = int(np.count_nonzero(_filter_confident_learning(labels, pred_probs)))
-        scores = scoring.label_quality_scores(labels, pred_probs, method=method, adjust_pred_probs=False)
+        # confident_learning issues; counting them here skips its re-validation. The
+        # scores' per-example quantities come from the confident joint's passes when the
+        # caller had them computed there.
+        scores_name = "normalized_margin" if method == "normalized_margin" else "self_confidence"
+        if off_diagonal is None:
+            row_quantities = joint_core.RowQuantities(**{f"want_{scores_name}": True})
+            _, off_diagonal = joint_core.compute_confident_joint(
+                labels,
+                pred_probs,
+                calibrate=False,
+                return_indices_of_off_diagonals=True,
+                need_joint=False,
+                n_jobs=n_jobs,
+                rows=row_quantities,
+            )
+        mask = _filter_confident_learning(labels, pred_probs, off_diagonal=off_diagonal, n_jobs=n_jobs)
+        num_issues = int(np.count_nonzero(mask))
+        del mask, off_diagonal
+        scores = None if row_quantities is None else getattr(row_quantities, scores_name)
+        if scores is None:  # not computed in the joint's passes (few classes): a pass of its own
+            scores = scoring.label_quality_scores(labels, pred_probs, method=method, adjust_pred_probs=False)
+        else:
+            setattr(row_quantities, scores_name, None)
         return selection.take_smallest(scores, num_issues)
 
     return filter_lowest
@@ -410,6 +467,7 @@ _OTHER_FILTER_FUNCTIONS = {
     "low_normalized_margin": _filter_lowest_score("normalized_margin"),
     "low_self_confidence": _filter_lowest_score("self_confidence"),
 }
+_LOWEST_SCORE_FILTERS = ("low_normalized_margin", "low_self_confidence")
 
 
 def _drop_near_given(
@@ -452,9 +510,13 @@ def _flag_pruned(
     by_noise_rate: bool,
     min_examples_per_class: int,
     n_jobs: int | None,
+    row_quantities: joint_core.RowQuantities | None = None,
 ) -> np.ndarray:
     """The flags of prune_by_class, prune_by_noise_rate or both (AND), before the near-given
-    post-filter (:func:`_drop_near_given`, applied by the caller).
+    post-filter (:func:`_drop_near_given`, applied by the caller). The contested flags, the
+    stable sort of the labels and the self-confidences grouped by it are taken from
+    ``row_quantities`` (which lets go of them) when the confident joint's passes computed
+    them, else computed here in one pass.
 
     For given class k with rows ``rows_k`` (in original order, as the reference's
     ``pred_probs[labels == k]``):
@@ -467,12 +529,19 @@ def _flag_pruned(
     n_samples, n_classes = pred_probs.shape
     label_issues_mask = np.zeros(n_samples, dtype=bool)
 
-    # Row indices of each class, in original order: one stable sort (radix sort on small
-    # integer types) instead of one boolean mask per class.
-    sort_dtype = np.uint8 if n_classes <= 256 else np.uint16 if n_classes <= 65536 else np.int64
-    rows_by_class = np.argsort(labels.astype(sort_dtype), kind="stable")
-    if n_samples < 1 << 31:  # half the memory, kept for the whole loop
-        rows_by_class = rows_by_class.astype(np.int32)
+    rows_by_class = contested = self_confidence = None
+    if row_quantities is not None:
+        contested = row_quantities.contested
+        if row_quantities.grouped_self_confidence is not None:
+            rows_by_class, self_confidence = row_quantities.class_order, row_quantities.grouped_self_confidence
+        row_quantities.contested = row_quantities.class_order = row_quantities.grouped_self_confidence = None
+    if rows_by_class is None:
+        # Row indices of each class, in original order: one stable sort (radix sort on small
+        # integer types) instead of one boolean mask per class.
+        sort_dtype = np.uint8 if n_classes <= 256 else np.uint16 if n_classes <= 65536 else np.int64
+        rows_by_class = np.argsort(labels.astype(sort_dtype), kind="stable")
+        if n_samples < 1 << 31:  # half the memory, kept for the whole loop
+            rows_by_class = rows_by_class.astype(np.int32)
     class_ends = np.cumsum(label_counts)
     class_starts = class_ends - label_counts
 
@@ -486,11 +555,16 @@ def _flag_pruned(
     # The reference writes a class's flags back only when the class has 2+ examples.
     prunable = ~too_few & (label_counts > 1)
 
-    # One pass over pred_probs, in order: the contested rows (by noise rate) and the
-    # self-confidences p[i, labels[i]] grouped by class like rows_by_class (by class).
-    contested, self_confidence = _contested_rows(
-        pred_probs, labels, contested=by_noise_rate, rows_by_class=rows_by_class if by_class else None
-    )
+    # One pass over pred_probs, in order, for what the joint's passes did not compute: the
+    # contested rows (by noise rate) and the self-confidences p[i, labels[i]] grouped by
+    # class like rows_by_class (by class).
+    need_contested, need_self_confidence = by_noise_rate and contested is None, by_class and self_confidence is None
+    if need_contested or need_self_confidence:
+        computed_contested, computed_self_confidence = _contested_rows(
+            pred_probs, labels, contested=need_contested, rows_by_class=rows_by_class if need_self_confidence else None
+        )
+        contested = computed_contested if need_contested else contested
+        self_confidence = computed_self_confidence if need_self_confidence else self_confidence
 
     def flag_by_class(k: int) -> None:
         rows = rows_by_class[class_starts[k] : class_ends[k]]
