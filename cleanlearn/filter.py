@@ -34,10 +34,10 @@ from __future__ import annotations
 
 import logging
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
-from joblib import Parallel, delayed
 
 # The cores of count and rank on already validated inputs (cleanlearn._core): find_label_issues
 # validates labels and pred_probs once, not once per helper call (each validation is a few
@@ -585,13 +585,21 @@ def _flag_pruned(
     steps = ([flag_by_class] if by_class else []) + ([flag_by_noise_rate] if by_noise_rate else [])
     for step in steps:
         sizes = pred_probs.size if step is flag_by_noise_rate else n_samples
-        n_threads = per_class_threads(n_jobs, n_tasks=classes.size, size=sizes)
+        if n_jobs is None:
+            # Default: the cores available for large inputs, as the passes (the noise-rate
+            # selections gather and compare a quarter of pred_probs; threads halve their time
+            # on 2 cores); the by-class selections are too small to gain.
+            n_threads = min(resolve_n_threads(None, n_entries=sizes), max(1, classes.size))
+        else:
+            n_threads = per_class_threads(n_jobs, n_tasks=classes.size, size=sizes)
         if n_threads == 1:
             for k in classes:
                 step(k)
         else:  # classes own disjoint rows: thread-safe
             # numpy releases the GIL in the gathers, subtractions and partitions of each class.
-            Parallel(n_jobs=n_threads, prefer="threads")(delayed(step)(k) for k in classes)
+            with ThreadPoolExecutor(max_workers=n_threads) as executor:
+                for _ in executor.map(step, classes.tolist()):
+                    pass
         if step is flag_by_class:
             self_confidence = None  # freed: flag_by_class was its last user
     return label_issues_mask
