@@ -8,7 +8,11 @@ Usage::
     python benchmarks/bench_filter.py --quick --scores --memory   # + quality scores, peak memory
 
 For each filter_by the table prints cleanlab's time, ours, their ratio, the floor, ours / floor
-and whether the masks are identical (and, with --ranked, the ranked indices).
+and whether the masks are identical (and, with --ranked, the ranked indices). "CPU ratio"
+is cleanlab's CPU seconds (its process and its pool's processes) over ours (all our
+threads): on a loaded machine wall times stretch with the load (more so for a process pool
+than for a single pass), CPU seconds much less, so it tells whether a wall ratio is the
+code's or the load's.
 
 **The floor** is what any exact implementation must spend just reading pred_probs: the
 sequential passes over it the method needs (``PASSES_NEEDED``) times ``pred_probs.nbytes``,
@@ -37,7 +41,9 @@ are invisible to it, so its figure is a lower bound).
 from __future__ import annotations
 
 import argparse
+import gc
 import os
+import resource
 import sys
 import time
 import warnings
@@ -48,7 +54,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import environment_line, make_noisy_classification, peak_extra_memory, time_call  # noqa: E402
+from _common import environment_line, make_noisy_classification, peak_extra_memory  # noqa: E402
 
 import cleanlearn.filter as ours  # noqa: E402
 import cleanlearn.rank as ours_rank  # noqa: E402
@@ -103,7 +109,7 @@ def main() -> None:
     )
     header = (
         f"{'N':>9} {'K':>4}  {'filter_by':<24} {'cleanlab s':>10} {'ours s':>8} {'ratio':>7} {'passes':>6} "
-        f"{'GB/s':>5} {'floor s':>8} {'ours/floor':>10}  {'target':<6} identical"
+        f"{'GB/s':>5} {'floor s':>8} {'ours/floor':>10}  {'target':<6} {'CPU ratio':>9}  identical"
     )
     print(header)
     print("-" * len(header))
@@ -123,17 +129,34 @@ def copy_seconds(pred_probs: np.ndarray, destination: np.ndarray) -> float:
     return min(times)
 
 
+def cpu_seconds() -> float:
+    """CPU seconds of this process (all its threads) and of its finished child processes
+    (the reference's process pool, closed after each call)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def measure(call):
+    """(wall seconds, CPU seconds, result) of one call."""
+    gc.collect()
+    wall, cpu = time.perf_counter(), cpu_seconds()
+    result = call()
+    return time.perf_counter() - wall, cpu_seconds() - cpu, result
+
+
 def interleaved(ours_call, ref_call, *, repeats: int, ref_repeats: int):
-    """Best times of ours and of the reference, called alternately (ours first)."""
-    our_times, ref_times, our_result, ref_result = [], [], None, None
-    for i in range(max(repeats, ref_repeats + 1)):
+    """Best wall and CPU times of the reference and of ours, called alternately (ours
+    first): ``(ref_wall, ref_cpu, ref_result, our_wall, our_cpu, our_result)``."""
+    ours, ref = [], []
+    for i in range(max(repeats, ref_repeats)):
         if i < repeats:
-            seconds, our_result = time_call(ours_call, repeats=1)
-            our_times.append(seconds)
+            ours.append(measure(ours_call))
         if i < ref_repeats:
-            seconds, ref_result = time_call(ref_call, repeats=1)
-            ref_times.append(seconds)
-    return min(ref_times), ref_result, min(our_times), our_result
+            ref.append(measure(ref_call))
+    return (
+        min(t[0] for t in ref), min(t[1] for t in ref), ref[-1][2],
+        min(t[0] for t in ours), min(t[1] for t in ours), ours[-1][2],
+    )
 
 
 def bench_size(n_samples: int, n_classes: int, filters: list[str], args) -> None:
@@ -153,7 +176,7 @@ def bench_size(n_samples: int, n_classes: int, filters: list[str], args) -> None
     destination = np.empty_like(pred_probs)
     for filter_by in filters:
         copy_time = copy_seconds(pred_probs, destination)
-        ref_time, ref_mask, our_time, our_mask = interleaved(
+        ref_time, ref_cpu, ref_mask, our_time, our_cpu, our_mask = interleaved(
             partial(ours.find_label_issues, labels, pred_probs, filter_by=filter_by),
             partial(ref.find_label_issues, labels, pred_probs, filter_by=filter_by),
             repeats=args.repeats,
@@ -175,14 +198,14 @@ def bench_size(n_samples: int, n_classes: int, filters: list[str], args) -> None
         print(
             f"{n_samples:>9} {n_classes:>4}  {filter_by:<24} {ref_time:>10.3f} {our_time:>8.4f} {speedup:>6.1f}x "
             f"{passes:>6} {pred_probs.nbytes / copy_time / 1e9:>5.1f} {floor:>8.4f} {to_floor:>9.2f}x  "
-            f"{met:<6} {identical}",
+            f"{met:<6} {ref_cpu / our_cpu:>6.1f}x  {identical}",
             flush=True,
         )
     del destination
 
     if args.scores:
         for method in SCORE_METHODS:
-            ref_time, ref_scores, our_time, our_scores = interleaved(
+            ref_time, _, ref_scores, our_time, _, our_scores = interleaved(
                 partial(ours_rank.get_label_quality_scores, labels, pred_probs, method=method),
                 partial(ref_rank.get_label_quality_scores, labels, pred_probs, method=method),
                 repeats=args.repeats,
@@ -191,7 +214,7 @@ def bench_size(n_samples: int, n_classes: int, filters: list[str], args) -> None
             identical = "yes" if np.array_equal(ref_scores, our_scores) else "NO"
             print(
                 f"{n_samples:>9} {n_classes:>4}  {'scores:' + method:<24} {ref_time:>10.3f} {our_time:>8.4f} "
-                f"{ref_time / our_time:>6.1f}x {'':>6} {'':>5} {'':>8} {'':>10}  {'':<6} {identical}",
+                f"{ref_time / our_time:>6.1f}x {'':>6} {'':>5} {'':>8} {'':>10}  {'':<6} {'':>9}  {identical}",
                 flush=True,
             )
 

@@ -17,10 +17,16 @@ How the reference's results are reproduced, fast:
   scores at least as high as the given one ("contested") are the only ones with a margin
   >= 0; the selection runs on them alone, and on a class's full column only where they
   cannot decide it. See :func:`_flag_by_noise_rate`.
-- prune_by_class needs only ``p[i, labels[i]]``, gathered once.
+  With many classes only the few margins within a bound of each cutoff (from the minima
+  of groups of rows) are sorted, not the whole columns.
+- prune_by_class needs only ``p[i, labels[i]]``, gathered once, by the thresholds' pass.
+- Whatever else a filter needs per example (contested rows, self-confidences, normalized
+  margins; predicted_neq_given's argmax and post-filter) is computed in the passes that
+  check pred_probs and count the confident joint, not in passes of its own
+  (:class:`cleanlearn._core.confident_joint.RowQuantities`, :mod:`cleanlearn._core.predicted`).
 - The post-filter (unflag examples whose prediction is within 1e-6 of the given label) is
   evaluated on flagged examples only, with no copy of ``pred_probs``.
-- The per-class loop can run in threads (``n_jobs``); no process pool, no data copies.
+- The passes and the per-class loop run in threads (``n_jobs``); no process pool, no data copies.
 
 Out of core: ``pred_probs`` may be a memory-mapped ``.npy`` (``np.load(path, mmap_mode="r")``),
 an ``np.memmap`` or a Zarr array, larger than RAM (see :mod:`cleanlearn._core.blocks`). Every pass
@@ -146,9 +152,10 @@ def find_label_issues(
         threads, None meaning the cores available (capped by an enclosing
         ``joblib.parallel_config(n_jobs=...)`` and threadpoolctl limits), as the
         reference's None means all cores. The per-class work of the pruning filters uses
-        n_jobs threads (-1: all cores; None or 1: this thread only, measured fastest on
-        small machines). Threads, not processes: no data is copied and it works inside
-        any launcher's worker. Results do not depend on it.
+        n_jobs threads (-1: all cores; 1: this thread only; None: as the passes for
+        prune_by_noise_rate's selections on large inputs, else this thread). Threads, not
+        processes: no data is copied and it works inside any launcher's worker. Results do
+        not depend on it.
     verbose : bool
         Log the number of issues found (logging level INFO).
     multi_label : bool
@@ -171,18 +178,20 @@ def find_label_issues(
 
     **Passes over pred_probs**, each sequential, a block of rows at a time:
 
-    - pruning filters (default): 3, i.e. (1) the per-class thresholds (one entry per row),
-      (2) the value checks and the confident joint, (3) the contested rows and, by class,
-      the self-confidences (one entry per row for prune_by_class). 2 when
-      ``confident_joint`` is given. Then out-of-order reads of a subset of rows: per class,
-      its contested rows (another class scores at least the given one), in groups of
-      columns if they exceed ``_MARGIN_BUDGET_ENTRIES``; per (class, column) cell whose
-      count is not decided among them (too few contested rows, or a tie at the cutoff), two
-      entries of each row of the class; and the flagged rows (post-filter).
+    - pruning filters (default): 2, i.e. (1) the per-class thresholds (one entry per row;
+      their self-confidences, grouped by class, serve prune_by_class), (2) the value checks,
+      the confident joint and the contested rows; with at most 8 classes prune_by_class
+      reads the self-confidences in a third. 2 when ``confident_joint`` is given (checks;
+      contested rows and self-confidences). Then out-of-order reads of a subset of rows:
+      per class, its contested rows (another class scores at least the given one), in
+      groups of columns if they exceed ``_MARGIN_BUDGET_ENTRIES``; per (class, column) cell
+      whose count is not decided among them (too few contested rows, or a tie at the
+      cutoff), two entries of each row of the class; and the flagged rows (post-filter).
     - confident_learning: 2 (thresholds; checks and confident joint), then flagged rows.
-    - predicted_neq_given: 2 (checks; argmax), then flagged rows.
-    - low_normalized_margin, low_self_confidence: 4 (checks; thresholds; confident joint;
-      scores).
+    - predicted_neq_given: 1 (checks, argmax and post-filter), then the rare rows whose
+      post-filter ties.
+    - low_normalized_margin, low_self_confidence: 2 (thresholds; checks, confident joint and
+      scores); 3 with at most 8 classes (the scores in a pass of their own).
     - ranking (``return_indices_ranked_by``): the flagged rows only; +1 pass for the
       thresholds with ``adjust_pred_probs``.
 
@@ -652,9 +661,12 @@ def _flag_by_noise_rate(
 
     Each count is first looked for among the ``contested`` rows (margin >= 0 for some j):
     if column j has at least ``count`` non-negative margins, the count-th largest margin is
-    >= 0 and every row at or above it is contested, so a small partition of the contested
-    rows finds it. Other columns (and columns with ties at the cutoff) are selected exactly
-    over all rows of the class.
+    >= 0 and every row at or above it is contested, so a selection among the contested
+    rows finds it: with many classes, a sort of the few entries within a bound of each
+    column's cutoff (:func:`_select_within_group_bounds`); otherwise (or when ties put too
+    many entries within the bounds) a partition per column
+    (:func:`_select_over_contested_columns`). Other columns (and columns with ties at the
+    cutoff) are selected exactly over all rows of the class.
     """
     n_rows = rows.shape[0]
     flags = np.zeros(n_rows, dtype=bool)
@@ -666,11 +678,8 @@ def _flag_by_noise_rate(
         flags[:] = True
         return flags
 
-    # Negated margins p_k - p_j of the contested rows, one row per column j that asks for
-    # examples: (columns, n_contested), filled a block of rows at a time (nothing of size K
-    # per row outlives its block) and, when that would exceed _MARGIN_BUDGET_ENTRIES, for a
-    # group of columns at a time. They equal the reference's -(p_j - p_k) exactly (IEEE
-    # subtraction is sign-symmetric) up to the sign of zero, which no comparison sees.
+    # Negated margins p_k - p_j equal the reference's -(p_j - p_k) exactly (IEEE subtraction
+    # is sign-symmetric) up to the sign of zero, which no comparison sees.
     n_classes = pred_probs.shape[1]
     contested_positions = np.flatnonzero(contested)
     n_contested = contested_positions.size
@@ -741,6 +750,10 @@ def _select_over_contested_columns(
     """The noise-rate selection of class k among its contested rows, a partition per column
     (few classes), setting ``flags``; returns the columns left to the exact selection over
     all rows (too few non-negative margins among the contested rows, or a tie at the cutoff)."""
+    # Negated margins of the contested rows, one row per column j that asks for examples:
+    # (columns, n_contested), filled a block of rows at a time (nothing of size K per row
+    # outlives its block) and, when that would exceed _MARGIN_BUDGET_ENTRIES, for a group of
+    # columns at a time.
     n_classes = pred_probs.shape[1]
     n_contested = contested_positions.size
     wanted = np.flatnonzero(counts > 0)
