@@ -729,10 +729,9 @@ def _select_within_group_bounds(
     bounds = np.full(n_classes, -np.inf, dtype=negated_margins.dtype)  # (-inf: nothing marked)
     bounds[wanted] = np.minimum(group_minima[counts[wanted] - 1, np.arange(wanted.size)], 0)
     within = negated_margins <= bounds
-    n_within = np.count_nonzero(within)
-    if n_within * _MARKED_ENTRIES_RATIO > within.size:
-        return None
     entries = np.flatnonzero(within)
+    if entries.size * _MARKED_ENTRIES_RATIO > within.size:
+        return None
     del within
     positions, columns = np.divmod(entries, n_classes)
     taken, undecided = selection.smallest_among_marked(negated_margins.reshape(-1)[entries], columns, counts)
