@@ -17,10 +17,16 @@ How the reference's results are reproduced, fast:
   scores at least as high as the given one ("contested") are the only ones with a margin
   >= 0; the selection runs on them alone, and on a class's full column only where they
   cannot decide it. See :func:`_flag_by_noise_rate`.
-- prune_by_class needs only ``p[i, labels[i]]``, gathered once.
+  With many classes only the few margins within a bound of each cutoff (from the minima
+  of groups of rows) are sorted, not the whole columns.
+- prune_by_class needs only ``p[i, labels[i]]``, gathered once, by the thresholds' pass.
+- Whatever else a filter needs per example (contested rows, self-confidences, normalized
+  margins; predicted_neq_given's argmax and post-filter) is computed in the passes that
+  check pred_probs and count the confident joint, not in passes of its own
+  (:class:`cleanlearn._core.confident_joint.RowQuantities`, :mod:`cleanlearn._core.predicted`).
 - The post-filter (unflag examples whose prediction is within 1e-6 of the given label) is
   evaluated on flagged examples only, with no copy of ``pred_probs``.
-- The per-class loop can run in threads (``n_jobs``); no process pool, no data copies.
+- The passes and the per-class loop run in threads (``n_jobs``); no process pool, no data copies.
 
 Out of core: ``pred_probs`` may be a memory-mapped ``.npy`` (``np.load(path, mmap_mode="r")``),
 an ``np.memmap`` or a Zarr array, larger than RAM (see :mod:`cleanlearn._core.blocks`). Every pass
@@ -34,10 +40,10 @@ from __future__ import annotations
 
 import logging
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
-from joblib import Parallel, delayed
 
 # The cores of count and rank on already validated inputs (cleanlearn._core): find_label_issues
 # validates labels and pred_probs once, not once per helper call (each validation is a few
@@ -45,6 +51,7 @@ from joblib import Parallel, delayed
 from cleanlearn._core import blocks, selection
 from cleanlearn._core import confident_joint as joint_core
 from cleanlearn._core import scores as scoring
+from cleanlearn._core.predicted import check_and_flag_predicted_neq_given
 
 # The filters' and rankings' names are this module's constants too (FILTERS, RANKINGS, ...).
 from cleanlearn._core.scores import RANKINGS  # noqa: F401
@@ -82,6 +89,12 @@ MULTI_LABEL_DEPRECATION = (
 # In prune_by_noise_rate, rows asking for at most this many examples share one vectorised
 # partition per class; rows asking for more are partitioned one by one.
 _BATCH_SELECT_MAX = 256
+# prune_by_noise_rate bounds each column's cutoff by the minima of groups of at least this
+# many times as many contested rows as the largest count, then sorts the entries within the
+# bound only (:func:`_select_within_group_bounds`), when they are at most
+# 1/_MARKED_ENTRIES_RATIO of the class's margins; otherwise it partitions whole columns.
+_GROUPS_PER_COUNT = 4
+_MARKED_ENTRIES_RATIO = 8
 # prune_by_noise_rate's negated margins of a class's contested rows are held for at most
 # this many (column, row) pairs at once (32 MB in float64); more columns are done in groups.
 _MARGIN_BUDGET_ENTRIES = 1 << 22
@@ -144,9 +157,10 @@ def find_label_issues(
         threads, None meaning the cores available (capped by an enclosing
         ``joblib.parallel_config(n_jobs=...)`` and threadpoolctl limits), as the
         reference's None means all cores. The per-class work of the pruning filters uses
-        n_jobs threads (-1: all cores; None or 1: this thread only, measured fastest on
-        small machines). Threads, not processes: no data is copied and it works inside
-        any launcher's worker. Results do not depend on it.
+        n_jobs threads (-1: all cores; 1: this thread only; None: as the passes for
+        prune_by_noise_rate's selections on large inputs, else this thread). Threads, not
+        processes: no data is copied and it works inside any launcher's worker. Results do
+        not depend on it.
     verbose : bool
         Log the number of issues found (logging level INFO).
     multi_label : bool
@@ -169,18 +183,20 @@ def find_label_issues(
 
     **Passes over pred_probs**, each sequential, a block of rows at a time:
 
-    - pruning filters (default): 3, i.e. (1) the per-class thresholds (one entry per row),
-      (2) the value checks and the confident joint, (3) the contested rows and, by class,
-      the self-confidences (one entry per row for prune_by_class). 2 when
-      ``confident_joint`` is given. Then out-of-order reads of a subset of rows: per class,
-      its contested rows (another class scores at least the given one), in groups of
-      columns if they exceed ``_MARGIN_BUDGET_ENTRIES``; per (class, column) cell whose
-      count is not decided among them (too few contested rows, or a tie at the cutoff), two
-      entries of each row of the class; and the flagged rows (post-filter).
+    - pruning filters (default): 2, i.e. (1) the per-class thresholds (one entry per row;
+      their self-confidences, grouped by class, serve prune_by_class), (2) the value checks,
+      the confident joint and the contested rows; with at most 8 classes prune_by_class
+      reads the self-confidences in a third. 2 when ``confident_joint`` is given (checks;
+      contested rows and self-confidences). Then out-of-order reads of a subset of rows:
+      per class, its contested rows (another class scores at least the given one), in
+      groups of columns if they exceed ``_MARGIN_BUDGET_ENTRIES``; per (class, column) cell
+      whose count is not decided among them (too few contested rows, or a tie at the
+      cutoff), two entries of each row of the class; and the flagged rows (post-filter).
     - confident_learning: 2 (thresholds; checks and confident joint), then flagged rows.
-    - predicted_neq_given: 2 (checks; argmax), then flagged rows.
-    - low_normalized_margin, low_self_confidence: 4 (checks; thresholds; confident joint;
-      scores).
+    - predicted_neq_given: 1 (checks, argmax and post-filter), then the rare rows whose
+      post-filter ties.
+    - low_normalized_margin, low_self_confidence: 2 (thresholds; checks, confident joint and
+      scores); 3 with at most 8 classes (the scores in a pass of their own).
     - ranking (``return_indices_ranked_by``): the flagged rows only; +1 pass for the
       thresholds with ``adjust_pred_probs``.
 
@@ -258,13 +274,31 @@ def find_label_issues(
         adjust_pred_probs = scoring.check_rank_by(return_indices_ranked_by, rank_by_kwargs)
     # When a confident joint is needed, the value checks of pred_probs run in its pass over
     # the data (one pass instead of two), raising the same errors at this same point.
-    computed_joint = None
-    if filter_by == "confident_learning":
+    # The per-example quantities a filter needs beyond the joint are computed in the same
+    # passes (thresholds, joint), not in passes of their own.
+    computed_joint = off_diagonal = predicted_neq_given = None
+    row_quantities = joint_core.RowQuantities(
+        want_grouped=filter_by in ("prune_by_class", "both"),
+        want_contested=filter_by in ("prune_by_noise_rate", "both"),
+        want_self_confidence=filter_by == "low_self_confidence",
+        want_normalized_margin=filter_by == "low_normalized_margin",
+    )
+    if filter_by == "confident_learning" or filter_by in _LOWEST_SCORE_FILTERS:
         labels, pred_probs, (_, off_diagonal) = joint_core.check_and_compute_confident_joint(
-            labels, pred_probs, calibrate=False, return_indices_of_off_diagonals=True, need_joint=False, n_jobs=n_jobs
+            labels,
+            pred_probs,
+            calibrate=False,
+            return_indices_of_off_diagonals=True,
+            need_joint=False,
+            n_jobs=n_jobs,
+            rows=row_quantities,
         )
     elif filter_by in PRUNING_FILTERS and confident_joint is None:
-        labels, pred_probs, computed_joint = joint_core.check_and_compute_confident_joint(labels, pred_probs, n_jobs=n_jobs)
+        labels, pred_probs, computed_joint = joint_core.check_and_compute_confident_joint(
+            labels, pred_probs, n_jobs=n_jobs, rows=row_quantities
+        )
+    elif filter_by == "predicted_neq_given":
+        labels, pred_probs, predicted_neq_given = check_and_flag_predicted_neq_given(labels, pred_probs, n_jobs=n_jobs)
     else:
         labels, pred_probs = check_labels_and_pred_probs(labels, pred_probs, n_jobs=n_jobs)
     n_samples, n_classes = pred_probs.shape
@@ -313,12 +347,16 @@ def find_label_issues(
             by_noise_rate=filter_by in ("prune_by_noise_rate", "both"),
             min_examples_per_class=min_examples_per_class,
             n_jobs=n_jobs,
+            row_quantities=row_quantities,
         )
-        label_issues_mask = _drop_near_given(flags, labels, pred_probs)
-    elif filter_by == "confident_learning":
-        label_issues_mask = _filter_confident_learning(labels, pred_probs, off_diagonal=off_diagonal, n_jobs=n_jobs)
+        del row_quantities  # (the self-confidences and contested flags are freed here)
+        label_issues_mask = _drop_near_given_threaded(flags, labels, pred_probs, n_jobs)
+    elif filter_by == "predicted_neq_given":
+        label_issues_mask = predicted_neq_given
     else:
-        label_issues_mask = _OTHER_FILTER_FUNCTIONS[filter_by](labels, pred_probs)
+        label_issues_mask = _OTHER_FILTER_FUNCTIONS[filter_by](
+            labels, pred_probs, off_diagonal=off_diagonal, row_quantities=row_quantities, n_jobs=n_jobs
+        )
 
     if verbose:
         logger.info("Number of label issues found: %d", np.count_nonzero(label_issues_mask))
@@ -425,6 +463,7 @@ def _filter_confident_learning(
     *,
     off_diagonal: np.ndarray | None = None,
     n_jobs: int | None = None,
+    **_,
 ) -> np.ndarray:
     """Examples counted off the diagonal of the (uncalibrated) confident joint, whose
     indices ``off_diagonal`` are computed here unless given, minus those whose given label
@@ -435,6 +474,13 @@ def _filter_confident_learning(
         )
     label_issues_mask = np.zeros(labels.shape[0], dtype=bool)
     label_issues_mask[off_diagonal] = True
+    return _drop_near_given_threaded(label_issues_mask, labels, pred_probs, n_jobs)
+
+
+def _drop_near_given_threaded(
+    label_issues_mask: np.ndarray, labels: np.ndarray, pred_probs: np.ndarray, n_jobs: int | None
+) -> np.ndarray:
+    """:func:`_drop_near_given` over contiguous row ranges in ``n_jobs`` threads."""
 
     def drop_near_given(start: int, stop: int) -> None:  # ranges own disjoint rows: thread-safe
         _drop_near_given(label_issues_mask, labels, pred_probs, rows_range=(start, stop))
@@ -443,7 +489,7 @@ def _filter_confident_learning(
     return label_issues_mask
 
 
-def _filter_predicted_neq_given(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
+def _filter_predicted_neq_given(labels: np.ndarray, pred_probs: np.ndarray, **_) -> np.ndarray:
     label_issues_mask = blocks.row_argmax(pred_probs) != labels
     return _drop_near_given(label_issues_mask, labels, pred_probs)
 
@@ -451,12 +497,38 @@ def _filter_predicted_neq_given(labels: np.ndarray, pred_probs: np.ndarray) -> n
 def _filter_lowest_score(method: str):
     """The num_label_issues() examples with the lowest (unadjusted) ``method`` score."""
 
-    def filter_lowest(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
+    def filter_lowest(
+        labels: np.ndarray,
+        pred_probs: np.ndarray,
+        *,
+        off_diagonal: np.ndarray | None = None,
+        row_quantities: joint_core.RowQuantities | None = None,
+        n_jobs: int | None = None,
+    ) -> np.ndarray:
         # count.num_label_issues(labels, pred_probs) is by definition the number of
-        # confident_learning issues; counting them here skips its re-validation. (Counted
-        # before the scores exist, so the two passes' temporaries never add up.)
-        num_issues = int(np.count_nonzero(_filter_confident_learning(labels, pred_probs)))
-        scores = scoring.label_quality_scores(labels, pred_probs, method=method, adjust_pred_probs=False)
+        # confident_learning issues; counting them here skips its re-validation. The
+        # scores' per-example quantities come from the confident joint's passes when the
+        # caller had them computed there.
+        scores_name = "normalized_margin" if method == "normalized_margin" else "self_confidence"
+        if off_diagonal is None:
+            row_quantities = joint_core.RowQuantities(**{f"want_{scores_name}": True})
+            _, off_diagonal = joint_core.compute_confident_joint(
+                labels,
+                pred_probs,
+                calibrate=False,
+                return_indices_of_off_diagonals=True,
+                need_joint=False,
+                n_jobs=n_jobs,
+                rows=row_quantities,
+            )
+        mask = _filter_confident_learning(labels, pred_probs, off_diagonal=off_diagonal, n_jobs=n_jobs)
+        num_issues = int(np.count_nonzero(mask))
+        del mask, off_diagonal
+        scores = None if row_quantities is None else getattr(row_quantities, scores_name)
+        if scores is None:  # not computed in the joint's passes (few classes): a pass of its own
+            scores = scoring.label_quality_scores(labels, pred_probs, method=method, adjust_pred_probs=False)
+        else:
+            setattr(row_quantities, scores_name, None)
         return selection.take_smallest(scores, num_issues)
 
     return filter_lowest
@@ -468,6 +540,7 @@ _OTHER_FILTER_FUNCTIONS = {
     "low_normalized_margin": _filter_lowest_score("normalized_margin"),
     "low_self_confidence": _filter_lowest_score("self_confidence"),
 }
+_LOWEST_SCORE_FILTERS = ("low_normalized_margin", "low_self_confidence")
 
 
 def _drop_near_given(
@@ -510,9 +583,13 @@ def _flag_pruned(
     by_noise_rate: bool,
     min_examples_per_class: int,
     n_jobs: int | None,
+    row_quantities: joint_core.RowQuantities | None = None,
 ) -> np.ndarray:
     """The flags of prune_by_class, prune_by_noise_rate or both (AND), before the near-given
-    post-filter (:func:`_drop_near_given`, applied by the caller).
+    post-filter (:func:`_drop_near_given`, applied by the caller). The contested flags, the
+    stable sort of the labels and the self-confidences grouped by it are taken from
+    ``row_quantities`` (which lets go of them) when the confident joint's passes computed
+    them, else computed here in one pass.
 
     For given class k with rows ``rows_k`` (in original order, as the reference's
     ``pred_probs[labels == k]``):
@@ -525,12 +602,19 @@ def _flag_pruned(
     n_samples, n_classes = pred_probs.shape
     label_issues_mask = np.zeros(n_samples, dtype=bool)
 
-    # Row indices of each class, in original order: one stable sort (radix sort on small
-    # integer types) instead of one boolean mask per class.
-    sort_dtype = np.uint8 if n_classes <= 256 else np.uint16 if n_classes <= 65536 else np.int64
-    rows_by_class = np.argsort(labels.astype(sort_dtype), kind="stable")
-    if n_samples < 1 << 31:  # half the memory, kept for the whole loop
-        rows_by_class = rows_by_class.astype(np.int32)
+    rows_by_class = contested = self_confidence = None
+    if row_quantities is not None:
+        contested = row_quantities.contested
+        if row_quantities.grouped_self_confidence is not None:
+            rows_by_class, self_confidence = row_quantities.class_order, row_quantities.grouped_self_confidence
+        row_quantities.contested = row_quantities.class_order = row_quantities.grouped_self_confidence = None
+    if rows_by_class is None:
+        # Row indices of each class, in original order: one stable sort (radix sort on small
+        # integer types) instead of one boolean mask per class.
+        sort_dtype = np.uint8 if n_classes <= 256 else np.uint16 if n_classes <= 65536 else np.int64
+        rows_by_class = np.argsort(labels.astype(sort_dtype), kind="stable")
+        if n_samples < 1 << 31:  # half the memory, kept for the whole loop
+            rows_by_class = rows_by_class.astype(np.int32)
     class_ends = np.cumsum(label_counts)
     class_starts = class_ends - label_counts
 
@@ -544,11 +628,16 @@ def _flag_pruned(
     # The reference writes a class's flags back only when the class has 2+ examples.
     prunable = ~too_few & (label_counts > 1)
 
-    # One pass over pred_probs, in order: the contested rows (by noise rate) and the
-    # self-confidences p[i, labels[i]] grouped by class like rows_by_class (by class).
-    contested, self_confidence = _contested_rows(
-        pred_probs, labels, contested=by_noise_rate, rows_by_class=rows_by_class if by_class else None
-    )
+    # One pass over pred_probs, in order, for what the joint's passes did not compute: the
+    # contested rows (by noise rate) and the self-confidences p[i, labels[i]] grouped by
+    # class like rows_by_class (by class).
+    need_contested, need_self_confidence = by_noise_rate and contested is None, by_class and self_confidence is None
+    if need_contested or need_self_confidence:
+        computed_contested, computed_self_confidence = _contested_rows(
+            pred_probs, labels, contested=need_contested, rows_by_class=rows_by_class if need_self_confidence else None
+        )
+        contested = computed_contested if need_contested else contested
+        self_confidence = computed_self_confidence if need_self_confidence else self_confidence
 
     def flag_by_class(k: int) -> None:
         rows = rows_by_class[class_starts[k] : class_ends[k]]
@@ -569,13 +658,21 @@ def _flag_pruned(
     steps = ([flag_by_class] if by_class else []) + ([flag_by_noise_rate] if by_noise_rate else [])
     for step in steps:
         sizes = pred_probs.size if step is flag_by_noise_rate else n_samples
-        n_threads = per_class_threads(n_jobs, n_tasks=classes.size, size=sizes)
+        if n_jobs is None:
+            # Default: the cores available for large inputs, as the passes (the noise-rate
+            # selections gather and compare a quarter of pred_probs; threads halve their time
+            # on 2 cores); the by-class selections are too small to gain.
+            n_threads = min(resolve_n_threads(None, n_entries=sizes), max(1, classes.size))
+        else:
+            n_threads = per_class_threads(n_jobs, n_tasks=classes.size, size=sizes)
         if n_threads == 1:
             for k in classes:
                 step(k)
         else:  # classes own disjoint rows: thread-safe
             # numpy releases the GIL in the gathers, subtractions and partitions of each class.
-            Parallel(n_jobs=n_threads, prefer="threads")(delayed(step)(k) for k in classes)
+            with ThreadPoolExecutor(max_workers=n_threads) as executor:
+                for _ in executor.map(step, classes.tolist()):
+                    pass
         if step is flag_by_class:
             self_confidence = None  # freed: flag_by_class was its last user
     return label_issues_mask
@@ -628,9 +725,12 @@ def _flag_by_noise_rate(
 
     Each count is first looked for among the ``contested`` rows (margin >= 0 for some j):
     if column j has at least ``count`` non-negative margins, the count-th largest margin is
-    >= 0 and every row at or above it is contested, so a small partition of the contested
-    rows finds it. Other columns (and columns with ties at the cutoff) are selected exactly
-    over all rows of the class.
+    >= 0 and every row at or above it is contested, so a selection among the contested
+    rows finds it: with many classes, a sort of the few entries within a bound of each
+    column's cutoff (:func:`_select_within_group_bounds`); otherwise (or when ties put too
+    many entries within the bounds) a partition per column
+    (:func:`_select_over_contested_columns`). Other columns (and columns with ties at the
+    cutoff) are selected exactly over all rows of the class.
     """
     n_rows = rows.shape[0]
     flags = np.zeros(n_rows, dtype=bool)
@@ -642,13 +742,82 @@ def _flag_by_noise_rate(
         flags[:] = True
         return flags
 
-    # Negated margins p_k - p_j of the contested rows, one row per column j that asks for
-    # examples: (columns, n_contested), filled a block of rows at a time (nothing of size K
-    # per row outlives its block) and, when that would exceed _MARGIN_BUDGET_ENTRIES, for a
-    # group of columns at a time. They equal the reference's -(p_j - p_k) exactly (IEEE
-    # subtraction is sign-symmetric) up to the sign of zero, which no comparison sees.
+    # Negated margins p_k - p_j equal the reference's -(p_j - p_k) exactly (IEEE subtraction
+    # is sign-symmetric) up to the sign of zero, which no comparison sees.
     n_classes = pred_probs.shape[1]
     contested_positions = np.flatnonzero(contested)
+    n_contested = contested_positions.size
+    over_all_rows = None
+    if n_contested * n_classes <= _MARGIN_BUDGET_ENTRIES and 2 * _GROUPS_PER_COUNT * counts.max() <= n_contested:
+        selected = _select_within_group_bounds(pred_probs, rows[contested_positions], counts, k)
+        if selected is not None:
+            flagged, over_all_rows = selected
+            flags[contested_positions[flagged]] = True
+    if over_all_rows is None:
+        over_all_rows = _select_over_contested_columns(pred_probs, rows, contested_positions, counts, flags, k)
+    negated_margin = np.empty(n_rows, dtype=pred_probs.dtype) if len(over_all_rows) else None
+    for j in over_all_rows:
+        # Exactly the array the reference sorts, so argsort (if ties need it) agrees; built a
+        # block of rows at a time (one (n_rows,) array, no temporaries of that size).
+        for block in blocks.row_blocks(n_rows, 2):
+            block_rows = rows[block]
+            np.negative(pred_probs[block_rows, j] - pred_probs[block_rows, k], out=negated_margin[block])
+        flags |= selection.take_smallest(negated_margin, counts[j])
+    return flags
+
+
+def _select_within_group_bounds(
+    pred_probs: np.ndarray, contested_rows: np.ndarray, counts: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The noise-rate selection of class k among its contested rows, sorting only the
+    entries within a bound of each column's cutoff (many classes: few entries per column).
+
+    With the contested rows split into ``g >= counts[j]`` groups, the ``counts[j]``-th
+    smallest group minimum of column j's negated margins is at least its ``counts[j]``-th
+    smallest value (that many distinct entries lie at or below it); capped at 0 (contested
+    rows hold every non-positive negated margin of the class), it bounds the cutoff, so the
+    entries at or below it hold the whole selection whenever there are ``counts[j]`` of them.
+
+    Returns ``(positions flagged among contested_rows, columns left to the exact selection
+    over all rows)``, or None when too many entries lie within the bounds (ties).
+    """
+    n_contested, n_classes = contested_rows.shape[0], pred_probs.shape[1]
+    # Negated margins p_k - p_j, one row per contested row: (n_contested, K), in place.
+    negated_margins = pred_probs[contested_rows]
+    np.subtract(negated_margins[:, k].copy()[:, None], negated_margins, out=negated_margins)
+    wanted = np.flatnonzero(counts > 0)
+    n_groups = min(n_contested, _GROUPS_PER_COUNT * int(counts.max()))
+    group_size = n_contested // n_groups
+    group_minima = negated_margins[: n_groups * group_size].reshape(n_groups, group_size, n_classes).min(axis=1)
+    group_minima = np.sort(group_minima[:, wanted], axis=0)  # (n_groups, wanted columns)
+    bounds = np.full(n_classes, -np.inf, dtype=negated_margins.dtype)  # (-inf: nothing marked)
+    bounds[wanted] = np.minimum(group_minima[counts[wanted] - 1, np.arange(wanted.size)], 0)
+    within = negated_margins <= bounds
+    entries = np.flatnonzero(within)
+    if entries.size * _MARKED_ENTRIES_RATIO > within.size:
+        return None
+    del within
+    positions, columns = np.divmod(entries, n_classes)
+    taken, undecided = selection.smallest_among_marked(negated_margins.reshape(-1)[entries], columns, counts)
+    return positions[taken], undecided
+
+
+def _select_over_contested_columns(
+    pred_probs: np.ndarray,
+    rows: np.ndarray,
+    contested_positions: np.ndarray,
+    counts: np.ndarray,
+    flags: np.ndarray,
+    k: int,
+) -> list:
+    """The noise-rate selection of class k among its contested rows, a partition per column
+    (few classes), setting ``flags``; returns the columns left to the exact selection over
+    all rows (too few non-negative margins among the contested rows, or a tie at the cutoff)."""
+    # Negated margins of the contested rows, one row per column j that asks for examples:
+    # (columns, n_contested), filled a block of rows at a time (nothing of size K per row
+    # outlives its block) and, when that would exceed _MARGIN_BUDGET_ENTRIES, for a group of
+    # columns at a time.
+    n_classes = pred_probs.shape[1]
     n_contested = contested_positions.size
     wanted = np.flatnonzero(counts > 0)
     group_size = max(1, _MARGIN_BUDGET_ENTRIES // max(n_contested, 1))
@@ -677,15 +846,7 @@ def _flag_by_noise_rate(
         # Ties at the cutoff: which tied rows argsort takes depends on all the rows.
         over_all_rows.extend(group[found_among_contested][~exact])
         del candidates, at_or_below
-    negated_margin = np.empty(n_rows, dtype=pred_probs.dtype) if over_all_rows else None
-    for j in over_all_rows:
-        # Exactly the array the reference sorts, so argsort (if ties need it) agrees; built a
-        # block of rows at a time (one (n_rows,) array, no temporaries of that size).
-        for block in blocks.row_blocks(n_rows, 2):
-            block_rows = rows[block]
-            np.negative(pred_probs[block_rows, j] - pred_probs[block_rows, k], out=negated_margin[block])
-        flags |= selection.take_smallest(negated_margin, counts[j])
-    return flags
+    return over_all_rows
 
 
 def _kth_smallest_per_row(values: np.ndarray, counts: np.ndarray) -> np.ndarray:

@@ -9,6 +9,8 @@ function here expects checked inputs: labels an int array 0..K-1, pred_probs (N,
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from cleanlearn._core import blocks
@@ -34,14 +36,51 @@ from cleanlearn._core.validation import (
 MASKED_GROUPING_MAX_CLASSES = 8
 
 
-def confident_thresholds(labels: np.ndarray, pred_probs: np.ndarray, *, n_jobs: int | None = None) -> np.ndarray:
+@dataclass
+class RowQuantities:
+    """Per-example quantities that :func:`compute_confident_joint` computes on the way, for
+    callers that need them too (the filters): each one costs a fraction of a pass over
+    pred_probs instead of a pass of its own. Ask by setting a ``want_*`` flag; the matching
+    array (None otherwise) is filled in.
+
+    - ``self_confidence``: ``p[i, labels[i]]`` by example (the thresholds' gather).
+    - ``class_order``, ``grouped_self_confidence``: the stable sort of the labels (rows of each
+      class in original order, int32 when N < 2**31) and the self-confidences in that order
+      (the thresholds' grouping; None with few classes, which group by masks).
+    - ``contested``: True where another class scores at least the given one.
+    - ``normalized_margin``: the normalized margin score ``(p_y - max_{k != y} p_k + 1) / 2``,
+      with the reference's operations in its order (:func:`cleanlearn._core.scores.normalized_margin`);
+      only with more than MASKED_GROUPING_MAX_CLASSES classes.
+
+    With few classes (at most MASKED_GROUPING_MAX_CLASSES) only ``contested`` is kept: the
+    other arrays held through the joint's pass would weigh as much as pred_probs itself, so
+    the callers compute them afterwards.
+    """
+
+    want_self_confidence: bool = False
+    want_grouped: bool = False
+    want_contested: bool = False
+    want_normalized_margin: bool = False
+    self_confidence: np.ndarray | None = None
+    class_order: np.ndarray | None = None
+    grouped_self_confidence: np.ndarray | None = None
+    contested: np.ndarray | None = None
+    normalized_margin: np.ndarray | None = None
+
+
+def confident_thresholds(
+    labels: np.ndarray, pred_probs: np.ndarray, *, n_jobs: int | None = None, keep: RowQuantities | None = None
+) -> np.ndarray:
     """Per-class threshold: the mean of ``pred_probs[:, k]`` over the examples labelled k (2
     for a class without examples), clipped below at 2e-6 (see
-    :func:`cleanlearn.count.get_confident_thresholds`)."""
+    :func:`cleanlearn.count.get_confident_thresholds`). ``keep`` receives the
+    self-confidences (and their grouping by class) it asks for."""
     n_classes = pred_probs.shape[1]
     # Self-confidences grouped by class, each group in ascending example order: the values
     # (and their order) the reference averages with np.mean, so the float sums are identical.
     self_confidence = self_confidence_by_example(labels, pred_probs, n_jobs=n_jobs)
+    if keep is not None and keep.want_self_confidence and n_classes > MASKED_GROUPING_MAX_CLASSES:
+        keep.self_confidence = self_confidence
     if n_classes <= MASKED_GROUPING_MAX_CLASSES:
         # Few classes: one boolean mask per class (K cheap passes over the labels) keeps the
         # temporaries small next to pred_probs, which then has only a few entries a row.
@@ -53,6 +92,8 @@ def confident_thresholds(labels: np.ndarray, pred_probs: np.ndarray, *, n_jobs: 
         if order.size < 1 << 31:  # (int32: less memory next to the self-confidences)
             order = order.astype(np.int32)
         grouped = self_confidence[order]
+        if keep is not None and keep.want_grouped:
+            keep.class_order, keep.grouped_self_confidence = order, grouped
         del order, self_confidence
         bounds = np.concatenate(([0], np.cumsum(np.bincount(labels, minlength=n_classes))))
         groups = (grouped[bounds[k] : bounds[k + 1]] for k in range(n_classes))
@@ -103,6 +144,7 @@ def compute_confident_joint(
     n_jobs: int | None = None,
     check_values: bool = False,
     need_joint: bool = True,
+    rows: RowQuantities | None = None,
 ):
     """:func:`cleanlearn.count.compute_confident_joint` on already validated inputs.
 
@@ -112,12 +154,20 @@ def compute_confident_joint(
     (finite, non-negative, rows summing to 1) run in the same pass over the data and raise
     before anything is counted (see :func:`check_and_compute_confident_joint`). Without
     ``need_joint`` only the off-diagonal indices are computed: ``(None, indices)``.
+    ``rows`` (:class:`RowQuantities`) receives the per-example quantities it asks for,
+    computed in the same passes.
     """
     n_samples, n_classes = pred_probs.shape
     if thresholds is None:
         with np.errstate(all="ignore"):  # unchecked values may overflow; they raise below
-            thresholds = confident_thresholds(labels, pred_probs, n_jobs=n_jobs)
+            thresholds = confident_thresholds(labels, pred_probs, n_jobs=n_jobs, keep=rows)
     cutoffs = thresholds - FLOATING_POINT_COMPARISON
+    if rows is not None and rows.want_contested:
+        rows.contested = np.empty(n_samples, dtype=bool)
+    # (few classes: a copy of each block, its argmax and the scores next to the joint's
+    # per-example arrays would outweigh pred_probs; the caller scores in a pass of its own)
+    if rows is not None and rows.want_normalized_margin and n_classes > MASKED_GROUPING_MAX_CLASSES:
+        rows.normalized_margin = np.empty(n_samples, dtype=pred_probs.dtype)
 
     # 1) Guess the true label of each example: threads over contiguous row ranges, each
     # walked in cache-sized blocks. The guess starts as the given label.
@@ -127,7 +177,7 @@ def compute_confident_joint(
 
     def guess_rows(start: int, stop: int):
         return guess_true_labels(
-            pred_probs, labels, cutoffs, start, stop, true_label_guess, at_least_one_confident, check_values
+            pred_probs, labels, cutoffs, start, stop, true_label_guess, at_least_one_confident, check_values, rows
         )
 
     range_results = map_row_ranges(guess_rows, n_samples, resolve_n_threads(n_jobs, n_entries=pred_probs.size))
@@ -137,7 +187,9 @@ def compute_confident_joint(
         # error it would have raised before any counting.
         extremes = np.array([extreme for extreme, _ in range_results])  # (lowest, max sum, min sum)
         lowest, highest_sum, lowest_sum = extremes[:, 0].min(), extremes[:, 1].max(), extremes[:, 2].min()
-        if not (highest_sum - 1.0 <= ROW_SUM_ATOL and 1.0 - lowest_sum <= ROW_SUM_ATOL and lowest >= 0):
+        # (the sums were added in another order than the check's: a margin for rounding)
+        tolerance = ROW_SUM_ATOL - 4 * n_classes * np.finfo(pred_probs.dtype).eps
+        if not (highest_sum - 1.0 <= tolerance and 1.0 - lowest_sum <= tolerance and lowest >= 0):
             check_pred_probs(pred_probs, n_jobs=n_jobs)
     # the ranges are in order, so their off-diagonal rows are too
     off_diagonal = np.concatenate([rows for _, rows in range_results])
@@ -174,11 +226,14 @@ def guess_true_labels(
     true_label_guess: np.ndarray,
     at_least_one_confident: np.ndarray,
     check_values: bool = False,
+    rows: RowQuantities | None = None,
 ):
     """Fill rows start..stop of ``at_least_one_confident`` and, where the guess is not the
     given label, of ``true_label_guess`` (which holds the given labels on entry). With
     ``check_values``, also compute the extremes the value checks of pred_probs need, while
-    each block is in cache: the minimum entry and the largest and smallest row sums.
+    each block is in cache: the minimum entry and the largest and smallest row sums. With
+    ``rows``, fill rows start..stop of its ``contested`` and ``normalized_margin`` arrays (those
+    that are not None) from the same blocks.
 
     Returns ``((minimum entry, largest row sum, smallest row sum) or None, ascending indices
     of the rows counted off the diagonal)``.
@@ -187,18 +242,19 @@ def guess_true_labels(
     the argmax over all classes. Per cache-sized block of rows, few numpy calls (their fixed
     cost adds up over many blocks): one flat comparison against the cutoffs tiled to the
     block (2x faster than broadcasting over rows of K entries), the number of confident
-    classes per row and whether the given label is confident. A row whose only confident
-    class is its label (most confident rows) needs nothing more; the others (one other
-    class confident, or several; usually a few percent) get their guess while the block is
-    in memory, so nothing of size K per row outlives its block (pred_probs may be a memory
-    map larger than RAM: it is read once, in order).
+    classes per row (einsum: 1.5-2x faster than a sum along short rows) and whether the
+    given label is confident. A row whose only confident class is its label (most confident
+    rows) needs nothing more; the others (one other class confident, or several; usually a
+    few percent) get their guess while the block is in memory, so nothing of size K per row
+    outlives its block (pred_probs may be a memory map larger than RAM: it is read once, in
+    order).
     """
     n_classes = pred_probs.shape[1]
     step = blocks.block_rows(stop - start, n_classes)
-    count_dtype = np.uint8 if n_classes < 256 else np.int64  # bool counts summed as bytes: fast
+    # bool counts summed as bytes (einsum keeps the input's dtype): fast
+    count_dtype = np.uint8 if n_classes < 256 else np.int64
     confident_buffer = np.empty(step * n_classes, dtype=bool)
     tiled_cutoffs = np.tile(cutoffs, step)  # same dtype, so the same comparison as broadcasting
-    ones = np.ones(n_classes, dtype=pred_probs.dtype)
     n_confident = np.empty(stop - start, dtype=count_dtype)
     label_confident = np.empty(stop - start, dtype=bool)
     # Start of each row of a block within the block's flattened comparison (per block, not
@@ -206,37 +262,62 @@ def guess_true_labels(
     row_offsets = np.arange(step) * n_classes
     label_positions = np.empty(step, dtype=np.intp)
     off_diagonal_rows, block_extremes = [], []
-    sums_buffer = np.empty(step, dtype=np.result_type(pred_probs.dtype, ones.dtype)) if check_values else None
+    sums_buffer = np.empty(step, dtype=pred_probs.dtype) if check_values else None
+    contested = None if rows is None else rows.contested
+    margins = None if rows is None else rows.normalized_margin
+    at_least_given = np.empty(step * n_classes, dtype=bool) if contested is not None else None
+    others_buffer = np.empty(step * n_classes, dtype=pred_probs.dtype) if margins is not None else None
     # (ufuncs called directly, not through np.sum/np.min: their wrappers' fixed cost adds
     # up over thousands of blocks)
     for block_start in range(start, stop, step):
         block_stop = min(block_start + step, stop)
+        n_rows = block_stop - block_start
         local = slice(block_start - start, block_stop - start)
         block = pred_probs[block_start:block_stop]
+        flat = block.reshape(-1)  # (a copy only if the block is not C-contiguous)
         if check_values:
-            sums = sums_buffer[: block_stop - block_start]
-            np.matmul(block, ones, out=sums)
-            block_extremes.append(
-                (np.minimum.reduce(block, axis=None), np.maximum.reduce(sums), np.minimum.reduce(sums))
-            )
-        confident_flat = confident_buffer[: block.size]
-        np.greater_equal(block.reshape(-1), tiled_cutoffs[: block.size], out=confident_flat)
+            # (NaN and inf propagate into the sums; only a tolerance is checked on them)
+            sums = sums_buffer[:n_rows]
+            np.einsum("ij->i", block, out=sums)
+            block_extremes.append((np.minimum.reduce(flat), np.maximum.reduce(sums), np.minimum.reduce(sums)))
+        confident_flat = confident_buffer[: flat.size]
+        np.greater_equal(flat, tiled_cutoffs[: flat.size], out=confident_flat)
         confident_bytes = confident_flat.view(np.uint8).reshape(block.shape)
-        np.add.reduce(confident_bytes, axis=1, dtype=count_dtype, out=n_confident[local])
-        positions = label_positions[: block_stop - block_start]
-        np.add(row_offsets[: block_stop - block_start], labels[block_start:block_stop], out=positions)
+        _count_per_row(confident_bytes, n_confident[local])
+        positions = label_positions[:n_rows]
+        np.add(row_offsets[:n_rows], labels[block_start:block_stop], out=positions)
         confident_flat.take(positions, out=label_confident[local])
+        if contested is not None or margins is not None:
+            given = flat.take(positions)
+        if contested is not None:
+            # Contested: at least two entries (the label's and another) are >= the label's.
+            # A flat comparison against the repeated self-confidences: 2x faster than a
+            # broadcast over rows.
+            at_least = at_least_given[: flat.size]
+            np.greater_equal(flat, np.repeat(given, n_classes), out=at_least)
+            counts = np.empty(n_rows, dtype=count_dtype)
+            _count_per_row(at_least.view(np.uint8).reshape(block.shape), counts)
+            np.greater_equal(counts, 2, out=contested[block_start:block_stop])
+        if margins is not None:
+            # The row without its label's entry (set to -inf in a copy): its maximum, via
+            # argmax and a gather (faster than max along short rows), exactly.
+            others = others_buffer[: flat.size]
+            np.copyto(others, flat)
+            others[positions] = -np.inf
+            best = others.reshape(block.shape).argmax(axis=1)
+            best += row_offsets[:n_rows]
+            normalized_margin_from(given, others.take(best), out=margins[block_start:block_stop])
         # More confident classes than the label alone: another class is the only confident
         # one (the guess), or several are (the guess is the argmax over all classes).
-        others = np.greater(n_confident[local], label_confident[local]).nonzero()[0]
-        if others.size:
-            guess = confident_bytes[others].argmax(axis=1)
-            several = np.flatnonzero(n_confident[local][others] > 1)
+        others_confident = np.greater(n_confident[local], label_confident[local]).nonzero()[0]
+        if others_confident.size:
+            guess = confident_bytes[others_confident].argmax(axis=1)
+            several = np.flatnonzero(n_confident[local][others_confident] > 1)
             if several.size:
-                guess[several] = block[others[several]].argmax(axis=1)
-            rows = others + block_start
-            true_label_guess[rows] = guess
-            off_diagonal_rows.append(rows[guess != labels[rows]])
+                guess[several] = block[others_confident[several]].argmax(axis=1)
+            guessed_rows = others_confident + block_start
+            true_label_guess[guessed_rows] = guess
+            off_diagonal_rows.append(guessed_rows[guess != labels[guessed_rows]])
     # NaN propagates through max and min (np.maximum), so a NaN row fails the caller's test.
     extremes = None
     if block_extremes:
@@ -246,6 +327,15 @@ def guess_true_labels(
     if not off_diagonal_rows:
         return extremes, np.empty(0, dtype=np.intp)
     return extremes, np.concatenate(off_diagonal_rows)
+
+
+def _count_per_row(flags_as_bytes: np.ndarray, out: np.ndarray) -> None:
+    """Number of nonzero bytes (0/1) in each row of a 2-D uint8 array, into ``out`` (uint8
+    when rows are shorter than 256, else int64)."""
+    if out.dtype == np.uint8:
+        np.einsum("ij->i", flags_as_bytes, out=out)
+    else:
+        np.add.reduce(flags_as_bytes, axis=1, dtype=out.dtype, out=out)
 
 
 def check_and_compute_confident_joint(labels, pred_probs, *, n_jobs: int | None = None, **kwargs):
@@ -306,6 +396,15 @@ def round_preserving_row_totals(confident_joint) -> np.ndarray:
     add = (deficit > 0)[:, None] & (rank >= n_cols - changes)
     subtract = (deficit < 0)[:, None] & (rank < changes)
     return (ints + add - subtract).astype(int)
+
+
+def normalized_margin_from(self_confidence: np.ndarray, max_other: np.ndarray, *, out: np.ndarray) -> np.ndarray:
+    """``(p_y - max_other + 1) / 2`` into ``out``, with the reference's operations in its
+    order (so the same bits)."""
+    np.subtract(self_confidence, max_other, out=out)
+    np.add(out, 1, out=out)
+    np.divide(out, 2, out=out)
+    return out
 
 
 def reduce_issues(pred_probs: np.ndarray, labels: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ import numpy as np
 from scipy.special import xlogy
 
 from cleanlearn._core import blocks
-from cleanlearn._core.confident_joint import confident_thresholds
+from cleanlearn._core.confident_joint import confident_thresholds, normalized_margin_from
 from cleanlearn._core.constants import CLIPPING_LOWER_BOUND
 from cleanlearn._core.validation import Options, validate_params
 
@@ -49,10 +49,7 @@ def max_excluding_label(pred_probs: np.ndarray, labels: np.ndarray) -> np.ndarra
 def normalized_margin(pred_probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
     margin = self_confidence(pred_probs, labels)
     # (p_y - max_other + 1) / 2, evaluated in the reference's order, in place
-    np.subtract(margin, max_excluding_label(pred_probs, labels), out=margin)
-    np.add(margin, 1, out=margin)
-    np.divide(margin, 2, out=margin)
-    return margin
+    return normalized_margin_from(margin, max_excluding_label(pred_probs, labels), out=margin)
 
 
 def normalized_entropy(pred_probs: np.ndarray) -> np.ndarray:

@@ -71,6 +71,47 @@ def take_smallest(values: np.ndarray, count: int) -> np.ndarray:
     return mask
 
 
+def smallest_among_marked(
+    entry_values: np.ndarray, entry_columns: np.ndarray, counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Select, column by column, the ``counts[j]`` smallest of a column's values when they are
+    all among its marked entries.
+
+    ``entry_values[e]`` is the value of the marked entry e, in column ``entry_columns[e]``.
+    The caller marks every entry of column j at or below some bound, so every value the
+    column's ``np.argsort(...)[:counts[j]]`` selects is marked if at least ``counts[j]``
+    entries are. Only the marked entries are sorted (one sort for all columns).
+
+    Returns ``(taken, undecided)``: a mask over the entries selected in the columns whose
+    choice is decided here, and the columns (with ``counts[j] > 0``) left to the caller:
+    fewer than ``counts[j]`` marked entries, or the ``counts[j]``-th smallest tied with the
+    next one (which of the tied ``argsort`` takes depends on the whole column).
+    """
+    n_columns = counts.shape[0]
+    order = np.lexsort((entry_values, entry_columns))  # by column, then by value
+    sorted_values = entry_values[order]
+    del order
+    per_column = np.bincount(entry_columns, minlength=n_columns)
+    starts = np.cumsum(per_column) - per_column
+    wanted = np.flatnonzero(counts > 0)
+    enough = counts[wanted] <= per_column[wanted]
+    decided = wanted[enough]
+    cutoffs = np.full(n_columns, -np.inf, dtype=entry_values.dtype)
+    if decided.size:
+        last_taken = starts[decided] + counts[decided] - 1
+        column_cutoffs = sorted_values[last_taken]
+        # Exact when the column's marked entries are all taken (the others exceed the bound,
+        # hence the cutoff), or the next marked value is larger.
+        following = np.minimum(last_taken + 1, sorted_values.size - 1)
+        exact = (counts[decided] == per_column[decided]) | (sorted_values[following] > column_cutoffs)
+        cutoffs[decided[exact]] = column_cutoffs[exact]
+        undecided = np.concatenate([wanted[~enough], decided[~exact]])
+    else:
+        undecided = wanted
+    # (-inf: nothing taken in the other columns; the values are finite)
+    return entry_values <= cutoffs[entry_columns], np.sort(undecided)
+
+
 def prune_counts(confident_joint: np.ndarray, *, min_examples_per_class: int, frac_noise: float) -> np.ndarray:
     """The reference's ``_keep_at_least_n_per_class``: an int (K, K) matrix whose column k
     holds, for given label k, how many examples to flag per true class (row).

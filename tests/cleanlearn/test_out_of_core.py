@@ -252,11 +252,13 @@ class CountingArray(np.ndarray):
 
 @pytest.mark.parametrize(
     "filter_by, passes",
-    [("prune_by_noise_rate", 3), ("prune_by_class", 3), ("both", 3), ("confident_learning", 2),
-     ("predicted_neq_given", 2), ("low_normalized_margin", 4), ("low_self_confidence", 4)],
+    [("prune_by_noise_rate", 2), ("prune_by_class", 2), ("both", 2), ("confident_learning", 2),
+     ("predicted_neq_given", 1), ("low_normalized_margin", 2), ("low_self_confidence", 2)],
 )
 def test_passes_over_pred_probs_are_as_documented(monkeypatch, filter_by, passes):
     monkeypatch.setattr(validation, "THREADED_MIN_ENTRIES", 1)  # the block-wise check, as on large inputs
+    # (12 classes: more than MASKED_GROUPING_MAX_CLASSES, so the joint's passes keep the
+    # self-confidences, their grouping by class and the scores for the filters)
     labels, pred_probs = make_pred_probs(3000, 12, noise=0.3, seed=21)
     counting = pred_probs.view(CountingArray)
     counting.log = {"sliced": 0, "gathered": 0, "whole": 0, "other": 0}
@@ -267,6 +269,23 @@ def test_passes_over_pred_probs_are_as_documented(monkeypatch, filter_by, passes
     assert log["sliced"] == passes * labels.size, (log["sliced"] / labels.size, log)
     # the rows read out of order: flagged and contested rows (a few times each), not passes
     assert log["gathered"] <= 3 * labels.size, log
+
+
+@pytest.mark.parametrize(
+    "filter_by, passes",
+    [("prune_by_noise_rate", 2), ("prune_by_class", 3), ("both", 3), ("confident_learning", 2),
+     ("predicted_neq_given", 1), ("low_normalized_margin", 3), ("low_self_confidence", 3)],
+)
+def test_passes_with_few_classes(monkeypatch, filter_by, passes):
+    """With few classes the self-confidences and scores are not held through the joint's
+    pass (they would weigh as much as pred_probs): one more pass computes them."""
+    monkeypatch.setattr(validation, "THREADED_MIN_ENTRIES", 1)
+    labels, pred_probs = make_pred_probs(3000, 4, noise=0.3, seed=21)
+    counting = pred_probs.view(CountingArray)
+    counting.log = {"sliced": 0, "gathered": 0, "whole": 0, "other": 0}
+    got = quiet(label_filter.find_label_issues, labels, counting, filter_by=filter_by)
+    np.testing.assert_array_equal(got, quiet(label_filter.find_label_issues, labels, pred_probs, filter_by=filter_by))
+    assert counting.log["sliced"] == passes * labels.size, (counting.log["sliced"] / labels.size, counting.log)
 
 
 @pytest.mark.parametrize(
