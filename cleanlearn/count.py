@@ -694,7 +694,26 @@ def compute_py(
 ) -> np.ndarray:
     """``py = P(true=k)`` from ``ps = P(given=k)`` and the two noise matrices (cleanlab's
     ``compute_py``): ``py_method`` cnt (ratio of the diagonals, robust), eqn, marginal (needs
-    ``true_labels_class_counts``) or marginal_ps; clipped to (0, 1] and normalised."""
+    ``true_labels_class_counts``) or marginal_ps; clipped to (0, 1] and normalised.
+
+    Notes
+    -----
+    Same result as cleanlab 2.9's ``cleanlab.count.compute_py`` (re-exported there from
+    ``cleanlab.internal.latent_algebra``). Differs only in its errors: bad input raises
+    ValueError or TypeError naming the argument and the value (see
+    :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> noise_matrix = np.array([[0.8, 0.1, 0.2], [0.1, 0.8, 0.1], [0.1, 0.1, 0.7]])  # P(given | true)
+    >>> py = np.array([0.5, 0.3, 0.2])                                          # P(true)
+    >>> from cleanlearn.count import compute_inv_noise_matrix, compute_py
+    >>> inverse = compute_inv_noise_matrix(py, noise_matrix)
+    >>> ps = (noise_matrix * py).sum(axis=1)                                    # P(given)
+    >>> compute_py(ps, noise_matrix, inverse).round(3)
+    array([0.5, 0.3, 0.2])
+    """
     validate_params({"py_method": py_method}, {"py_method": [Options(PY_METHODS)]}, caller="compute_py")
     noise_matrix = check_square_matrix(noise_matrix, n_classes=None, name="noise_matrix")
     n_classes = noise_matrix.shape[0]
@@ -711,7 +730,26 @@ def compute_py(
 def compute_inv_noise_matrix(py: Any, noise_matrix: Any, *, ps: Any = None) -> np.ndarray:
     """The inverse noise matrix ``P(true | given)`` from ``py`` and the noise matrix
     ``P(given | true)`` (cleanlab's ``compute_inv_noise_matrix``); ``ps`` defaults to the
-    rows of ``noise_matrix * py`` summed."""
+    rows of ``noise_matrix * py`` summed.
+
+    Notes
+    -----
+    Same result as cleanlab 2.9's ``cleanlab.count.compute_inv_noise_matrix`` (re-exported there from
+    ``cleanlab.internal.latent_algebra``). Differs only in its errors: bad input raises
+    ValueError or TypeError naming the argument and the value (see
+    :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> noise_matrix = np.array([[0.8, 0.1, 0.2], [0.1, 0.8, 0.1], [0.1, 0.1, 0.7]])  # P(given | true)
+    >>> py = np.array([0.5, 0.3, 0.2])                                          # P(true)
+    >>> from cleanlearn.count import compute_inv_noise_matrix
+    >>> compute_inv_noise_matrix(py, noise_matrix).round(3)
+    array([[0.851, 0.161, 0.227],
+           [0.064, 0.774, 0.136],
+           [0.085, 0.065, 0.636]])
+    """
     noise_matrix = check_square_matrix(noise_matrix, n_classes=None, name="noise_matrix")
     py = _prior(py, noise_matrix.shape[0], "py")
     ps = (noise_matrix * py).sum(axis=1) if ps is None else _prior(ps, noise_matrix.shape[0], "ps")
@@ -721,7 +759,26 @@ def compute_inv_noise_matrix(py: Any, noise_matrix: Any, *, ps: Any = None) -> n
 def compute_noise_matrix_from_inverse(ps: Any, inverse_noise_matrix: Any, *, py: Any = None) -> np.ndarray:
     """The noise matrix ``P(given | true)`` from ``ps`` and the inverse noise matrix
     (cleanlab's ``compute_noise_matrix_from_inverse``); ``py`` defaults to the columns of
-    ``(inverse_noise_matrix * ps).T`` summed."""
+    ``(inverse_noise_matrix * ps).T`` summed.
+
+    Notes
+    -----
+    Same result as cleanlab 2.9's ``cleanlab.count.compute_noise_matrix_from_inverse`` (re-exported there from
+    ``cleanlab.internal.latent_algebra``). Differs only in its errors: bad input raises
+    ValueError or TypeError naming the argument and the value (see
+    :doc:`/reference/differences`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> noise_matrix = np.array([[0.8, 0.1, 0.2], [0.1, 0.8, 0.1], [0.1, 0.1, 0.7]])  # P(given | true)
+    >>> py = np.array([0.5, 0.3, 0.2])                                          # P(true)
+    >>> from cleanlearn.count import compute_inv_noise_matrix, compute_noise_matrix_from_inverse
+    >>> inverse = compute_inv_noise_matrix(py, noise_matrix)
+    >>> ps = (noise_matrix * py).sum(axis=1)
+    >>> np.allclose(compute_noise_matrix_from_inverse(ps, inverse), noise_matrix)  # the round trip
+    True
+    """
     inverse_noise_matrix = check_square_matrix(inverse_noise_matrix, n_classes=None, name="inverse_noise_matrix")
     ps = _prior(ps, inverse_noise_matrix.shape[0], "ps")
     py = (inverse_noise_matrix * ps).T.sum(axis=0) if py is None else _prior(py, inverse_noise_matrix.shape[0], "py")
