@@ -9,14 +9,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from omegaconf import MISSING, DictConfig
 
 from runner.core.checks import check, check_file
 from runner.datasets.arrays import load_error_mask
 from runner.datasets.base import Dataset, FeatureDatasetConfig, _where, dataset_loader
+
+if TYPE_CHECKING:  # at run time imported where used: start-up imports no pandas
+    import pandas as pd
 
 __all__ = ["TableDatasetConfig", "csv", "parquet"]
 
@@ -67,6 +70,7 @@ def csv(
     ``feature_columns`` None: every column but the label, id, true-label, error and dropped
     ones. ``label_errors``: a column of booleans (true = wrong label) or a boolean .npy file.
     """
+    import pandas as pd
     frame = pd.read_csv(path)
     return _table(frame, str(path), 2, label_column, feature_columns, drop_columns, id_column,
                   true_label_column, label_errors)
@@ -83,6 +87,7 @@ def parquet(
     label_errors: str | None = None,
 ) -> Dataset:
     """A parquet file (read with pyarrow, the ``[parquet]`` extra); the same keys as csv."""
+    import pandas as pd
     try:
         import pyarrow  # noqa: F401  (imported here: an optional extra)
     except ImportError as error:
@@ -94,6 +99,7 @@ def parquet(
 
 def _table(frame, source, first_line, label_column, feature_columns, drop_columns, id_column,
            true_label_column, label_errors) -> Dataset:
+    import pandas as pd
     def where(row, column):
         return _where(source, first_line, row, column)
 

@@ -27,6 +27,7 @@ travels without its cache.
 
 from __future__ import annotations
 
+import copy
 import os
 import pickle
 from types import SimpleNamespace
@@ -42,7 +43,7 @@ from hydra.core.utils import JobRuntime
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
-__all__ = ["CachingConfigLoader", "is_defaults_override", "split_hydra", "use_composition_cache"]
+__all__ = ["CachingConfigLoader", "install", "is_defaults_override", "split_hydra", "use_composition_cache"]
 
 
 def is_defaults_override(override: Override, repo) -> bool:
@@ -84,6 +85,24 @@ class CachingConfigLoader(ConfigLoaderImpl):
                 (parsed[line],) = OverridesParser.create().parse_overrides(overrides=[line])
         return [parsed[line] for line in overrides]
 
+    def _caching_repo(self) -> CachingConfigRepository:
+        """Hydra's CachingConfigRepository(self.repository), whose deep copy of the repository
+        copied the whole ConfigStore too (every schema, ~0.1 s; ``--help`` makes one per config
+        group): the store is shared instead, as Hydra only reads it (ConfigStore.load copies)."""
+        from hydra.core.config_store import ConfigStore
+
+        store = ConfigStore.instance()
+        repo = CachingConfigRepository.__new__(CachingConfigRepository)
+        repo.delegate = copy.deepcopy(self.repository, memo={id(store): store})
+        repo.cache = {}
+        return repo
+
+    def _parse_overrides_and_create_caching_repo(self, config_name, overrides):
+        parsed_overrides = self._parse(list(overrides))
+        caching_repo = self._caching_repo()
+        self._process_config_searchpath(config_name, parsed_overrides, caching_repo)
+        return parsed_overrides, caching_repo
+
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state["_compositions"] = {}
@@ -106,7 +125,7 @@ class CachingConfigLoader(ConfigLoaderImpl):
         if validate_sweep_overrides:
             self.validate_sweep_overrides_legal(overrides=parsed_overrides, run_mode=run_mode, from_shell=from_shell)
         if self._groups_repo is None:  # a CachingConfigRepository deep-copies the repository: once
-            self._groups_repo = CachingConfigRepository(self.repository)
+            self._groups_repo = self._caching_repo()
             self._process_config_searchpath(config_name, [], self._groups_repo)
 
         defaults_overrides = tuple(o.input_line for o in parsed_overrides
@@ -114,7 +133,7 @@ class CachingConfigLoader(ConfigLoaderImpl):
         key = (config_name, run_mode, defaults_overrides)
         if key not in self._compositions:
             # Hydra's _parse_overrides_and_create_caching_repo, then the defaults list and composition
-            caching_repo = CachingConfigRepository(self.repository)
+            caching_repo = self._caching_repo()
             self._process_config_searchpath(config_name, parsed_overrides, caching_repo)
             defaults_list = create_defaults_list(
                 repo=caching_repo,
@@ -166,6 +185,16 @@ class CachingConfigLoader(ConfigLoaderImpl):
         )
         cfg.hydra.job.config_name = config_name
         return cfg
+
+
+def install() -> None:
+    """Make every Hydra started from now on in this process use :class:`CachingConfigLoader`
+    (``python -m runner`` calls it before ``hydra.main``: ``--help`` lists the config groups
+    through it, a sweep composes through it). Hydra builds its loader in
+    ``hydra._internal.hydra.Hydra.create_main_hydra2`` from that module's ``ConfigLoaderImpl``."""
+    import hydra._internal.hydra as hydra_internal
+
+    hydra_internal.ConfigLoaderImpl = CachingConfigLoader
 
 
 def use_composition_cache() -> CachingConfigLoader:
