@@ -91,6 +91,9 @@ class ReportConfig:
     """Read by runner.report only (report.html): not part of what a job computes."""
 
     top_k: int = 50  # flagged examples listed, worst first
+    # When each job writes its report.html: true (as it ends), false (never; python -m
+    # runner.report DIR on demand) or end (a sweep's jobs once the sweep has ended).
+    run: Any = True
 
 
 @dataclass

@@ -21,6 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from cleanlearn.filter import FILTERS
 from cleanlearn.filter import RANKINGS as QUALITY_METHODS
+from runner.config.report_setting import report_run_problems
 from runner.config.schema import (
     CleanLearningConfig,
     FindLabelIssuesKwargs,
@@ -108,6 +109,7 @@ def validate_config(cfg: DictConfig) -> None:
     problems += _check(cfg, "", "seed", lambda v: _is_int(v) and v >= 0, "an int >= 0")
     if "report" in cfg:
         problems += _check(cfg.report, "report", "top_k", lambda v: _is_int(v) and v >= 1, "an int >= 1")
+        problems += report_run_problems(cfg.report)
     problems += _check_dataset(cfg.dataset, spec)
     if not spec.gives_pred_probs:  # a run on precomputed pred_probs trains nothing
         problems += _memoized("classifier", cfg.classifier, check_estimator_node)
