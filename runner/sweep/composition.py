@@ -85,6 +85,39 @@ class CachingConfigLoader(ConfigLoaderImpl):
                 (parsed[line],) = OverridesParser.create().parse_overrides(overrides=[line])
         return [parsed[line] for line in overrides]
 
+    def _is_defaults_override(self, override: Override) -> bool:
+        groups = self.__dict__.setdefault("_is_group", {})
+        line = override.input_line
+        if line not in groups:
+            groups[line] = is_defaults_override(override, self._groups_repo)
+        return groups[line]
+
+    def _compose(self, config_name: str | None, parsed_overrides: list[Override], run_mode: RunMode) -> tuple:
+        """(raw, prepared, known choices, config sources) of one defaults list, the configs pickled:
+        a fresh copy per job costs a quarter of a deep copy. Hydra's
+        _parse_overrides_and_create_caching_repo, create_defaults_list and composition."""
+        caching_repo = self._caching_repo()
+        self._process_config_searchpath(config_name, parsed_overrides, caching_repo)
+        defaults_list = create_defaults_list(
+            repo=caching_repo,
+            config_name=config_name,
+            overrides_list=parsed_overrides,
+            prepend_hydra=True,
+            skip_missing=run_mode == RunMode.MULTIRUN,
+        )
+        composed = self._compose_config_from_defaults_list(defaults=defaults_list.defaults, repo=caching_repo)
+        sources = [ConfigSourceInfo(path=x.path, schema=x.scheme(), provider=x.provider)
+                   for x in caching_repo.get_sources()]
+        known_choices = dict(defaults_list.overrides.known_choices)
+        raw = pickle.dumps(composed)
+        OmegaConf.set_struct(composed, True)
+        OmegaConf.set_readonly(composed.hydra, False)
+        with open_dict(composed.hydra):
+            composed.hydra.runtime.choices.update(known_choices)
+        _set_runtime(composed, sources)
+        self.compositions_built += 1
+        return raw, pickle.dumps(composed), known_choices, sources
+
     def _caching_repo(self) -> CachingConfigRepository:
         """Hydra's CachingConfigRepository(self.repository), whose deep copy of the repository
         copied the whole ConfigStore too (every schema, ~0.1 s; ``--help`` makes one per config
@@ -108,6 +141,7 @@ class CachingConfigLoader(ConfigLoaderImpl):
         state["_compositions"] = {}
         state["_groups_repo"] = None
         state["_parsed"] = {}
+        state["_is_group"] = {}
         return state
 
     def _load_configuration_impl(
@@ -118,8 +152,6 @@ class CachingConfigLoader(ConfigLoaderImpl):
         from_shell: bool = True,
         validate_sweep_overrides: bool = True,
     ) -> DictConfig:
-        from hydra import __version__, version
-
         self.ensure_main_config_source_available()
         parsed_overrides = self._parse(overrides)
         if validate_sweep_overrides:
@@ -128,53 +160,39 @@ class CachingConfigLoader(ConfigLoaderImpl):
             self._groups_repo = self._caching_repo()
             self._process_config_searchpath(config_name, [], self._groups_repo)
 
-        defaults_overrides = tuple(o.input_line for o in parsed_overrides
-                                   if is_defaults_override(o, self._groups_repo))
+        defaults_overrides = tuple(o.input_line for o in parsed_overrides if self._is_defaults_override(o))
         key = (config_name, run_mode, defaults_overrides)
         if key not in self._compositions:
-            # Hydra's _parse_overrides_and_create_caching_repo, then the defaults list and composition
-            caching_repo = self._caching_repo()
-            self._process_config_searchpath(config_name, parsed_overrides, caching_repo)
-            defaults_list = create_defaults_list(
-                repo=caching_repo,
-                config_name=config_name,
-                overrides_list=parsed_overrides,
-                prepend_hydra=True,
-                skip_missing=run_mode == RunMode.MULTIRUN,
-            )
-            composed = self._compose_config_from_defaults_list(defaults=defaults_list.defaults, repo=caching_repo)
-            sources = [ConfigSourceInfo(path=x.path, schema=x.scheme(), provider=x.provider)
-                       for x in caching_repo.get_sources()]
-            # pickled: a fresh copy per job in a quarter of deepcopy's time
-            self._compositions[key] = (dict(defaults_list.overrides.known_choices), sources, pickle.dumps(composed))
-            self.compositions_built += 1
-        known_choices, sources, composed = self._compositions[key]
-        cfg = pickle.loads(composed)
+            self._compositions[key] = self._compose(config_name, parsed_overrides, run_mode)
+        raw, prepared, known_choices, sources = self._compositions[key]
         # what Hydra's Overrides class keeps as config overrides, in the command line's order
         config_overrides = [o for o in parsed_overrides
-                            if not o.is_sweep_override() and not is_defaults_override(o, self._groups_repo)]
+                            if not o.is_sweep_override() and not self._is_defaults_override(o)]
+        # The prepared copy already holds what Hydra sets below, identical for every job of this
+        # defaults list; an override of hydra.runtime.* takes the raw one, so Hydra's order holds.
+        use_prepared = not any(o.key_or_group.startswith("hydra.runtime") for o in config_overrides)
+        cfg = pickle.loads(prepared if use_prepared else raw)
 
         # From here on as hydra-core 1.3's ConfigLoaderImpl._load_configuration_impl.
-        OmegaConf.set_struct(cfg, True)
-        OmegaConf.set_readonly(cfg.hydra, False)
+        if not use_prepared:
+            OmegaConf.set_struct(cfg, True)
+            OmegaConf.set_readonly(cfg.hydra, False)
         ConfigLoaderImpl._apply_overrides_to_config(config_overrides, cfg)
-        app_overrides = []
-        for override in parsed_overrides:
-            if override.is_hydra_override():
-                cfg.hydra.overrides.hydra.append(override.input_line)
-            else:
-                cfg.hydra.overrides.task.append(override.input_line)
-                app_overrides.append(override)
+        app_overrides = [o for o in parsed_overrides if not o.is_hydra_override()]
+        hydra_lines = [o.input_line for o in parsed_overrides if o.is_hydra_override()]
+        if hydra_lines:  # one assignment instead of an append per override (same list)
+            cfg.hydra.overrides.hydra = [*cfg.hydra.overrides.hydra, *hydra_lines]
+        if app_overrides:
+            cfg.hydra.overrides.task = [*cfg.hydra.overrides.task, *(o.input_line for o in app_overrides)]
 
         with open_dict(cfg.hydra):
-            cfg.hydra.runtime.choices.update(known_choices)
+            if not use_prepared:
+                cfg.hydra.runtime.choices.update(known_choices)
             for key_name in cfg.hydra.job.env_copy:
                 cfg.hydra.job.env_set[key_name] = os.environ[key_name]
-
-        cfg.hydra.runtime.version = __version__
-        cfg.hydra.runtime.version_base = version.getbase()
+        if not use_prepared:
+            _set_runtime(cfg, sources)
         cfg.hydra.runtime.cwd = os.getcwd()
-        cfg.hydra.runtime.config_sources = list(sources)
         if "name" not in cfg.hydra.job:
             cfg.hydra.job.name = JobRuntime().get("name")
         cfg.hydra.job.override_dirname = get_overrides_dirname(
@@ -185,6 +203,14 @@ class CachingConfigLoader(ConfigLoaderImpl):
         )
         cfg.hydra.job.config_name = config_name
         return cfg
+
+
+def _set_runtime(cfg: DictConfig, sources: list) -> None:
+    from hydra import __version__, version
+
+    cfg.hydra.runtime.version = __version__
+    cfg.hydra.runtime.version_base = version.getbase()
+    cfg.hydra.runtime.config_sources = list(sources)
 
 
 def install() -> None:
