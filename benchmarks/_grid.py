@@ -99,11 +99,11 @@ def median_seconds(command: list[str], repeats: int = 3) -> float:
     return statistics.median(times)
 
 
-def measure_grid(sizes: list[int], check_only: bool, work: Path) -> list[dict]:
+def measure_grid(sizes: list[int], check_only: bool, work: Path, extra: list[str]) -> list[dict]:
     rows = []
     for n_jobs in sizes:
         sweep_dir = work / f"grid_{n_jobs}"
-        result = run_sweep([*grid_overrides(n_jobs), f"cache_dir={work / f'cache_{n_jobs}'}",
+        result = run_sweep([*grid_overrides(n_jobs), *extra, f"cache_dir={work / f'cache_{n_jobs}'}",
                             f"hydra.sweep.dir={sweep_dir}"], check_only=check_only)
         finished, seconds = job_seconds(sweep_dir) if not check_only else (0, float("nan"))
         if not check_only and finished != n_jobs:
@@ -133,11 +133,11 @@ def print_grid(rows: list[dict], check_only: bool) -> None:
               f"{slope([r['n'] for r in rows], [r['overhead'] for r in rows]):+.2f} (0 = flat)")
 
 
-def main_grid(sizes: list[int], check_only: bool, paper_slice: bool) -> None:
+def main_grid(sizes: list[int], check_only: bool, paper_slice: bool, extra: list[str] = ()) -> None:
     from _common import environment_line
 
     load = os.getloadavg()
-    print(f"# runner overhead, cheap jobs ({' '.join(CHEAP)}), basic launcher; "
+    print(f"# runner overhead, cheap jobs ({' '.join([*CHEAP, *extra])}), basic launcher; "
           f"{'time to first job only' if check_only else 'full sweeps'}")
     print(f"# {environment_line()}")
     print(f"# before: load average {load[0]:.2f} (1 min) on {os.cpu_count()} cores")
@@ -147,7 +147,7 @@ def main_grid(sizes: list[int], check_only: bool, paper_slice: bool) -> None:
         hydra_seconds = median_seconds([sys.executable, "-c", "import hydra, omegaconf"])
         print(f"# python -m runner --help: {help_seconds:.2f} s; python -c 'import hydra, omegaconf': "
               f"{hydra_seconds:.2f} s; ratio {help_seconds / hydra_seconds:.1f}x (target <= 5x)", flush=True)
-        rows = measure_grid(sorted(sizes), check_only, work)
+        rows = measure_grid(sorted(sizes), check_only, work, list(extra))
         print_grid(rows, check_only)
         if paper_slice:
             two = run_sweep(["seed=0,1", f"cache_dir={work / 'cache_two'}", f"hydra.sweep.dir={work / 'two'}"],
@@ -157,10 +157,10 @@ def main_grid(sizes: list[int], check_only: bool, paper_slice: bool) -> None:
             print(f"# start to Launching: paper_grid (126 jobs) {grid['launch']:.2f} s, 2-job sweep "
                   f"{two['launch']:.2f} s: {grid['launch'] / two['launch']:.2f}x (target <= 3x)", flush=True)
             sweep_dir = work / "slice"
-            result = run_sweep(["experiment=paper_grid", "noise.sparsity=0", "seed=0,1",
+            result = run_sweep(["experiment=paper_grid", "noise.sparsity=0", "seed=0,1", *extra,
                                 f"cache_dir={work / 'cache_slice'}", f"hydra.sweep.dir={sweep_dir}"])
             finished, seconds = job_seconds(sweep_dir)
-            print(f"# 42-job slice (experiment=paper_grid noise.sparsity=0 seed=0,1): {finished} jobs, wall "
+            print(f"# 42-job slice (experiment=paper_grid noise.sparsity=0 seed=0,1 {' '.join(extra)}): {finished} jobs, wall "
                   f"{result['wall']:.1f} s, jobs' own {seconds:.1f} s: {result['wall'] / seconds:.2f}x "
                   f"(target <= 1.3x); to launch {result['launch']:.1f} s, overhead/job "
                   f"{(result['wall'] - result['launch'] - seconds) / finished:.3f} s")

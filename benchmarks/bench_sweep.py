@@ -121,7 +121,7 @@ def main() -> None:
 
         if min(args.grid) < 1:
             parser.error(f"--grid sizes must be >= 1; got {args.grid}")
-        main_grid(args.grid, args.check_only, args.paper_slice)
+        main_grid(args.grid, args.check_only, args.paper_slice, args.override)
         return
 
     base = [f"dataset={args.dataset}", f"classifier={args.classifier}", *args.override]

@@ -10,10 +10,13 @@ __all__ = ["REPORT_RUN_VALUES", "report_now", "report_run_problems", "report_whe
 REPORT_RUN_VALUES = (True, False, "end")
 
 
+DEFAULT = "end"
+
+
 def report_when(cfg) -> str:
-    """"true", "false" or "end" from ``cfg.report.run`` (true when unset)."""
+    """"true", "false" or "end" from ``cfg.report.run`` (end when unset)."""
     report = cfg.get("report") if hasattr(cfg, "get") else None
-    value = report.get("run", True) if report is not None and hasattr(report, "get") else True
+    value = report.get("run", DEFAULT) if report is not None and hasattr(report, "get") else DEFAULT
     return "end" if value == "end" else ("false" if value is False else "true")
 
 
@@ -24,7 +27,7 @@ def report_now(cfg, single_run: bool) -> bool:
 
 
 def report_run_problems(report) -> list[str]:
-    value = report.get("run", True)
+    value = report.get("run", DEFAULT)
     if isinstance(value, bool) or value == "end":
         return []
     return [f"report.run must be true, false or end; got {value!r}"]

@@ -99,5 +99,21 @@ def test_a_sweeps_final_summary_is_what_runner_summarize_writes(tmp_path):
     assert {"summary.csv", "summary.md", "summary.png", "results.csv"} <= set(written)
     for name in written:
         assert (sweep_dir / name).read_bytes() == (rebuilt / name).read_bytes(), name
-    # report.run defaults to true: every job wrote its report as it ended
-    assert all((job / "report.html").is_file() for job in sweep_dir.iterdir() if (job / "DONE").is_file())
+    # report.run defaults to end: every job's report, written once the sweep had ended
+    jobs = [job for job in sweep_dir.iterdir() if (job / "DONE").is_file()]
+    assert len(jobs) == 4 and all((job / "report.html").is_file() for job in jobs)
+    assert min((job / "report.html").stat().st_mtime for job in jobs) >= max(
+        (job / "DONE").stat().st_mtime for job in jobs)
+
+
+def test_report_run_setting():
+    from omegaconf import OmegaConf
+
+    from runner.config.report_setting import report_now, report_run_problems, report_when
+
+    assert report_when(OmegaConf.create({})) == "end"
+    for value, single, sweep in ((True, True, True), (False, False, False), ("end", True, False)):
+        cfg = OmegaConf.create({"report": {"run": value}})
+        assert (report_now(cfg, single_run=True), report_now(cfg, single_run=False)) == (single, sweep)
+        assert report_run_problems(cfg.report) == []
+    assert report_run_problems(OmegaConf.create({"run": "later"})) == ["report.run must be true, false or end; got 'later'"]
