@@ -66,6 +66,8 @@ def append_row(sweep_dir: Path, job_dir: Path) -> tuple[dict, int]:
 def mark_final(sweep_dir: Path) -> bool:
     """Record that the final summary is being built; False when it already was (by another job
     process, or before Hydra's end-of-sweep hook)."""
+    if not sweep_dir.is_dir():
+        return True  # nothing recorded: let the summary say what is wrong
     with locked(sweep_dir / LOCK_NAME):
         state = read_json(sweep_dir / STATE_FILE, unreadable="none") or {"rows": 0, "columns": [], "final": False}
         if state.get("final"):

@@ -12,7 +12,7 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from runner.core.layout import REPORT, read_json, sweep_dir_of
+from runner.core.layout import DONE, REPORT, read_json, sweep_dir_of
 from runner.results.settings import SummarySettings
 from runner.results.summarize import summarize
 from runner.sweep.incremental import append_row, mark_final, reset_rows
@@ -100,16 +100,27 @@ def _planned_jobs(sweep_dir: Path) -> int | None:
 
 
 def write_deferred_reports(config: DictConfig, frame: pd.DataFrame) -> None:
-    """report.run=end: each finished job's report.html, written once the sweep has ended."""
+    """report.run=end: the report.html of each job this sweep ran, written once it has ended.
+
+    Only jobs finished since the sweep started (their DONE is newer than its start): a job a
+    resumed sweep skipped is left exactly as it is, report or not (runner.job.lifecycle).
+    """
     from runner.config.report_setting import report_when
     from runner.report import write_run_report
 
     if report_when(config) != "end" or "dir" not in frame:
         return
     sweep_dir = sweep_dir_of(config)
+    started = (read_json(sweep_dir / PROGRESS_FILE, unreadable="none") or {}).get("started")
     for name, status in zip(frame["dir"], frame["status"], strict=True):
         job_dir = sweep_dir / str(name)
-        if status == "ok" and not (job_dir / REPORT).is_file():
+        if status != "ok" or (job_dir / REPORT).is_file():
+            continue
+        try:
+            ran_now = started is None or (job_dir / DONE).stat().st_mtime >= started
+        except OSError:
+            ran_now = False
+        if ran_now:
             write_run_report(job_dir, on_error="warn")
 
 
