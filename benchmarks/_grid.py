@@ -9,6 +9,8 @@ asked, each in a fresh temporary folder, and prints per sweep:
 - jobs: the sum of the jobs' own seconds (``total_seconds`` in their metrics.json);
 - overhead/job: (wall - to launch - jobs) / N, what the runner adds per job after the check;
 - check/job: (to launch - to launch of the smallest sweep) / (N - its N);
+- CPU s: the runner process's user + system seconds (to launch with ``--check-only``): on a
+  loaded machine wall seconds stretch with the load, CPU seconds hardly do;
 - the log-log slope of overhead/job against N (0: flat; 1: each job pays for all before it).
 
 ``--check-only`` stops each sweep at "Launching" (time to first job only: a 1,000-job grid
@@ -66,11 +68,12 @@ def run_sweep(arguments: list[str], check_only: bool = False) -> dict:
                 break
     for line in process.stdout:
         tail = (tail + [line])[-40:]
-    code = process.wait()
+    _, status, usage = os.wait4(process.pid, 0)  # with the child's CPU seconds (load-independent)
+    process.returncode = code = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - start
     if launching is None or (code != 0 and not check_only):
         raise SystemExit(f"runner failed ({' '.join(arguments)}):\n{''.join(tail)}")
-    return {"launch": launching, "wall": wall}
+    return {"launch": launching, "wall": wall, "cpu": usage.ru_utime + usage.ru_stime}
 
 
 def job_seconds(sweep_dir: Path) -> tuple[int, float]:
@@ -116,16 +119,16 @@ def measure_grid(sizes: list[int], check_only: bool, work: Path, extra: list[str
 def print_grid(rows: list[dict], check_only: bool) -> None:
     first = rows[0]
     print()
-    print("| jobs N | to launch s | check/job ms | wall s | jobs' own s | overhead/job s | wall / jobs |")
-    print("|-------:|------------:|-------------:|-------:|------------:|---------------:|------------:|")
+    print("| jobs N | to launch s | check/job ms | CPU s | wall s | jobs' own s | overhead/job s | wall / jobs |")
+    print("|-------:|------------:|-------------:|------:|-------:|------------:|---------------:|------------:|")
     for row in rows:
         per_check = ((row["launch"] - first["launch"]) / (row["n"] - first["n"]) * 1000
                      if row["n"] != first["n"] else float("nan"))
         if check_only:
-            print(f"| {row['n']:6d} | {row['launch']:11.2f} | {per_check:12.1f} | {'-':>6} | {'-':>11} | "
+            print(f"| {row['n']:6d} | {row['launch']:11.2f} | {per_check:12.1f} | {row['cpu']:5.1f} | {'-':>6} | {'-':>11} | "
                   f"{'-':>14} | {'-':>11} |")
         else:
-            print(f"| {row['n']:6d} | {row['launch']:11.2f} | {per_check:12.1f} | {row['wall']:6.1f} | "
+            print(f"| {row['n']:6d} | {row['launch']:11.2f} | {per_check:12.1f} | {row['cpu']:5.1f} | {row['wall']:6.1f} | "
                   f"{row['jobs']:11.1f} | {row['overhead']:14.3f} | {row['wall'] / row['jobs']:10.2f}x |")
     if not check_only and len(rows) > 1:
         print(f"# log-log slope of overhead/job against N: "

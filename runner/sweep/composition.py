@@ -63,7 +63,7 @@ class CachingConfigLoader(ConfigLoaderImpl):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._compositions: dict[tuple, tuple[dict, list, bytes]] = {}
+        self._compositions: dict[tuple, tuple] = {}
         self._groups_repo: CachingConfigRepository | None = None
         self.compositions_built = 0  # distinct defaults lists composed (for tests and benchmarks)
 
@@ -109,14 +109,14 @@ class CachingConfigLoader(ConfigLoaderImpl):
         sources = [ConfigSourceInfo(path=x.path, schema=x.scheme(), provider=x.provider)
                    for x in caching_repo.get_sources()]
         known_choices = dict(defaults_list.overrides.known_choices)
-        raw = pickle.dumps(composed)
+        raw = _Frozen(composed)
         OmegaConf.set_struct(composed, True)
         OmegaConf.set_readonly(composed.hydra, False)
         with open_dict(composed.hydra):
             composed.hydra.runtime.choices.update(known_choices)
         _set_runtime(composed, sources)
         self.compositions_built += 1
-        return raw, pickle.dumps(composed), known_choices, sources
+        return raw, _Frozen(composed), known_choices, sources
 
     def _caching_repo(self) -> CachingConfigRepository:
         """Hydra's CachingConfigRepository(self.repository), whose deep copy of the repository
@@ -171,7 +171,7 @@ class CachingConfigLoader(ConfigLoaderImpl):
         # The prepared copy already holds what Hydra sets below, identical for every job of this
         # defaults list; an override of hydra.runtime.* takes the raw one, so Hydra's order holds.
         use_prepared = not any(o.key_or_group.startswith("hydra.runtime") for o in config_overrides)
-        cfg = pickle.loads(prepared if use_prepared else raw)
+        cfg = (prepared if use_prepared else raw).thaw()
 
         # From here on as hydra-core 1.3's ConfigLoaderImpl._load_configuration_impl.
         if not use_prepared:
@@ -203,6 +203,22 @@ class CachingConfigLoader(ConfigLoaderImpl):
         )
         cfg.hydra.job.config_name = config_name
         return cfg
+
+
+class _Frozen:
+    """A config kept for copies: pickled (a copy costs a quarter of a deep copy), or, when a
+    class in it cannot be pickled by name, deep-copied. (Hydra's plugin scan executes a
+    plugin's module again, e.g. in a joblib worker: the ConfigStore then holds a class that
+    is no longer the module's.)"""
+
+    def __init__(self, config: DictConfig) -> None:
+        try:
+            self.pickled, self.config = pickle.dumps(config), None
+        except (pickle.PicklingError, TypeError, AttributeError):
+            self.pickled, self.config = None, copy.deepcopy(config)
+
+    def thaw(self) -> DictConfig:
+        return pickle.loads(self.pickled) if self.pickled is not None else copy.deepcopy(self.config)
 
 
 def _set_runtime(cfg: DictConfig, sources: list) -> None:
