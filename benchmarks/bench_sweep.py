@@ -1,6 +1,10 @@
-"""A sweep of find_label_issues settings with and without the cross-validation cache.
+"""A sweep of find_label_issues settings with and without the cross-validation cache; with
+``--grid N ...`` the runner's own cost as a sweep grows (benchmarks/_grid.py, issue 21).
 
 Usage::
+
+    python benchmarks/bench_sweep.py --grid 2 42 126 1000 --check-only   # time to first job
+    python benchmarks/bench_sweep.py --grid 2 42 126 --paper-slice      # full sweeps, overhead/job
 
     python benchmarks/bench_sweep.py                 # digits, random_forest, 6 filter_by values
     python benchmarks/bench_sweep.py --repeats 3     # median of 3 of everything
@@ -106,7 +110,19 @@ def main() -> None:
                         help="filter_by values in the sweep")
     parser.add_argument("--repeats", type=int, default=1, help="measure everything this many times (median)")
     parser.add_argument("--override", nargs="*", default=[], help="extra Hydra overrides for every run")
+    parser.add_argument("--grid", type=int, nargs="+", default=None, metavar="N",
+                        help="instead: sweeps of N cheap jobs each (naive Bayes on iris), the runner's overhead")
+    parser.add_argument("--check-only", action="store_true", help="--grid: stop each sweep at Launching")
+    parser.add_argument("--paper-slice", action="store_true",
+                        help="--grid: also paper_grid's start to Launching and its 42-job slice")
     args = parser.parse_args()
+    if args.grid:
+        from _grid import main_grid
+
+        if min(args.grid) < 1:
+            parser.error(f"--grid sizes must be >= 1; got {args.grid}")
+        main_grid(args.grid, args.check_only, args.paper_slice, args.override)
+        return
 
     base = [f"dataset={args.dataset}", f"classifier={args.classifier}", *args.override]
     print(f"# sweep of {args.settings} filter_by settings: {' '.join(base)} (python -m runner, basic launcher)")

@@ -95,6 +95,10 @@ class ReportConfig:
     """Read by runner.report only (report.html): not part of what a job computes."""
 
     top_k: int = 50  # flagged examples listed, worst first
+    # When each job writes its report.html: true (as it ends), false (never; python -m
+    # runner.report DIR on demand) or end (a single run as it ends; a sweep's jobs once the
+    # sweep has ended, so that they do not slow it down: docs/guide/performance.md).
+    run: Any = "end"
 
 
 @dataclass
@@ -134,14 +138,16 @@ def register_configs() -> None:
     (runner.model.estimators), one per ``conf/classifier/*.yaml``; the dataset and parallel
     schemas are those their loaders and backends declare (discovered in their packages).
     """
+    from runner.config.classifier_schemas import classifier_schemas
     from runner.datasets.base import bundled_schemas
     from runner.experiment import parallel
-    from runner.model.estimators import register_classifier_schemas
 
     store = ConfigStore.instance()
     store.store(name="base_config", node=RunConfig)
     for name, schema in bundled_schemas().items():
         store.store(name=name, node=schema)
     store.store(name="schema_cleanlearning", node=CleanLearningConfig)
-    register_classifier_schemas(store, CONF_DIR / "classifier")
+    # built by importing each estimator, cached on disk by installed versions (start-up imports none)
+    for name, schema in classifier_schemas(CONF_DIR / "classifier").items():
+        store.store(name=name, node=schema)
     parallel.register_schemas(store)

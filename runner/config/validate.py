@@ -11,7 +11,10 @@ same check as text, for the job (runner.job.lifecycle) and the whole-sweep check
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import json
+from collections.abc import Callable, Iterator
 from dataclasses import fields
 
 from omegaconf import DictConfig, OmegaConf
@@ -19,6 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 from cleanlearn.filter import FILTERS
 from cleanlearn.filter import RANKINGS as QUALITY_METHODS
 from runner.config.hints import unknown_key_line
+from runner.config.report_setting import report_run_problems
 from runner.config.schema import (
     CleanLearningConfig,
     FindLabelIssuesKwargs,
@@ -35,7 +39,36 @@ from runner.core.names import did_you_mean
 from runner.core.targets import import_target
 from runner.datasets.base import RUN_KEYS, LoaderSpec, loader_spec
 
-__all__ = ["ConfigError", "FILTERS", "QUALITY_METHODS", "checked_config", "config_problems", "validate_config"]
+__all__ = ["ConfigError", "FILTERS", "QUALITY_METHODS", "checked_config", "config_problems", "memoized_checks",
+           "validate_config"]
+
+
+# {(check, node as resolved JSON): problems} while memoized_checks() is active (a sweep's check)
+_MEMO: dict[tuple[str, str], list[str]] | None = None
+
+
+@contextlib.contextmanager
+def memoized_checks() -> Iterator[None]:
+    """Within this block, checks that build objects (an estimator per classifier node) run once
+    per distinct node: the whole-sweep check of a grid sees each classifier node many times."""
+    global _MEMO
+    outer, _MEMO = _MEMO, {} if _MEMO is None else _MEMO
+    try:
+        yield
+    finally:
+        _MEMO = outer
+
+
+def _memoized(name: str, node: DictConfig, check: Callable[[DictConfig], list[str]]) -> list[str]:
+    if _MEMO is None:
+        return check(node)
+    try:
+        key = (name, json.dumps(OmegaConf.to_container(node, resolve=True), sort_keys=True, default=repr))
+    except Exception:  # noqa: BLE001 - not resolvable: the check itself says why
+        return check(node)
+    if key not in _MEMO:
+        _MEMO[key] = check(node)
+    return list(_MEMO[key])
 
 
 class ConfigError(ValueError):
@@ -51,7 +84,8 @@ def checked_config(cfg: DictConfig) -> str:
 def config_problems(cfg: DictConfig) -> str | None:
     """What is wrong with ``cfg`` (one line per problem), or None: the checks of a job's step 1."""
     try:
-        checked_config(cfg)
+        validate_config(cfg)
+        OmegaConf.to_container(cfg, resolve=True)  # every interpolation resolves (checked_config's YAML, faster)
     except ConfigError as error:
         return str(error)
     except Exception as error:  # noqa: BLE001 - e.g. an unresolvable interpolation
@@ -78,9 +112,10 @@ def validate_config(cfg: DictConfig) -> None:
     problems += _check(cfg, "", "seed", lambda v: _is_int(v) and v >= 0, "an int >= 0")
     if "report" in cfg:
         problems += _check(cfg.report, "report", "top_k", lambda v: _is_int(v) and v >= 1, "an int >= 1")
+        problems += report_run_problems(cfg.report)
     problems += _check_dataset(cfg.dataset, spec)
     if not spec.gives_pred_probs:  # a run on precomputed pred_probs trains nothing
-        problems += check_estimator_node(cfg.classifier)
+        problems += _memoized("classifier", cfg.classifier, check_estimator_node)
     problems += validate_noise(cfg.noise, n_classes=_known_class_count(cfg.dataset, spec),
                                has_features=not spec.gives_pred_probs)
     if spec.gives_pred_probs and not problems and not is_no_noise(cfg.noise):

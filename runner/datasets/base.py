@@ -19,11 +19,13 @@ import inspect
 import pkgutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from omegaconf import MISSING, DictConfig, OmegaConf
+
+if TYPE_CHECKING:  # at run time imported where used: start-up imports no pandas
+    import pandas as pd
 
 __all__ = [
     "Dataset",

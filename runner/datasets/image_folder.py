@@ -23,13 +23,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from omegaconf import MISSING, DictConfig
 
 from runner.core.checks import check, is_int, show, value
 from runner.datasets.base import Dataset, FeatureDatasetConfig, dataset_loader
+
+if TYPE_CHECKING:  # at run time imported where used: start-up imports no pandas
+    import pandas as pd
 
 __all__ = ["ImageFolder", "ImageFolderDatasetConfig", "image_folder", "read_image_folder", "write_digit_folder"]
 
@@ -135,6 +138,7 @@ def read_image_folder(
 
 def _read_truth(root: Path, csv_path: Path, ids: np.ndarray, labels: np.ndarray, class_names: tuple[str, ...]):
     """(true_labels or None, is_error) from the CSV, aligned with ``ids``."""
+    import pandas as pd
     csv_path = csv_path if csv_path.is_absolute() else root / csv_path
     name = str(csv_path)
     try:
@@ -212,6 +216,7 @@ def write_digit_folder(
     pandas.DataFrame with one row per file: ``file`` (relative path), ``true_label`` and
     ``given_label`` (folder names), ``moved`` (bool).
     """
+    import pandas as pd
     from PIL import Image
     from sklearn.datasets import load_digits
 

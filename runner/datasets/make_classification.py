@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from omegaconf import DictConfig
-from sklearn import datasets as sklearn_datasets
 
 from runner.core.checks import check, is_int, is_real
 from runner.datasets.base import Dataset, FeatureDatasetConfig, dataset_loader
@@ -69,6 +68,7 @@ def synthetic(
     seed: int,
 ) -> Dataset:
     """sklearn.datasets.make_classification, generated from the run's data seed."""
+    from sklearn import datasets as sklearn_datasets
     features, labels = sklearn_datasets.make_classification(
         n_samples=n_samples, n_features=n_features, n_informative=n_informative, n_redundant=0,
         n_classes=n_classes, n_clusters_per_class=n_clusters_per_class, class_sep=class_sep,

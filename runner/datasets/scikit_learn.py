@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn import datasets as sklearn_datasets
 
 from runner.datasets.base import Dataset, FeatureDatasetConfig, dataset_loader
 
@@ -40,6 +39,7 @@ def digits(as_images: bool = False) -> Dataset:
     0..16 divided by 16), the layout of ``classifier=torch_cnn``; images reach the classifier
     as loaded (no per-fold standardisation, runner.model.preprocessing).
     """
+    from sklearn import datasets as sklearn_datasets
     bunch = sklearn_datasets.load_digits()
     if as_images:
         images = (bunch.images / 16.0).astype(np.float32)[:, None]  # (n, channels=1, 8, 8)
@@ -53,15 +53,18 @@ def digits(as_images: bool = False) -> Dataset:
 
 @_bundled(n_classes=3)
 def iris() -> Dataset:
+    from sklearn import datasets as sklearn_datasets
     return _bunch(sklearn_datasets.load_iris())
 
 
 @_bundled(n_classes=3)
 def wine() -> Dataset:
+    from sklearn import datasets as sklearn_datasets
     return _bunch(sklearn_datasets.load_wine())
 
 
 @_bundled(n_classes=2)
 def breast_cancer() -> Dataset:
+    from sklearn import datasets as sklearn_datasets
     return _bunch(sklearn_datasets.load_breast_cancer())
 

@@ -11,9 +11,9 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from omegaconf import MISSING, DictConfig
 
 from runner.core.checks import check, check_file
@@ -22,6 +22,9 @@ from runner.datasets.arrays import load_error_mask
 from runner.datasets.base import Dataset, FeatureDatasetConfig, _where, dataset_loader
 from runner.datasets.columns import column_warnings, describe_features
 from runner.datasets.labels import check_labels
+
+if TYPE_CHECKING:  # at run time imported where used: start-up imports no pandas
+    import pandas as pd
 
 __all__ = ["CsvDatasetConfig", "TableDatasetConfig", "csv", "parquet"]
 
@@ -122,6 +125,8 @@ def csv(
     ``encoding``: the file's text encoding; a byte it cannot decode is an error naming the
     line and column.
     """
+    import pandas as pd
+
     _check_header(path, encoding)
     try:
         frame = pd.read_csv(path, encoding=encoding)
@@ -146,6 +151,7 @@ def parquet(
     label_errors: str | None = None,
 ) -> Dataset:
     """A parquet file (read with pyarrow, the ``[parquet]`` extra); the same keys as csv."""
+    import pandas as pd
     try:
         import pyarrow  # noqa: F401  (imported here: an optional extra)
     except ImportError as error:
@@ -162,6 +168,7 @@ def parquet(
 
 def _table(frame, source, first_line, label_column, feature_columns, drop_columns, id_column,
            true_label_column, label_errors) -> Dataset:
+    import pandas as pd
     def where(row, column):
         return _where(source, first_line, row, column)
 

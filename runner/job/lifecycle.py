@@ -52,6 +52,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from runner import config as runner_config
 from runner.config import checked_config, config_problems
+from runner.config.report_setting import report_now
 from runner.core import signals
 from runner.core.io import atomic_write_json, atomic_write_text
 from runner.core.layout import (
@@ -145,9 +146,10 @@ def run_job(cfg: DictConfig) -> dict:
                     out_dir / "provenance.json",
                     collect_provenance(_overrides(hydra_cfg, "task"), _overrides(hydra_cfg, "hydra")),
                 )
-                from runner.report import write_run_report  # report.html: never fails the job
+                if report_now(cfg, single_run):  # report.run (a sweep may defer it to its end)
+                    from runner.report import write_run_report  # report.html: never fails the job
 
-                write_run_report(out_dir, on_error="warn")
+                    write_run_report(out_dir, on_error="warn")
                 signals.raise_if_interrupted()
                 atomic_write_text(out_dir / DONE, "")
             except Exception as error:  # e.g. a metric that is not JSON-serialisable

@@ -41,7 +41,9 @@ from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from runner.config import config_problems
 from runner.config.hints import composition_hint
+from runner.config.validate import memoized_checks
 from runner.core.layout import identity_key, is_identity_override, sweep_dir_of, sweep_jobs
+from runner.sweep.composition import split_hydra
 from runner.sweep.lock import own_sweep_dir, release_sweep_dir
 
 __all__ = ["SweepCheckCallback", "describe_sweep", "different_sweep_message", "search_space_values"]
@@ -147,18 +149,16 @@ def check_jobs(config: DictConfig, config_loader, jobs: Sequence[Sequence[str]])
     bad = []
     saved = HydraConfig.instance().cfg
     try:
-        for overrides in jobs:
-            try:
-                job_config = config_loader.load_sweep_config(config, list(overrides))
-                HydraConfig.instance().set_config(job_config)  # ${hydra:...} resolves per job
-                task_config = copy.deepcopy(job_config)
-                with read_write(task_config), open_dict(task_config):
-                    del task_config["hydra"]
-                problem = config_problems(task_config)
-            except Exception as error:  # noqa: BLE001 - a composition error of this combination
-                problem = short_error(error)
-            if problem:
-                bad.append((list(overrides), problem))
+        with memoized_checks():
+            for overrides in jobs:
+                try:
+                    job_config = config_loader.load_sweep_config(config, list(overrides))
+                    task_config, HydraConfig.instance().cfg = split_hydra(job_config)  # ${hydra:...} per job
+                    problem = config_problems(task_config)
+                except Exception as error:  # noqa: BLE001 - a composition error of this combination
+                    problem = short_error(error)
+                if problem:
+                    bad.append((list(overrides), problem))
     finally:
         HydraConfig.instance().cfg = saved
     return bad
@@ -202,9 +202,9 @@ class SweepCheckCallback(Callback):
     """Whole-sweep checks before the first job; one-line refusals of single runs (see module)."""
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        from hydra.core.global_hydra import GlobalHydra
+        from runner.sweep.composition import use_composition_cache
 
-        config_loader = GlobalHydra.instance().config_loader()
+        config_loader = use_composition_cache()  # each distinct defaults list composed once
         if _is_basic_sweeper(config):
             jobs = expand_sweep(config, config_loader)
             bad = check_jobs(config, config_loader, jobs)

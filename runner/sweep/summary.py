@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -11,26 +12,27 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from runner.core.layout import sweep_dir_of
+from runner.core.layout import DONE, REPORT, read_json, sweep_dir_of
 from runner.results.settings import SummarySettings
 from runner.results.summarize import summarize
-from runner.sweep.progress import report_progress, start_progress
+from runner.sweep.incremental import append_row, mark_final, reset_rows
+from runner.sweep.progress import PROGRESS_FILE, report_progress, start_progress
 
-__all__ = ["SweepSummaryCallback"]
+__all__ = ["SweepSummaryCallback", "write_deferred_reports"]
 
 logger = logging.getLogger(__name__)
 
 
 class SweepSummaryCallback(Callback):
-    """Keep summary.csv/.md/.png of a sweep up to date.
+    """Keep summary.csv/.md of a sweep up to date, and build every summary file once at the end.
 
-    Written after every job (on_job_end, in the job's own process, so also with the joblib
-    and submitit launchers) and once more at the end of the sweep. Hydra skips
-    on_multirun_end when a job failed, which is why the per-job rewrite matters: the one
-    after the last job to finish already lists every job. summarize() reads the job dirs
-    from disk under a lock, so concurrent rewrites are safe and the last one is complete.
-    summary.png, the costly part, is drawn per job only once some job has failed (from then
-    on the end-of-sweep hook may not come); otherwise once, at the end.
+    After each job (on_job_end, in the job's own process, so also with the joblib and submitit
+    launchers) its row is appended (runner.sweep.incremental: no job dir but its own is read).
+    When the last planned job has ended, the whole summary (summary.*, results.*,
+    comparisons.*, table.*, the figures and report.html) is rebuilt once from the job dirs, as
+    ``python -m runner.summarize`` writes it; that happens in on_job_end because Hydra skips
+    on_multirun_end when a job failed. A search (trials not known up front) rebuilds the
+    summary after each trial, its figures only once a trial failed, and everything at the end.
     """
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
@@ -38,17 +40,39 @@ class SweepSummaryCallback(Callback):
             start_progress(config)
         except Exception as error:  # noqa: BLE001 - progress lines are a convenience
             logger.warning("no progress lines: %s", error)
+        try:
+            reset_rows(sweep_dir_of(config))
+        except Exception as error:  # noqa: BLE001 - the end-of-sweep summary still comes
+            logger.warning("no interim summary: %s", error)
 
     def on_job_end(self, config: DictConfig, job_return: JobReturn, **kwargs: Any) -> None:
-        if config.hydra.mode == RunMode.MULTIRUN:
+        if config.hydra.mode != RunMode.MULTIRUN:
+            return
+        sweep_dir = sweep_dir_of(config)
+        total = _planned_jobs(sweep_dir)
+        if total is None:  # a search: the summary after each trial, as before
             frame = self._write(config, plot=None)
+        else:
+            frame = None
             try:
-                report_progress(config, frame)
-            except Exception as error:  # noqa: BLE001 - never fail a job for a console line
-                logger.warning("no progress line: %s", error)
+                row, finished = append_row(sweep_dir, Path(str(config.hydra.runtime.output_dir)))
+                frame = pd.DataFrame([row])
+                if finished >= total and mark_final(sweep_dir):
+                    self._write(config, plot=True)  # the last job: every summary file, once
+            except Exception as error:  # noqa: BLE001 - reported, not raised
+                logger.warning("could not update the sweep summary: %s", error)
+        try:
+            report_progress(config, frame)
+        except Exception as error:  # noqa: BLE001 - never fail a job for a console line
+            logger.warning("no progress line: %s", error)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        self._write(config, plot=True)
+        try:
+            final = mark_final(sweep_dir_of(config))
+        except Exception:  # noqa: BLE001 - then build it anyway
+            final = True
+        if final:
+            self._write(config, plot=True)
 
     @staticmethod
     def _write(config: DictConfig, plot: bool | None) -> pd.DataFrame | None:
@@ -59,6 +83,8 @@ class SweepSummaryCallback(Callback):
             if plot or "failed" in set(frame["status"]):  # as summary.png (the end may not come)
                 from runner.report import write_sweep_report
 
+                if plot:
+                    write_deferred_reports(config, frame)
                 write_sweep_report(sweep_dir_of(config))
             return frame
         except Exception as error:  # noqa: BLE001 - reported, not raised
@@ -66,7 +92,37 @@ class SweepSummaryCallback(Callback):
             return None
 
 
+def _planned_jobs(sweep_dir: Path) -> int | None:
+    """The sweep's number of jobs (runner.sweep.progress records it); None for a search."""
+    progress = read_json(sweep_dir / PROGRESS_FILE, unreadable="none") or {}
+    total = progress.get("total")
+    return total if isinstance(total, int) and total > 0 else None
+
+
+def write_deferred_reports(config: DictConfig, frame: pd.DataFrame) -> None:
+    """report.run=end: the report.html of each job this sweep ran, written once it has ended.
+
+    Only jobs finished since the sweep started (their DONE is newer than its start): a job a
+    resumed sweep skipped is left exactly as it is, report or not (runner.job.lifecycle).
+    """
+    from runner.config.report_setting import report_when
+    from runner.report import write_run_report
+
+    if report_when(config) != "end" or "dir" not in frame:
+        return
+    sweep_dir = sweep_dir_of(config)
+    started = (read_json(sweep_dir / PROGRESS_FILE, unreadable="none") or {}).get("started")
+    for name, status in zip(frame["dir"], frame["status"], strict=True):
+        job_dir = sweep_dir / str(name)
+        if status != "ok" or (job_dir / REPORT).is_file():
+            continue
+        try:
+            ran_now = started is None or (job_dir / DONE).stat().st_mtime >= started
+        except OSError:
+            ran_now = False
+        if ran_now:
+            write_run_report(job_dir, on_error="warn")
+
+
 def _settings(config: DictConfig) -> SummarySettings:
     return SummarySettings.from_config(config.get("summary"))
-
-

@@ -1,0 +1,33 @@
+"""``report.run``: when a job's report.html is written. ``true``: by the job itself, as it ends;
+``false``: never (``python -m runner.report DIR`` writes it on demand); ``end``: a single run
+at its end (as ``true``), a sweep's jobs once the sweep has ended, beside the sweep's report.
+"""
+
+from __future__ import annotations
+
+__all__ = ["REPORT_RUN_VALUES", "report_now", "report_run_problems", "report_when"]
+
+REPORT_RUN_VALUES = (True, False, "end")
+
+
+DEFAULT = "end"
+
+
+def report_when(cfg) -> str:
+    """"true", "false" or "end" from ``cfg.report.run`` (end when unset)."""
+    report = cfg.get("report") if hasattr(cfg, "get") else None
+    value = report.get("run", DEFAULT) if report is not None and hasattr(report, "get") else DEFAULT
+    return "end" if value == "end" else ("false" if value is False else "true")
+
+
+def report_now(cfg, single_run: bool) -> bool:
+    """Whether a job writes its report.html as it ends."""
+    when = report_when(cfg)
+    return when == "true" or (when == "end" and single_run)
+
+
+def report_run_problems(report) -> list[str]:
+    value = report.get("run", DEFAULT)
+    if isinstance(value, bool) or value == "end":
+        return []
+    return [f"report.run must be true, false or end; got {value!r}"]

@@ -1,0 +1,119 @@
+"""The sweep summary after each job: one row appended, no other job dir read, files rewritten
+only when a new column appears; the final summary is the one runner.summarize writes."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from runner.results import summarize as summarize_module
+from runner.sweep import incremental
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def make_job(sweep_dir: Path, number: int, seed: int, status: str = "ok") -> Path:
+    """A finished job dir as runner.job.lifecycle leaves it (the files the summary reads)."""
+    job_dir = sweep_dir / f"seed={seed}"
+    (job_dir / ".hydra").mkdir(parents=True)
+    (job_dir / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump([f"seed={seed}", "noise.rate=0.2"]))
+    (job_dir / ".hydra" / "hydra.yaml").write_text(yaml.safe_dump({"hydra": {"job": {"num": number}}}))
+    if status == "ok":
+        metrics = {"issue_f1": 0.5 + seed / 1000, "n_label_issues": 10 + seed, "total_seconds": 1.25}
+        (job_dir / "metrics.json").write_text(json.dumps(metrics))
+        (job_dir / "status.json").write_text(json.dumps({"status": "ok"}))
+        (job_dir / "DONE").write_text("")
+    else:
+        (job_dir / "status.json").write_text(json.dumps({"status": "failed", "error": f"ValueError: bad {seed}"}))
+    return job_dir
+
+
+def test_each_job_appends_its_row_reading_only_its_own_dir(tmp_path, monkeypatch):
+    incremental.reset_rows(tmp_path)
+    read, rewrites = [], []
+    real_read_job, real_rewrite = summarize_module.read_job, incremental._rewrite
+    monkeypatch.setattr(summarize_module, "read_job", lambda d: read.append(Path(d).name) or real_read_job(d))
+    monkeypatch.setattr(incremental, "_rewrite", lambda *a: rewrites.append(1) or real_rewrite(*a))
+    statuses = ["ok"] * 30 + ["failed"] + ["ok"] * 29
+    for number, status in enumerate(statuses):
+        job_dir = make_job(tmp_path, number, seed=number, status=status)
+        row, count = incremental.append_row(tmp_path, job_dir)
+        assert count == number + 1 and row["status"] == status
+        assert read[-1] == job_dir.name and len(read) == number + 1  # its own dir only
+    # rewritten for the first row and for the first failure's new column (error), not per job
+    assert len(rewrites) == 2
+
+    interim = pd.read_csv(tmp_path / "summary.csv")
+    final = summarize_module.summarize(tmp_path, write=False)
+    assert len(interim) == len(final) == 60
+    assert list(interim["dir"]) == list(final["dir"])  # ended in job order here
+    assert set(interim.columns) == set(final.columns)
+    for column in final.columns:
+        assert interim[column].astype(str).tolist() == final[column].astype(str).tolist(), column
+    # the markdown table: a header, a rule and one line per job, same columns as the CSV
+    lines = (tmp_path / "summary.md").read_text().splitlines()
+    assert len(lines) == 62 and lines[0].count("|") == len(interim.columns) + 1
+    assert all(line.count("|") == lines[0].count("|") for line in lines)
+    assert "ValueError: bad 30" in lines[2 + 30]
+
+
+def test_the_final_summary_is_built_once(tmp_path):
+    incremental.reset_rows(tmp_path)
+    assert incremental.mark_final(tmp_path) is True
+    assert incremental.mark_final(tmp_path) is False  # the end-of-sweep hook after the last job
+    incremental.reset_rows(tmp_path)  # a resumed sweep builds it again
+    assert incremental.mark_final(tmp_path) is True
+
+
+def test_interim_csv_line_quotes_as_csv_does():
+    line = incremental._csv_line(["a", "b", "c"], {"a": "x,y", "b": None, "c": 0.1})
+    assert pd.read_csv(io.StringIO("a,b,c\n" + line)).iloc[0].tolist()[0] == "x,y"
+
+
+@pytest.mark.slow
+def test_a_sweeps_final_summary_is_what_runner_summarize_writes(tmp_path):
+    sweep_dir = tmp_path / "sweep"
+    result = subprocess.run(
+        [sys.executable, "-m", "runner", "-m", "dataset=iris", "classifier=naive_bayes", "cache_dir=null",
+         "cleanlearning.cv_n_folds=2", "seed=0,1", "noise.rate=0.1,0.2", f"hydra.sweep.dir={sweep_dir}"],
+        cwd=REPO, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "[4/4] ok" in result.stderr + result.stdout
+    rebuilt = tmp_path / "rebuilt"
+    shutil.copytree(sweep_dir, rebuilt)
+    for path in rebuilt.iterdir():  # what the summary writes, removed: rebuilt from the job dirs
+        if path.is_file() and path.name.startswith(("summary.", "results.", "comparisons.", "table.")):
+            path.unlink()
+    subprocess.run([sys.executable, "-m", "runner.summarize", str(rebuilt)], cwd=REPO, check=True,
+                   capture_output=True, timeout=600)
+    written = sorted(p.name for p in sweep_dir.iterdir()
+                     if p.is_file() and p.name.startswith(("summary.", "results.", "comparisons.", "table.")))
+    assert {"summary.csv", "summary.md", "summary.png", "results.csv"} <= set(written)
+    for name in written:
+        assert (sweep_dir / name).read_bytes() == (rebuilt / name).read_bytes(), name
+    # report.run defaults to end: every job's report, written once the sweep had ended
+    jobs = [job for job in sweep_dir.iterdir() if (job / "DONE").is_file()]
+    assert len(jobs) == 4 and all((job / "report.html").is_file() for job in jobs)
+    assert min((job / "report.html").stat().st_mtime for job in jobs) >= max(
+        (job / "DONE").stat().st_mtime for job in jobs)
+
+
+def test_report_run_setting():
+    from omegaconf import OmegaConf
+
+    from runner.config.report_setting import report_now, report_run_problems, report_when
+
+    assert report_when(OmegaConf.create({})) == "end"
+    for value, single, sweep in ((True, True, True), (False, False, False), ("end", True, False)):
+        cfg = OmegaConf.create({"report": {"run": value}})
+        assert (report_now(cfg, single_run=True), report_now(cfg, single_run=False)) == (single, sweep)
+        assert report_run_problems(cfg.report) == []
+    assert report_run_problems(OmegaConf.create({"run": "later"})) == ["report.run must be true, false or end; got 'later'"]
