@@ -18,9 +18,12 @@ All of it is a few group-bys per column: O(n_rows) each.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # imported where used: start-up (--help, the config check) imports no pandas
+    import pandas as pd
 
 __all__ = ["column_kind", "column_warnings", "describe_features", "leak_warnings", "majority_agreement"]
 
@@ -35,6 +38,7 @@ MIN_ROWS = 10  # fewer rows: every column looks unique or one-to-one by chance  
 
 def column_kind(values: pd.Series) -> str:
     """'bool', 'int', 'float', 'datetime', 'category' or 'text'."""
+    import pandas as pd
     if pd.api.types.is_bool_dtype(values):
         return "bool"
     if pd.api.types.is_integer_dtype(values):
@@ -55,6 +59,7 @@ def describe_features(features: pd.DataFrame) -> str:
 
 def _codes(values: pd.Series) -> np.ndarray:
     """(N,) int codes of a column's values (numeric columns: quantile bins); -1 for missing."""
+    import pandas as pd
     if column_kind(values) in ("int", "float") and values.nunique() > N_BINS:
         numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
         edges = np.unique(np.nanquantile(numbers, np.linspace(0, 1, N_BINS + 1)[1:-1]))
@@ -83,6 +88,7 @@ def majority_agreement(values: pd.Series, labels: np.ndarray) -> float:
 
 
 def _one_to_one(values: pd.Series, labels: np.ndarray) -> bool:
+    import pandas as pd
     pairs = pd.DataFrame({"value": values.to_numpy(), "label": labels}).dropna()
     if len(pairs) < len(values) or pairs["label"].nunique() < 2:
         return False
@@ -92,6 +98,7 @@ def _one_to_one(values: pd.Series, labels: np.ndarray) -> bool:
 
 def column_warnings(features: pd.DataFrame, labels, source: str) -> list[str]:
     """One line per likely id, constant and one-to-one column (naming it and the keys to use)."""
+    import pandas as pd
     labels = np.asarray(labels)
     n_rows = len(features)
     n_labels = pd.Series(labels).nunique(dropna=False)

@@ -9,9 +9,12 @@ first bad row (``data.csv: column 'label', line 18: ...``).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # imported where used: start-up (--help, the config check) imports no pandas
+    pass
 
 __all__ = ["check_labels", "label_kind"]
 
@@ -36,6 +39,7 @@ def _plain(value):
 
 def _missing(values: np.ndarray) -> np.ndarray:
     """(N,) bool: NaN, None, NaT/pd.NA, or an empty/blank string."""
+    import pandas as pd
     missing = np.asarray(pd.isna(values), dtype=bool)
     if values.dtype.kind == "U":
         missing |= np.char.strip(values) == ""
@@ -50,6 +54,7 @@ def check_labels(labels, where: Callable[[int], str], what: str = "label") -> No
     ``where(row)`` places a 0-based row (``'data.csv: column 'label', line 18'``); ``what``
     names the labels in the message ('label', 'true label').
     """
+    import pandas as pd
     values = np.asarray(labels)
     if values.ndim != 1:
         raise ValueError(f"{where(0)}: {what}s must be one value per row; got shape {values.shape}")
