@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hydra import compose, initialize_config_dir
+from _compose import make_config
 from omegaconf import OmegaConf, open_dict
 
 from hydra_plugins.cleanlearn_optuna_sweeper._final import final_jobs, fresh_seeds
-from runner.config import register_configs, validate_config
+from runner.config import register_configs
 from runner.experiment.data import load_dataset
 from runner.experiment.held_out import label_targets, score_test_part, scores_test_part, search_role
 from runner.experiment.pipeline import run
@@ -26,11 +26,6 @@ CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
 register_configs()
 
 
-def make_config(*overrides: str):
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose("config", overrides=["cache_dir=null", *overrides])
-    validate_config(cfg)
-    return cfg
 
 
 # ---------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _compose import make_config
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
@@ -26,11 +27,6 @@ CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
 register_configs()
 
 
-def make_config(*overrides: str):
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose("config", overrides=["cache_dir=null", *overrides])
-    validate_config(cfg)
-    return cfg
 
 
 # ---------------------------------------------------------------------------------------

@@ -24,7 +24,9 @@ from sklearn.datasets import load_digits
 
 torch = pytest.importorskip("torch")  # the test extra installs it: this skip never fires in CI
 
-from runner.config import config_problems, register_configs, validate_config  # noqa: E402
+from _compose import make_config  # noqa: E402
+
+from runner.config import config_problems, register_configs  # noqa: E402
 from runner.core.cache import ArrayCache  # noqa: E402
 from runner.core.runtime import runtime_identity  # noqa: E402
 from runner.datasets.base import call_loader  # noqa: E402
@@ -39,11 +41,6 @@ CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
 register_configs()
 
 
-def make_config(*overrides: str):
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose("config", overrides=["cache_dir=null", *overrides])
-    validate_config(cfg)
-    return cfg
 
 
 # -- the options' configs ---------------------------------------------------------------

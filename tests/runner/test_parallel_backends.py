@@ -14,16 +14,16 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+from _compose import make_config
 from _data import make_classification_data
 from dask.distributed import Client, LocalCluster, get_task_stream
-from hydra import compose, initialize_config_dir
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
 from cleanlearn import CleanLearning
 from cleanlearn.count import estimate_cv_predicted_probabilities
-from runner.config import ConfigError, register_configs, validate_config
+from runner.config import ConfigError, register_configs
 from runner.experiment.parallel import folds_backend
 from runner.experiment.parallel.dask_cluster import SINGLE_THREADED_BLAS
 from runner.experiment.pipeline import run
@@ -62,11 +62,6 @@ def test_folds_run_on_the_workers_with_identical_results(client, clf):
     np.testing.assert_array_equal(on_dask.predict_proba(X), serial.predict_proba(X))
 
 
-def make_config(*overrides: str):
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose("config", overrides=["cache_dir=null", *overrides])
-    validate_config(cfg)
-    return cfg
 
 
 def test_parallel_group_defaults_to_local_and_checks_dask_values():
