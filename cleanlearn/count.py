@@ -225,8 +225,8 @@ def calibrate_confident_joint(confident_joint, labels, *, multi_label: bool = Fa
     labels : array_like of shape (n_samples,)
         Given (possibly noisy) class index of each example, integers 0..K-1.
     multi_label : bool, default False
-        True: ``labels`` is a list of per-example label lists and ``pred_probs`` holds
-        per-class probabilities; computed one-vs-rest per class (multi-label counts).
+        True: ``labels`` is a list of per-example label lists and ``confident_joint`` the
+        one-vs-rest joint of shape (n_classes, 2, 2), calibrated class by class.
 
     Returns
     -------
@@ -542,12 +542,12 @@ def estimate_confident_joint_and_cv_pred_proba(
     clf : scikit-learn compatible classifier, optional
         Estimator with ``fit`` and ``predict_proba``; cloned for each fold, never fitted
         itself. Default ``LogisticRegression()``.
-    cv_n_folds : int, default 5
+    cv_n_folds : int >= 2, default 5
         Number of stratified cross-validation folds.
     thresholds : array_like of shape (n_classes,), optional
         Per-class confidence thresholds; default :func:`get_confident_thresholds`.
-    seed : int, optional
-        Seed of the shuffled StratifiedKFold split (None: not seeded).
+    seed : int >= 0 or np.random.RandomState, optional
+        ``random_state`` of the shuffled StratifiedKFold split (None: not reproducible).
     calibrate : bool, default True
         Calibrate the confident joint (:func:`calibrate_confident_joint`).
     clf_kwargs : dict, optional
@@ -624,7 +624,7 @@ def estimate_py_noise_matrices_and_cv_pred_proba(
     clf : scikit-learn compatible classifier, optional
         Estimator with ``fit`` and ``predict_proba``; cloned for each fold, never fitted
         itself. Default ``LogisticRegression()``.
-    cv_n_folds : int, default 5
+    cv_n_folds : int >= 2, default 5
         Number of stratified cross-validation folds.
     thresholds : array_like of shape (n_classes,), optional
         Per-class confidence thresholds; default :func:`get_confident_thresholds`.
@@ -632,8 +632,8 @@ def estimate_py_noise_matrices_and_cv_pred_proba(
         Iterate the identities between ``py`` and the noise matrices until they agree.
     py_method : {"cnt", "eqn", "marginal", "marginal_ps"}, default "cnt"
         How ``py = P(true=k)`` is computed from the noise matrices (see :func:`compute_py`).
-    seed : int, optional
-        Seed of the shuffled StratifiedKFold split (None: not seeded).
+    seed : int >= 0 or np.random.RandomState, optional
+        ``random_state`` of the shuffled StratifiedKFold split (None: not reproducible).
     clf_kwargs : dict, optional
         Extra keyword arguments passed to ``clf.fit`` in every fold.
     validation_func : callable, optional
@@ -722,10 +722,10 @@ def estimate_cv_predicted_probabilities(
     clf : scikit-learn compatible classifier, optional
         Estimator with ``fit`` and ``predict_proba``; cloned for each fold, never fitted
         itself. Default ``LogisticRegression()``.
-    cv_n_folds : int, default 5
+    cv_n_folds : int >= 2, default 5
         Number of stratified cross-validation folds.
-    seed : int, optional
-        Seed of the shuffled StratifiedKFold split (None: not seeded).
+    seed : int >= 0 or np.random.RandomState, optional
+        ``random_state`` of the shuffled StratifiedKFold split (None: not reproducible).
     clf_kwargs : dict, optional
         Extra keyword arguments passed to ``clf.fit`` in every fold.
     validation_func : callable, optional
@@ -791,14 +791,14 @@ def estimate_noise_matrices(
     clf : scikit-learn compatible classifier, optional
         Estimator with ``fit`` and ``predict_proba``; cloned for each fold, never fitted
         itself. Default ``LogisticRegression()``.
-    cv_n_folds : int, default 5
+    cv_n_folds : int >= 2, default 5
         Number of stratified cross-validation folds.
     thresholds : array_like of shape (n_classes,), optional
         Per-class confidence thresholds; default :func:`get_confident_thresholds`.
     converge_latent_estimates : bool, default True
         Iterate the identities between ``py`` and the noise matrices until they agree.
-    seed : int, optional
-        Seed of the shuffled StratifiedKFold split (None: not seeded).
+    seed : int >= 0 or np.random.RandomState, optional
+        ``random_state`` of the shuffled StratifiedKFold split (None: not reproducible).
     clf_kwargs : dict, optional
         Extra keyword arguments passed to ``clf.fit`` in every fold.
     validation_func : callable, optional

@@ -305,10 +305,13 @@ def overall_label_health_score(
         Number of examples the counts are scaled to; default ``len(labels)``, else the total
         of ``confident_joint``. Needed when only ``joint`` is given.
     confident_joint : array_like of shape (n_classes, n_classes), optional
-        A precomputed confident joint (:func:`cleanlearn.count.compute_confident_joint`).
+        A precomputed confident joint (:func:`cleanlearn.count.compute_confident_joint`),
+        passed to :func:`cleanlearn.count.num_label_issues` or, without ``labels`` or
+        ``pred_probs``, turned into the joint.
     joint : array_like of shape (n_classes, n_classes), optional
         Estimated ``P(given=i, true=j)`` summing to 1 (:func:`cleanlearn.count.estimate_joint`);
-        used in place of ``labels``/``pred_probs``/``confident_joint`` when given.
+        its trace is the score when ``labels`` or ``pred_probs`` is missing and no
+        ``confident_joint`` is given.
     multi_label : bool, default False
         Must be False: multi-label data raises ValueError pointing to
         :mod:`cleanlearn.multilabel_classification.dataset`.
@@ -391,7 +394,8 @@ def health_summary(
         of ``confident_joint``. Needed when only ``joint`` is given.
     joint : array_like of shape (n_classes, n_classes), optional
         Estimated ``P(given=i, true=j)`` summing to 1 (:func:`cleanlearn.count.estimate_joint`);
-        used in place of ``labels``/``pred_probs``/``confident_joint`` when given.
+        the tables use it in place of ``labels``/``pred_probs``/``confident_joint``; the
+        score uses it only when it cannot be estimated from those.
     confident_joint : array_like of shape (n_classes, n_classes), optional
         A precomputed confident joint (:func:`cleanlearn.count.compute_confident_joint`).
     multi_label : bool, default False
