@@ -4,8 +4,9 @@ Each public module's page is an autosummary list (one generated page per name); 
 be the module's ``__all__``, so that a new public function gets its page or this test fails.
 Each public function's docstring has a numpydoc ``Examples`` section (run as doctests by
 ``.ci/run``: ``python -m pytest --doctest-modules cleanlearn``) and says how it relates to
-cleanlab 2.9. Plain text parsing: no Sphinx needed (this folder also runs at the lowest
-declared versions).
+cleanlab 2.9, and its ``Parameters`` section names exactly the signature's parameters, in
+order, followed by a ``Returns`` section. Plain text parsing: no Sphinx or numpydoc needed
+(this folder also runs at the lowest declared versions).
 """
 
 from __future__ import annotations
