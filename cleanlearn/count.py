@@ -77,6 +77,21 @@ def get_confident_thresholds(labels, pred_probs, multi_label: bool = False) -> n
     A class without examples gets threshold 2 (never reached); all thresholds are clipped
     below at 2e-6. Returns a float64 array of shape (n_classes,).
 
+    Parameters
+    ----------
+    labels : array_like of shape (n_samples,)
+        Given (possibly noisy) class index of each example, integers 0..K-1.
+    pred_probs : array_like of shape (n_samples, n_classes)
+        Out-of-sample predicted class probabilities; each row sums to 1.
+    multi_label : bool, default False
+        True: ``labels`` is a list of per-example label lists and ``pred_probs`` holds
+        per-class probabilities; computed one-vs-rest per class (multi-label counts).
+
+    Returns
+    -------
+    np.ndarray of shape (n_classes,)
+        Float64 per-class thresholds.
+
     Notes
     -----
     Same result as cleanlab 2.9's ``cleanlab.count.get_confident_thresholds``. Differs only
@@ -123,6 +138,30 @@ def compute_confident_joint(
     pred_probs may be memory-mapped or a Zarr array, larger than RAM (see
     :func:`cleanlearn.filter.find_label_issues`, Notes): 3 sequential passes (checks,
     thresholds, confident joint; 2 with ``thresholds``), a few bytes per example kept.
+
+    Parameters
+    ----------
+    labels : array_like of shape (n_samples,)
+        Given (possibly noisy) class index of each example, integers 0..K-1.
+    pred_probs : array_like of shape (n_samples, n_classes)
+        Out-of-sample predicted class probabilities; each row sums to 1.
+    thresholds : array_like of shape (n_classes,), optional
+        Per-class confidence thresholds; default :func:`get_confident_thresholds`.
+    calibrate : bool, default True
+        Rescale the counts to the label counts (:func:`calibrate_confident_joint`).
+    multi_label : bool, default False
+        True: ``labels`` is a list of per-example label lists and ``pred_probs`` holds
+        per-class probabilities; computed one-vs-rest per class (multi-label counts).
+    return_indices_of_off_diagonals : bool, default False
+        Also return the indices of the examples counted off the diagonal.
+
+    Returns
+    -------
+    confident_joint : np.ndarray of shape (n_classes, n_classes)
+        Integer counts (multi-label: shape (n_classes, 2, 2), one 2x2 joint per class).
+    indices : np.ndarray
+        Only with ``return_indices_of_off_diagonals``: ascending indices of the examples
+        counted off the diagonal (multi-label: a list of such arrays, one per class).
 
     Notes
     -----
@@ -179,6 +218,22 @@ def calibrate_confident_joint(confident_joint, labels, *, multi_label: bool = Fa
     Rows are scaled to the label counts, the matrix to ``len(labels)``, then rounded to ints
     preserving the row totals (:func:`round_preserving_row_totals`).
 
+    Parameters
+    ----------
+    confident_joint : array_like of shape (n_classes, n_classes)
+        Confident joint counts, rows = given label, columns = guessed true label.
+    labels : array_like of shape (n_samples,)
+        Given (possibly noisy) class index of each example, integers 0..K-1.
+    multi_label : bool, default False
+        True: ``labels`` is a list of per-example label lists and ``confident_joint`` the
+        one-vs-rest joint of shape (n_classes, 2, 2), calibrated class by class.
+
+    Returns
+    -------
+    np.ndarray of shape (n_classes, n_classes)
+        Calibrated integer joint: row i sums to the count of label i, the total to n_samples
+        (multi-label: shape (n_classes, 2, 2)).
+
     Notes
     -----
     Same result as cleanlab 2.9's ``cleanlab.count.calibrate_confident_joint``. Differs only
@@ -210,6 +265,16 @@ def round_preserving_row_totals(confident_joint) -> np.ndarray:
     largest ``float - int`` residual, or subtracted from those with the smallest, in
     ``np.argsort`` order, until the row total matches), computed in closed form.
 
+    Parameters
+    ----------
+    confident_joint : array_like of shape (n_classes, n_classes)
+        Float matrix to round.
+
+    Returns
+    -------
+    np.ndarray of shape (n_classes, n_classes)
+        Integer matrix whose row sums are the rounded row sums of the input.
+
     Notes
     -----
     Same result as cleanlab 2.9's ``cleanlab.count.round_preserving_row_totals``. Differs
@@ -238,6 +303,25 @@ def estimate_joint(labels, pred_probs=None, *, confident_joint=None, multi_label
     If ``confident_joint`` is given it is (re)calibrated with ``labels`` (used as-is when
     ``labels`` is None) and ``pred_probs`` is not used; otherwise it is computed from
     ``labels`` and ``pred_probs``.
+
+    Parameters
+    ----------
+    labels : array_like of shape (n_samples,) or None
+        Given class index of each example, integers 0..K-1.
+    pred_probs : array_like of shape (n_samples, n_classes), optional
+        Out-of-sample predicted probabilities; needed unless ``confident_joint`` is given.
+    confident_joint : array_like of shape (n_classes, n_classes), optional
+        A precomputed confident joint, calibrated to the ``labels`` counts here (used as is
+        when ``labels`` is None); computed from ``pred_probs`` when None.
+    multi_label : bool, default False
+        True: ``labels`` is a list of per-example label lists and ``pred_probs`` holds
+        per-class probabilities; computed one-vs-rest per class (multi-label counts).
+
+    Returns
+    -------
+    np.ndarray of shape (n_classes, n_classes)
+        Estimated joint ``P(given=i, true=j)``, summing to 1 (multi-label: shape
+        (n_classes, 2, 2), each 2x2 joint summing to 1).
 
     Notes
     -----
@@ -291,6 +375,26 @@ def estimate_latent(
     "marginal_ps") before the noise rates are clipped. ``converge_latent_estimates`` iterates
     the identities between them (3 x 5 times), then clips py at 1e-5.
 
+    Parameters
+    ----------
+    confident_joint : array_like of shape (n_classes, n_classes)
+        Confident joint counts, rows = given label, columns = guessed true label.
+    labels : array_like of shape (n_samples,)
+        Given (possibly noisy) class index of each example, integers 0..K-1.
+    py_method : {"cnt", "eqn", "marginal", "marginal_ps"}, default "cnt"
+        How ``py = P(true=k)`` is computed from the noise matrices (see :func:`compute_py`).
+    converge_latent_estimates : bool, default False
+        Iterate the identities between ``py`` and the noise matrices until they agree.
+
+    Returns
+    -------
+    py : np.ndarray of shape (n_classes,)
+        Estimated prior of the true labels ``P(true=k)``.
+    noise_matrix : np.ndarray of shape (n_classes, n_classes)
+        ``P(given=i | true=j)``, columns summing to 1.
+    inverse_noise_matrix : np.ndarray of shape (n_classes, n_classes)
+        ``P(true=i | given=j)``, columns summing to 1.
+
     Notes
     -----
     Same result as cleanlab 2.9's ``cleanlab.count.estimate_latent``. Differs only in its
@@ -336,6 +440,32 @@ def estimate_py_and_noise_matrices_from_probabilities(
     confident_joint)``. Note the default ``converge_latent_estimates=True`` (as the reference).
     pred_probs may be memory-mapped or a Zarr array: the passes of
     :func:`compute_confident_joint`.
+
+    Parameters
+    ----------
+    labels : array_like of shape (n_samples,)
+        Given (possibly noisy) class index of each example, integers 0..K-1.
+    pred_probs : array_like of shape (n_samples, n_classes)
+        Out-of-sample predicted class probabilities; each row sums to 1.
+    thresholds : array_like of shape (n_classes,), optional
+        Per-class confidence thresholds; default :func:`get_confident_thresholds`.
+    converge_latent_estimates : bool, default True
+        Iterate the identities between ``py`` and the noise matrices until they agree.
+    py_method : {"cnt", "eqn", "marginal", "marginal_ps"}, default "cnt"
+        How ``py = P(true=k)`` is computed from the noise matrices (see :func:`compute_py`).
+    calibrate : bool, default True
+        Calibrate the confident joint before the estimates.
+
+    Returns
+    -------
+    py : np.ndarray of shape (n_classes,)
+        Estimated ``P(true=k)``.
+    noise_matrix : np.ndarray of shape (n_classes, n_classes)
+        ``P(given=i | true=j)``.
+    inverse_noise_matrix : np.ndarray of shape (n_classes, n_classes)
+        ``P(true=i | given=j)``.
+    confident_joint : np.ndarray of shape (n_classes, n_classes)
+        The confident joint the estimates come from.
 
     Notes
     -----
@@ -403,6 +533,39 @@ def estimate_confident_joint_and_cv_pred_proba(
     **validation_func(X_holdout, y_holdout))``. ``n_jobs`` (None/1 serial, -1 all cores) runs
     the folds in parallel with joblib; the result is identical to serial.
 
+    Parameters
+    ----------
+    X : array_like of shape (n_samples, ...)
+        Features, indexed by row (``X[train_idx]``) for each fold.
+    labels : array_like of shape (n_samples,)
+        Given (possibly noisy) class index of each example, integers 0..K-1.
+    clf : scikit-learn compatible classifier, optional
+        Estimator with ``fit`` and ``predict_proba``; cloned for each fold, never fitted
+        itself. Default ``LogisticRegression()``.
+    cv_n_folds : int >= 2, default 5
+        Number of stratified cross-validation folds.
+    thresholds : array_like of shape (n_classes,), optional
+        Per-class confidence thresholds; default :func:`get_confident_thresholds`.
+    seed : int >= 0 or np.random.RandomState, optional
+        ``random_state`` of the shuffled StratifiedKFold split (None: not reproducible).
+    calibrate : bool, default True
+        Calibrate the confident joint (:func:`calibrate_confident_joint`).
+    clf_kwargs : dict, optional
+        Extra keyword arguments passed to ``clf.fit`` in every fold.
+    validation_func : callable, optional
+        ``validation_func(X_holdout, y_holdout)`` returns a dict of extra ``clf.fit`` keyword
+        arguments for the fold (e.g. an early-stopping validation set).
+    n_jobs : int, optional
+        Folds fitted in parallel with joblib: None or 1 serial, -1 all cores. The result is
+        identical to serial.
+
+    Returns
+    -------
+    confident_joint : np.ndarray of shape (n_classes, n_classes)
+        Confident joint of the cross-validated probabilities.
+    pred_probs : np.ndarray of shape (n_samples, n_classes)
+        Out-of-sample predicted probabilities, each from the fold that held the example out.
+
     Notes
     -----
     Same result as cleanlab 2.9's
@@ -451,6 +614,47 @@ def estimate_py_noise_matrices_and_cv_pred_proba(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Cross-validated pred_probs and everything estimated from them:
     ``(py, noise_matrix, inverse_noise_matrix, confident_joint, pred_probs)``.
+
+    Parameters
+    ----------
+    X : array_like of shape (n_samples, ...)
+        Features, indexed by row (``X[train_idx]``) for each fold.
+    labels : array_like of shape (n_samples,)
+        Given (possibly noisy) class index of each example, integers 0..K-1.
+    clf : scikit-learn compatible classifier, optional
+        Estimator with ``fit`` and ``predict_proba``; cloned for each fold, never fitted
+        itself. Default ``LogisticRegression()``.
+    cv_n_folds : int >= 2, default 5
+        Number of stratified cross-validation folds.
+    thresholds : array_like of shape (n_classes,), optional
+        Per-class confidence thresholds; default :func:`get_confident_thresholds`.
+    converge_latent_estimates : bool, default False
+        Iterate the identities between ``py`` and the noise matrices until they agree.
+    py_method : {"cnt", "eqn", "marginal", "marginal_ps"}, default "cnt"
+        How ``py = P(true=k)`` is computed from the noise matrices (see :func:`compute_py`).
+    seed : int >= 0 or np.random.RandomState, optional
+        ``random_state`` of the shuffled StratifiedKFold split (None: not reproducible).
+    clf_kwargs : dict, optional
+        Extra keyword arguments passed to ``clf.fit`` in every fold.
+    validation_func : callable, optional
+        ``validation_func(X_holdout, y_holdout)`` returns a dict of extra ``clf.fit`` keyword
+        arguments for the fold (e.g. an early-stopping validation set).
+    n_jobs : int, optional
+        Folds fitted in parallel with joblib: None or 1 serial, -1 all cores. The result is
+        identical to serial.
+
+    Returns
+    -------
+    py : np.ndarray of shape (n_classes,)
+        Estimated ``P(true=k)``.
+    noise_matrix : np.ndarray of shape (n_classes, n_classes)
+        ``P(given=i | true=j)``.
+    inverse_noise_matrix : np.ndarray of shape (n_classes, n_classes)
+        ``P(true=i | given=j)``.
+    confident_joint : np.ndarray of shape (n_classes, n_classes)
+        Calibrated confident joint.
+    pred_probs : np.ndarray of shape (n_samples, n_classes)
+        Out-of-sample predicted probabilities.
 
     Notes
     -----
@@ -509,6 +713,33 @@ def estimate_cv_predicted_probabilities(
 ) -> np.ndarray:
     """Out-of-sample predicted probabilities of every example by cross-validation, (N, K).
 
+    Parameters
+    ----------
+    X : array_like of shape (n_samples, ...)
+        Features, indexed by row (``X[train_idx]``) for each fold.
+    labels : array_like of shape (n_samples,)
+        Given (possibly noisy) class index of each example, integers 0..K-1.
+    clf : scikit-learn compatible classifier, optional
+        Estimator with ``fit`` and ``predict_proba``; cloned for each fold, never fitted
+        itself. Default ``LogisticRegression()``.
+    cv_n_folds : int >= 2, default 5
+        Number of stratified cross-validation folds.
+    seed : int >= 0 or np.random.RandomState, optional
+        ``random_state`` of the shuffled StratifiedKFold split (None: not reproducible).
+    clf_kwargs : dict, optional
+        Extra keyword arguments passed to ``clf.fit`` in every fold.
+    validation_func : callable, optional
+        ``validation_func(X_holdout, y_holdout)`` returns a dict of extra ``clf.fit`` keyword
+        arguments for the fold (e.g. an early-stopping validation set).
+    n_jobs : int, optional
+        Folds fitted in parallel with joblib: None or 1 serial, -1 all cores. The result is
+        identical to serial.
+
+    Returns
+    -------
+    np.ndarray of shape (n_samples, n_classes)
+        Out-of-sample predicted probabilities, each from the fold that held the example out.
+
     Notes
     -----
     Same result as cleanlab 2.9's ``cleanlab.count.estimate_cv_predicted_probabilities``.
@@ -550,6 +781,39 @@ def estimate_noise_matrices(
     n_jobs: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(noise_matrix, inverse_noise_matrix)`` estimated with cross-validated pred_probs.
+
+    Parameters
+    ----------
+    X : array_like of shape (n_samples, ...)
+        Features, indexed by row (``X[train_idx]``) for each fold.
+    labels : array_like of shape (n_samples,)
+        Given (possibly noisy) class index of each example, integers 0..K-1.
+    clf : scikit-learn compatible classifier, optional
+        Estimator with ``fit`` and ``predict_proba``; cloned for each fold, never fitted
+        itself. Default ``LogisticRegression()``.
+    cv_n_folds : int >= 2, default 5
+        Number of stratified cross-validation folds.
+    thresholds : array_like of shape (n_classes,), optional
+        Per-class confidence thresholds; default :func:`get_confident_thresholds`.
+    converge_latent_estimates : bool, default True
+        Iterate the identities between ``py`` and the noise matrices until they agree.
+    seed : int >= 0 or np.random.RandomState, optional
+        ``random_state`` of the shuffled StratifiedKFold split (None: not reproducible).
+    clf_kwargs : dict, optional
+        Extra keyword arguments passed to ``clf.fit`` in every fold.
+    validation_func : callable, optional
+        ``validation_func(X_holdout, y_holdout)`` returns a dict of extra ``clf.fit`` keyword
+        arguments for the fold (e.g. an early-stopping validation set).
+    n_jobs : int, optional
+        Folds fitted in parallel with joblib: None or 1 serial, -1 all cores. The result is
+        identical to serial.
+
+    Returns
+    -------
+    noise_matrix : np.ndarray of shape (n_classes, n_classes)
+        ``P(given=i | true=j)``.
+    inverse_noise_matrix : np.ndarray of shape (n_classes, n_classes)
+        ``P(true=i | given=j)``.
 
     Notes
     -----
@@ -604,6 +868,25 @@ def num_label_issues(
       equals ``find_label_issues(filter_by="confident_learning").sum()``.
     * "off_diagonal_calibrated": ``rint((1 - trace(joint)) * N)`` with the calibrated joint.
     * "off_diagonal_custom": the same with the given ``confident_joint``.
+
+    Parameters
+    ----------
+    labels : array_like of shape (n_samples,)
+        Given (possibly noisy) class index of each example, integers 0..K-1.
+    pred_probs : array_like of shape (n_samples, n_classes)
+        Out-of-sample predicted class probabilities; each row sums to 1.
+    confident_joint : array_like of shape (n_classes, n_classes), optional
+        Used (and required) by "off_diagonal_custom" only.
+    estimation_method : {"off_diagonal", "off_diagonal_calibrated", "off_diagonal_custom"}, default "off_diagonal"
+        How the count is estimated (see above).
+    multi_label : bool, default False
+        True: ``labels`` is a list of per-example label lists and ``pred_probs`` holds
+        per-class probabilities; computed one-vs-rest per class (multi-label counts).
+
+    Returns
+    -------
+    int
+        Estimated number of examples with label issues.
 
     Notes
     -----
@@ -696,6 +979,24 @@ def compute_py(
     ``compute_py``): ``py_method`` cnt (ratio of the diagonals, robust), eqn, marginal (needs
     ``true_labels_class_counts``) or marginal_ps; clipped to (0, 1] and normalised.
 
+    Parameters
+    ----------
+    ps : array_like of shape (n_classes,)
+        Prior of the given labels ``P(given=k)`` (shape (1, n_classes) also accepted).
+    noise_matrix : array_like of shape (n_classes, n_classes)
+        ``P(given=i | true=j)``, columns summing to 1.
+    inverse_noise_matrix : array_like of shape (n_classes, n_classes)
+        ``P(true=i | given=j)``, columns summing to 1.
+    py_method : {"cnt", "eqn", "marginal", "marginal_ps"}, default "cnt"
+        Estimation method.
+    true_labels_class_counts : array_like of shape (n_classes,), optional
+        Count of each true class; required by "marginal".
+
+    Returns
+    -------
+    np.ndarray of shape (n_classes,)
+        ``py = P(true=k)``, clipped to (0, 1] and summing to 1.
+
     Notes
     -----
     Same result as cleanlab 2.9's ``cleanlab.count.compute_py`` (re-exported there from
@@ -732,6 +1033,20 @@ def compute_inv_noise_matrix(py: Any, noise_matrix: Any, *, ps: Any = None) -> n
     ``P(given | true)`` (cleanlab's ``compute_inv_noise_matrix``); ``ps`` defaults to the
     rows of ``noise_matrix * py`` summed.
 
+    Parameters
+    ----------
+    py : array_like of shape (n_classes,)
+        Prior of the true labels ``P(true=k)``.
+    noise_matrix : array_like of shape (n_classes, n_classes)
+        ``P(given=i | true=j)``, columns summing to 1.
+    ps : array_like of shape (n_classes,), optional
+        Prior of the given labels; computed as ``noise_matrix @ py`` when None.
+
+    Returns
+    -------
+    np.ndarray of shape (n_classes, n_classes)
+        Inverse noise matrix ``P(true=i | given=j)``.
+
     Notes
     -----
     Same result as cleanlab 2.9's ``cleanlab.count.compute_inv_noise_matrix`` (re-exported there from
@@ -760,6 +1075,20 @@ def compute_noise_matrix_from_inverse(ps: Any, inverse_noise_matrix: Any, *, py:
     """The noise matrix ``P(given | true)`` from ``ps`` and the inverse noise matrix
     (cleanlab's ``compute_noise_matrix_from_inverse``); ``py`` defaults to the columns of
     ``(inverse_noise_matrix * ps).T`` summed.
+
+    Parameters
+    ----------
+    ps : array_like of shape (n_classes,)
+        Prior of the given labels ``P(given=k)``.
+    inverse_noise_matrix : array_like of shape (n_classes, n_classes)
+        ``P(true=i | given=j)``, columns summing to 1.
+    py : array_like of shape (n_classes,), optional
+        Prior of the true labels; computed as ``inverse_noise_matrix @ ps`` when None.
+
+    Returns
+    -------
+    np.ndarray of shape (n_classes, n_classes)
+        Noise matrix ``P(given=i | true=j)``.
 
     Notes
     -----

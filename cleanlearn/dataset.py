@@ -107,6 +107,32 @@ def rank_classes_by_label_quality(
     given = k), ``Inverse Label Noise`` = P(given != k | true = k) and ``Label Quality Score``
     = 1 - Label Noise.
 
+    Parameters
+    ----------
+    labels : array_like of shape (n_samples,), optional
+        Given (possibly noisy) class index of each example, integers 0..K-1.
+    pred_probs : array_like of shape (n_samples, n_classes), optional
+        Out-of-sample predicted class probabilities; with ``labels``, estimates the joint
+        when neither ``joint`` nor ``confident_joint`` is given.
+    class_names : sequence of str, optional
+        One name per class, in class-index order; adds the name column(s).
+    num_examples : int >= 1, optional
+        Number of examples the counts are scaled to; default ``len(labels)``, else the total
+        of ``confident_joint``. Needed when only ``joint`` is given.
+    joint : array_like of shape (n_classes, n_classes), optional
+        Estimated ``P(given=i, true=j)`` summing to 1 (:func:`cleanlearn.count.estimate_joint`);
+        used in place of ``labels``/``pred_probs``/``confident_joint`` when given.
+    confident_joint : array_like of shape (n_classes, n_classes), optional
+        A precomputed confident joint (:func:`cleanlearn.count.compute_confident_joint`).
+    multi_label : bool, default False
+        Must be False: multi-label data raises ValueError pointing to
+        :mod:`cleanlearn.multilabel_classification.dataset`.
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per class, sorted by ascending ``Label Quality Score``; the columns above.
+
     Notes
     -----
     Same table as cleanlab 2.9's ``cleanlab.dataset.rank_classes_by_label_quality``.
@@ -173,6 +199,36 @@ def find_overlapping_classes(
     default a pair (A < B) counts both directions, ``joint[A, B] + joint[B, A]``; with
     ``asymmetric`` every ordered pair A != B is its own row with ``joint[A, B]``.
 
+    Parameters
+    ----------
+    labels : array_like of shape (n_samples,), optional
+        Given (possibly noisy) class index of each example, integers 0..K-1.
+    pred_probs : array_like of shape (n_samples, n_classes), optional
+        Out-of-sample predicted class probabilities; with ``labels``, estimates the joint
+        when neither ``joint`` nor ``confident_joint`` is given.
+    asymmetric : bool, default False
+        False: one row per unordered pair, both directions summed; True: one row per ordered
+        pair.
+    class_names : sequence of str, optional
+        One name per class, in class-index order; adds the name column(s).
+    num_examples : int >= 1, optional
+        Number of examples the counts are scaled to; default ``len(labels)``, else the total
+        of ``confident_joint``. Needed when only ``joint`` is given.
+    joint : array_like of shape (n_classes, n_classes), optional
+        Estimated ``P(given=i, true=j)`` summing to 1 (:func:`cleanlearn.count.estimate_joint`);
+        used in place of ``labels``/``pred_probs``/``confident_joint`` when given.
+    confident_joint : array_like of shape (n_classes, n_classes), optional
+        A precomputed confident joint (:func:`cleanlearn.count.compute_confident_joint`).
+    multi_label : bool, default False
+        Must be False: multi-label data raises ValueError pointing to
+        :mod:`cleanlearn.multilabel_classification.dataset`.
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per pair of classes, sorted by descending ``Joint Probability``; the columns
+        above.
+
     Notes
     -----
     Same result as cleanlab 2.9's ``cleanlab.dataset.find_overlapping_classes``. Differs
@@ -238,6 +294,35 @@ def overall_label_health_score(
     (:func:`cleanlearn.count.num_label_issues`, using ``confident_joint`` when given);
     otherwise the trace of the joint. ``verbose`` logs the score (INFO level).
 
+    Parameters
+    ----------
+    labels : array_like of shape (n_samples,), optional
+        Given (possibly noisy) class index of each example, integers 0..K-1.
+    pred_probs : array_like of shape (n_samples, n_classes), optional
+        Out-of-sample predicted class probabilities; with ``labels``, estimates the joint
+        when neither ``joint`` nor ``confident_joint`` is given.
+    num_examples : int >= 1, optional
+        Number of examples the counts are scaled to; default ``len(labels)``, else the total
+        of ``confident_joint``. Needed when only ``joint`` is given.
+    confident_joint : array_like of shape (n_classes, n_classes), optional
+        A precomputed confident joint (:func:`cleanlearn.count.compute_confident_joint`),
+        passed to :func:`cleanlearn.count.num_label_issues` or, without ``labels`` or
+        ``pred_probs``, turned into the joint.
+    joint : array_like of shape (n_classes, n_classes), optional
+        Estimated ``P(given=i, true=j)`` summing to 1 (:func:`cleanlearn.count.estimate_joint`);
+        its trace is the score when ``labels`` or ``pred_probs`` is missing and no
+        ``confident_joint`` is given.
+    multi_label : bool, default False
+        Must be False: multi-label data raises ValueError pointing to
+        :mod:`cleanlearn.multilabel_classification.dataset`.
+    verbose : bool, default True
+        Log the score and the estimated number of issues at INFO level (logger ``cleanlearn.dataset``).
+
+    Returns
+    -------
+    float
+        The health score, in [0, 1].
+
     Notes
     -----
     Same score as cleanlab 2.9's ``cleanlab.dataset.overall_label_health_score``. Different
@@ -291,6 +376,39 @@ def health_summary(
     ``joint``, ``classes_by_label_quality`` (:func:`rank_classes_by_label_quality`) and
     ``overlapping_classes`` (:func:`find_overlapping_classes`). ``verbose`` logs the two tables
     and the score (INFO level) where the reference prints them.
+
+    Parameters
+    ----------
+    labels : array_like of shape (n_samples,), optional
+        Given (possibly noisy) class index of each example, integers 0..K-1.
+    pred_probs : array_like of shape (n_samples, n_classes), optional
+        Out-of-sample predicted class probabilities; with ``labels``, estimates the joint
+        when neither ``joint`` nor ``confident_joint`` is given.
+    asymmetric : bool, default False
+        False: one row per unordered pair, both directions summed; True: one row per ordered
+        pair.
+    class_names : sequence of str, optional
+        One name per class, in class-index order; adds the name column(s).
+    num_examples : int >= 1, optional
+        Number of examples the counts are scaled to; default ``len(labels)``, else the total
+        of ``confident_joint``. Needed when only ``joint`` is given.
+    joint : array_like of shape (n_classes, n_classes), optional
+        Estimated ``P(given=i, true=j)`` summing to 1 (:func:`cleanlearn.count.estimate_joint`);
+        the tables use it in place of ``labels``/``pred_probs``/``confident_joint``; the
+        score uses it only when it cannot be estimated from those.
+    confident_joint : array_like of shape (n_classes, n_classes), optional
+        A precomputed confident joint (:func:`cleanlearn.count.compute_confident_joint`).
+    multi_label : bool, default False
+        Must be False: multi-label data raises ValueError pointing to
+        :mod:`cleanlearn.multilabel_classification.dataset`.
+    verbose : bool, default True
+        Log the two tables and the score at INFO level (logger ``cleanlearn.dataset``).
+
+    Returns
+    -------
+    dict
+        ``overall_label_health_score`` (float), ``joint`` (np.ndarray of shape (n_classes,
+        n_classes)), ``classes_by_label_quality`` and ``overlapping_classes`` (pd.DataFrame).
 
     Notes
     -----

@@ -372,6 +372,22 @@ def find_label_issues(
 def find_predicted_neq_given(labels: Any, pred_probs: Any, *, multi_label: bool = False) -> np.ndarray:
     """Flag examples whose predicted class ``argmax(pred_probs)`` differs from the given label.
 
+    Parameters
+    ----------
+    labels : array_like of shape (n_samples,)
+        Given class index of each example, integers 0..K-1 (multi-label: a list of per-example
+        label lists).
+    pred_probs : array_like of shape (n_samples, n_classes)
+        Out-of-sample predicted class probabilities.
+    multi_label : bool, default False
+        True: flag an example when, for some class, ``p > 0.5`` (the binary argmax of
+        ``(1 - p, p)``) disagrees with whether the class is among its labels.
+
+    Returns
+    -------
+    np.ndarray of shape (n_samples,)
+        Boolean mask, True for the flagged examples.
+
     Notes
     -----
     Same result as cleanlab 2.9's ``cleanlab.filter.find_predicted_neq_given``. Differs only
@@ -407,6 +423,22 @@ def find_label_issues_using_argmax_confusion_matrix(
 ) -> np.ndarray:
     """Baseline: :func:`find_label_issues` with the confusion matrix of ``argmax(pred_probs)``
     vs the given labels as the confident joint (calibrated when ``calibrate``).
+
+    Parameters
+    ----------
+    labels : array_like of shape (n_samples,)
+        Given (possibly noisy) class index of each example, integers 0..K-1.
+    pred_probs : array_like of shape (n_samples, n_classes)
+        Out-of-sample predicted class probabilities.
+    calibrate : bool, default True
+        Calibrate the confusion matrix to the label counts before pruning.
+    filter_by : str, default "prune_by_noise_rate"
+        The filter of :func:`find_label_issues` applied with that matrix.
+
+    Returns
+    -------
+    np.ndarray of shape (n_samples,)
+        Boolean mask, True for examples flagged as label issues.
 
     Notes
     -----

@@ -111,6 +111,20 @@ def noise_matrix_is_valid(noise_matrix, py, *, verbose=False) -> bool:
     more likely than chance to be a true k. ``verbose`` logs the per-class comparison at INFO
     level (the reference prints it; on stderr when the application configured no logging).
 
+    Parameters
+    ----------
+    noise_matrix : array_like of shape (n_classes, n_classes)
+        ``P(label=j | true_label=k)``, columns summing to 1.
+    py : array_like of shape (n_classes,)
+        Prior of the true labels ``P(true_label=k)``.
+    verbose : bool, default False
+        Log the per-class comparison at INFO level (logger ``cleanlearn.noise``).
+
+    Returns
+    -------
+    bool
+        True when the noise matrix is valid under ``py``.
+
     Notes
     -----
     Same answer as cleanlab 2.9's
@@ -193,6 +207,26 @@ def _rand_probabilities_summing_to(
 def generate_n_rand_probabilities_that_sum_to_m(n, m, *, max_prob=1.0, min_prob=0.0, seed=None) -> np.ndarray:
     """``n`` random probabilities in [min_prob, max_prob] summing to ``m``; seeded by ``seed``.
 
+    Parameters
+    ----------
+    n : int >= 0
+        Number of probabilities.
+    m : float >= 0
+        Their sum.
+    max_prob : float in [0, 1], default 1.0
+        Upper bound of each value; must be >= m / n.
+    min_prob : float in [0, 1], default 0.0
+        Lower bound of each value; must be <= m / n.
+    seed : None, int >= 0, np.random.Generator or np.random.RandomState, default None
+        Source of randomness (see the module's documentation): None draws from numpy's global
+        random state as cleanlab does; an int or a Generator uses a private Generator; a
+        RandomState is used as is.
+
+    Returns
+    -------
+    np.ndarray of shape (n,)
+        Float values in [min_prob, max_prob] summing to ``m``.
+
     Notes
     -----
     With ``seed=None`` it draws from numpy's global random state as cleanlab 2.9 does; an
@@ -241,6 +275,27 @@ def randomly_distribute_N_balls_into_K_bins(  # noqa: N802 - the reference's pub
     N, K, *, max_balls_per_bin=None, min_balls_per_bin=None, seed=None  # noqa: N803
 ) -> np.ndarray:
     """Randomly split ``N`` balls into ``K`` bins, each holding between the given bounds.
+
+    Parameters
+    ----------
+    N : int >= 0
+        Number of balls.
+    K : int >= 1
+        Number of bins.
+    max_balls_per_bin : int >= 0, optional
+        Upper bound per bin (default ``N``); when the bins cannot hold N balls, every bin gets
+        this many.
+    min_balls_per_bin : int >= 0, optional
+        Lower bound per bin (default 0, capped at ``N / K``).
+    seed : None, int >= 0, np.random.Generator or np.random.RandomState, default None
+        Source of randomness (see the module's documentation): None draws from numpy's global
+        random state as cleanlab does; an int or a Generator uses a private Generator; a
+        RandomState is used as is.
+
+    Returns
+    -------
+    np.ndarray of int, shape (K,)
+        Number of balls in each bin.
 
     Notes
     -----
@@ -296,6 +351,38 @@ def generate_noise_matrix_from_trace(
     ``None`` is returned (with a warning) when none was found. ``seed``: an int or a
     ``numpy.random.Generator`` (a private Generator), a ``numpy.random.RandomState`` (the
     reference's numbers for its seed), or None (numpy's global state, drawn from, never reset).
+
+    Parameters
+    ----------
+    K : int >= 2
+        Number of classes.
+    trace : float in [0, K]
+        Sum of the diagonal; must be > 1 with ``valid_noise_matrix``.
+    max_trace_prob : float in [0, 1], default 1.0
+        Upper bound of each diagonal entry.
+    min_trace_prob : float in [0, 1], default 1e-5
+        Lower bound of each diagonal entry.
+    max_noise_rate : float in [0, 1], default 1 - 1e-5
+        Upper bound of each off-diagonal entry.
+    min_noise_rate : float in [0, 1], default 0.0
+        Lower bound of each non-zero off-diagonal entry.
+    valid_noise_matrix : bool, default True
+        Redraw until :func:`noise_matrix_is_valid` holds under ``py``.
+    py : array_like of shape (K,), optional
+        Prior of the true labels; required with ``valid_noise_matrix`` when K > 2.
+    frac_zero_noise_rates : float in [0, 1], default 0.0
+        Fraction of the off-diagonal entries set to zero.
+    seed : None, int >= 0, np.random.Generator or np.random.RandomState, default 0
+        Source of randomness (see the module's documentation): None draws from numpy's global
+        random state as cleanlab does; an int or a Generator uses a private Generator; a
+        RandomState is used as is.
+    max_iter : int, default 10000
+        Maximum number of draws with ``valid_noise_matrix`` (< 1 returns None).
+
+    Returns
+    -------
+    np.ndarray of shape (K, K) or None
+        The noise matrix, columns summing to 1; None when no valid matrix was found.
 
     Notes
     -----
@@ -393,6 +480,22 @@ def generate_noisy_labels(true_labels, noise_matrix, *, seed=None) -> np.ndarray
     (truncated, as in the reference) are relabelled j, for every j != k; which examples is
     random (seeded by ``seed``). ``true_labels`` are class indices 0..K-1 with
     K = ``len(noise_matrix)``; classes absent from ``true_labels`` are allowed.
+
+    Parameters
+    ----------
+    true_labels : array_like of shape (n_samples,)
+        True class index of each example, integers 0..K-1.
+    noise_matrix : array_like of shape (K, K)
+        ``P(label=j | true_label=k)``, columns summing to 1.
+    seed : None, int >= 0, np.random.Generator or np.random.RandomState, default None
+        Source of randomness (see the module's documentation): None draws from numpy's global
+        random state as cleanlab does; an int or a Generator uses a private Generator; a
+        RandomState is used as is.
+
+    Returns
+    -------
+    np.ndarray of shape (n_samples,)
+        The noisy labels.
 
     Notes
     -----

@@ -45,6 +45,18 @@ DEFAULT_LOG_LOSS_SEARCH_T_VALUES = (1e-4, 1e-3, 1e-2, 1e-1, 1e0, 1e1, 1e2, 2e2)
 def get_self_confidence_for_each_label(labels, pred_probs) -> np.ndarray:
     """Self-confidence ``pred_probs[i, labels[i]]`` of each example (in pred_probs' dtype).
 
+    Parameters
+    ----------
+    labels : array_like of shape (n_samples,)
+        Given (possibly noisy) class index of each example, integers 0..K-1.
+    pred_probs : array_like of shape (n_samples, n_classes)
+        Out-of-sample predicted class probabilities.
+
+    Returns
+    -------
+    np.ndarray of shape (n_samples,)
+        Self-confidence of each example (lower: more likely mislabelled).
+
     Notes
     -----
     Same result as cleanlab 2.9's ``cleanlab.rank.get_self_confidence_for_each_label``.
@@ -69,6 +81,18 @@ def get_self_confidence_for_each_label(labels, pred_probs) -> np.ndarray:
 def get_normalized_margin_for_each_label(labels, pred_probs) -> np.ndarray:
     """Normalized margin ``(p_y - max_{k != y} p_k + 1) / 2`` of each example, in [0, 1].
 
+    Parameters
+    ----------
+    labels : array_like of shape (n_samples,)
+        Given (possibly noisy) class index of each example, integers 0..K-1.
+    pred_probs : array_like of shape (n_samples, n_classes)
+        Out-of-sample predicted class probabilities.
+
+    Returns
+    -------
+    np.ndarray of shape (n_samples,)
+        Normalized margin, in [0, 1], of each example (lower: more likely mislabelled).
+
     Notes
     -----
     Same result as cleanlab 2.9's ``cleanlab.rank.get_normalized_margin_for_each_label``.
@@ -92,6 +116,18 @@ def get_normalized_margin_for_each_label(labels, pred_probs) -> np.ndarray:
 
 def get_confidence_weighted_entropy_for_each_label(labels, pred_probs) -> np.ndarray:
     """Score ``log(s + 1) / max(s, 1e-6)`` with ``s = entropy(p) / log(K) / max(p_y, 1e-6)``.
+
+    Parameters
+    ----------
+    labels : array_like of shape (n_samples,)
+        Given (possibly noisy) class index of each example, integers 0..K-1.
+    pred_probs : array_like of shape (n_samples, n_classes)
+        Out-of-sample predicted class probabilities.
+
+    Returns
+    -------
+    np.ndarray of shape (n_samples,)
+        Confidence-weighted entropy score of each example (lower: more likely mislabelled).
 
     Notes
     -----
@@ -133,6 +169,24 @@ def get_label_quality_scores(
     scores (one float per example) the only per-example allocation besides the checks'
     row sums (8 bytes per example).
 
+    Parameters
+    ----------
+    labels : array_like of shape (n_samples,)
+        Given (possibly noisy) class index of each example, integers 0..K-1.
+    pred_probs : array_like of shape (n_samples, n_classes)
+        Out-of-sample predicted class probabilities.
+    method : {"self_confidence", "normalized_margin", "confidence_weighted_entropy"}, default "self_confidence"
+        The label quality score.
+    adjust_pred_probs : bool, default False
+        Account for class imbalance: subtract the per-class confident thresholds from
+        ``pred_probs`` (rows shifted and renormalised, as cleanlab does) before scoring; not
+        with "confidence_weighted_entropy".
+
+    Returns
+    -------
+    np.ndarray of shape (n_samples,)
+        Label quality score, in [0, 1], of each example (lower: more likely mislabelled).
+
     Notes
     -----
     Same result as cleanlab 2.9's ``cleanlab.rank.get_label_quality_scores``. Differs only
@@ -170,6 +224,24 @@ def order_label_issues(
     Ties are ordered as the reference orders them (``np.argsort``'s default kind on the
     same, bit-identical scores).
 
+    Parameters
+    ----------
+    label_issues_mask : array_like of bool, shape (n_samples,)
+        True for the examples to rank (e.g. the mask of :func:`cleanlearn.filter.find_label_issues`).
+    labels : array_like of shape (n_samples,)
+        Given (possibly noisy) class index of each example, integers 0..K-1.
+    pred_probs : array_like of shape (n_samples, n_classes)
+        Out-of-sample predicted class probabilities.
+    rank_by : {"self_confidence", "normalized_margin", "confidence_weighted_entropy"}, default "self_confidence"
+        The label quality score to sort by.
+    rank_by_kwargs : dict, optional
+        Keyword arguments for the score, e.g. ``{"adjust_pred_probs": True}``.
+
+    Returns
+    -------
+    np.ndarray of int
+        Indices of the flagged examples, lowest label quality score first.
+
     Notes
     -----
     Same result as cleanlab 2.9's ``cleanlab.rank.order_label_issues``. Differs only in its
@@ -203,6 +275,18 @@ def order_label_issues(
 def find_top_issues(quality_scores, *, top: int = 10) -> np.ndarray:
     """Indices of the ``top`` lowest quality scores, lowest first (all of them if ``top`` is
     None or larger than their number).
+
+    Parameters
+    ----------
+    quality_scores : array_like of shape (n_samples,)
+        A score per example, lower meaning more likely an issue.
+    top : int or None, default 10
+        How many indices to return; None or more than the number of scores returns all.
+
+    Returns
+    -------
+    np.ndarray of int, shape (min(top, n_samples),)
+        Indices of the lowest scores, lowest first.
 
     Notes
     -----
@@ -243,6 +327,30 @@ def get_label_quality_ensemble_scores(
     labels), "log_loss_search" (weights ``exp(-t * log_loss)`` with the ``t`` among
     ``log_loss_search_T_values`` whose weighted-average pred_probs have the lowest log loss)
     or "custom" (``custom_weights``). ``verbose`` reports the weights through logging.
+
+    Parameters
+    ----------
+    labels : array_like of shape (n_samples,)
+        Given (possibly noisy) class index of each example, integers 0..K-1.
+    pred_probs_list : list of array_like, each of shape (n_samples, n_classes)
+        One array of out-of-sample predicted probabilities per model of the ensemble.
+    method : {"self_confidence", "normalized_margin", "confidence_weighted_entropy"}, default "self_confidence"
+        The label quality score computed for each model.
+    adjust_pred_probs : bool, default False
+        As in :func:`get_label_quality_scores`; not with "confidence_weighted_entropy".
+    weight_ensemble_members_by : {"uniform", "accuracy", "log_loss_search", "custom"}, default "accuracy"
+        How the models' scores are weighted (see above).
+    custom_weights : array_like of shape (n_models,), optional
+        The weights, required by (and only allowed with) "custom".
+    log_loss_search_T_values : sequence of float, default (1e-4, 1e-3, 1e-2, 1e-1, 1, 10, 100, 200)
+        The temperatures ``t`` tried by "log_loss_search".
+    verbose : bool, default True
+        Log the weighting scheme and the member weights (logging, INFO).
+
+    Returns
+    -------
+    np.ndarray of shape (n_samples,)
+        Weighted average label quality score of each example (lower: more likely mislabelled).
 
     Notes
     -----

@@ -68,6 +68,9 @@ myst_heading_anchors = 3
 # Every build runs the tutorials (their outputs come from this code); NB_EXECUTION_MODE=cache
 # reruns only the changed ones while editing the docs.
 nb_execution_mode = os.environ.get("NB_EXECUTION_MODE", "force")
+# Not executed (NB_EXECUTION_MODE=off, a quick -W -n check of the API pages), a notebook has no
+# kernel to name its code's language, the one thing this warning reports: ignored then only.
+suppress_warnings = ["myst-nb.lexer"] if nb_execution_mode == "off" else []
 nb_execution_timeout = 300
 nb_execution_raise_on_error = True  # a failing cell fails the build
 nb_execution_show_tb = True

@@ -138,6 +138,24 @@ def common_multilabel_issues(
     that kind) and *Issue Probability* (that over the number of examples), by descending
     issue probability. ``confident_joint``: a (K, 2, 2) one-vs-rest joint, or None.
 
+    Parameters
+    ----------
+    labels : list of lists of int
+        For each example, the class indices 0..K-1 it was annotated with (may be empty).
+        Required in practice (the default None is cleanlab's signature; the issues are found
+        from ``labels`` and ``pred_probs``).
+    pred_probs : array_like of shape (n_samples, n_classes)
+        Out-of-sample predicted probability of each class (rows need not sum to 1).
+    class_names : sequence of str, optional
+        One name per class, in class-index order; adds the ``Class Name`` column.
+    confident_joint : array_like of shape (n_classes, 2, 2), optional
+        One-vs-rest confident joint used to find the issues (computed when None).
+
+    Returns
+    -------
+    pd.DataFrame
+        Two rows per class, by descending ``Issue Probability``; the columns above.
+
     Notes
     -----
     Same table as cleanlab 2.9's; errors name the example (see
@@ -181,6 +199,26 @@ def rank_classes_by_multilabel_quality(
     As in the reference, ``joint`` (a (K, 2, 2) joint) is the one used to find the issues,
     and ``confident_joint`` only gives the number of examples when ``labels`` is None.
 
+    Parameters
+    ----------
+    labels : list of lists of int
+        For each example, the class indices 0..K-1 it was annotated with (may be empty).
+        Required in practice (the default None is cleanlab's signature; the issues are found
+        from ``labels`` and ``pred_probs``).
+    pred_probs : array_like of shape (n_samples, n_classes)
+        Out-of-sample predicted probability of each class (rows need not sum to 1).
+    class_names : sequence of str, optional
+        One name per class, in class-index order; adds the ``Class Name`` column.
+    joint : array_like of shape (n_classes, 2, 2), optional
+        One-vs-rest joint used to find the issues (computed when None).
+    confident_joint : array_like of shape (n_classes, 2, 2), optional
+        Used only for the number of examples when ``labels`` is None.
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per class, by ascending ``Label Quality Score``; the columns above.
+
     Notes
     -----
     Same table as cleanlab 2.9's; errors name the example (see
@@ -211,6 +249,23 @@ def overall_multilabel_health_score(
     labels: list | None = None, pred_probs: Any = None, *, confident_joint: Any = None
 ) -> float:
     """1 - the fraction of examples flagged by the default multi-label find_label_issues.
+
+    Parameters
+    ----------
+    labels : list of lists of int
+        For each example, the class indices 0..K-1 it was annotated with (may be empty).
+        Required in practice (the default None is cleanlab's signature; the issues are found
+        from ``labels`` and ``pred_probs``).
+    pred_probs : array_like of shape (n_samples, n_classes)
+        Out-of-sample predicted probability of each class (rows need not sum to 1).
+    confident_joint : array_like of shape (n_classes, 2, 2), optional
+        One-vs-rest confident joint passed to
+        :func:`cleanlearn.multilabel_classification.filter.find_label_issues`.
+
+    Returns
+    -------
+    float
+        The health score, in [0, 1].
 
     Notes
     -----
@@ -248,6 +303,30 @@ def multilabel_health_summary(
 
     As in the reference, the class ranking is computed without ``confident_joint`` and the
     other two with it; the per-class issues are found once for each.
+
+    Parameters
+    ----------
+    labels : list of lists of int
+        For each example, the class indices 0..K-1 it was annotated with (may be empty).
+        Required in practice (the default None is cleanlab's signature; the issues are found
+        from ``labels`` and ``pred_probs``).
+    pred_probs : array_like of shape (n_samples, n_classes)
+        Out-of-sample predicted probability of each class (rows need not sum to 1).
+    class_names : sequence of str, optional
+        One name per class, in class-index order; adds the ``Class Name`` column.
+    num_examples : int, optional
+        Number of examples shown in the logged header; default ``len(labels)``. The tables
+        and the score use the number of rows of ``pred_probs``.
+    confident_joint : array_like of shape (n_classes, 2, 2), optional
+        One-vs-rest confident joint for the common issues and the score.
+    verbose : bool, default True
+        Log the tables and the score at INFO level.
+
+    Returns
+    -------
+    dict
+        ``overall_multilabel_health_score`` (float), ``classes_by_multilabel_quality`` and
+        ``common_multilabel_issues`` (pd.DataFrame).
 
     Notes
     -----

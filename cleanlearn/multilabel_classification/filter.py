@@ -65,12 +65,14 @@ def find_label_issues(
         problem. "low_self_confidence" and "low_normalized_margin" both flag, as the
         reference does, as many examples as "confident_learning" finds, those with the
         lowest default multi-label score.
-    frac_noise, min_examples_per_class
+    frac_noise : float in (0, 1], default 1.0
         As in :func:`cleanlearn.filter.find_label_issues`, per binary problem.
     num_to_remove_per_class : int or sequence of K ints, optional
         For class k, flag ``num_to_remove_per_class[k]`` examples among those *not*
         annotated with k (the reference's ``[n_k, 0]`` per binary problem); pruning
         filters only.
+    min_examples_per_class : int >= 0, default 1
+        As in :func:`cleanlearn.filter.find_label_issues`, per binary problem.
     confident_joint : array of shape (K, 2, 2), optional
         One-vs-rest confident joint (``cleanlearn.count.compute_confident_joint(...,
         multi_label=True)``); computed when not given. A single-label (K, K) joint is
@@ -173,8 +175,40 @@ def find_multilabel_issues_per_class(
 ):
     """Flag, for each class, the examples whose annotation of that class looks wrong.
 
-    Parameters are those of :func:`find_label_issues` ("low_*" filters run on each binary
-    problem here, as in the reference).
+    Parameters
+    ----------
+    labels : list of lists of int
+        For each example, the class indices 0..K-1 it was annotated with (may be empty).
+    pred_probs : array-like of shape (N, K)
+        Out-of-sample predicted probability of each class; rows need not sum to 1.
+    return_indices_ranked_by : {None, "self_confidence", "normalized_margin",
+        "confidence_weighted_entropy"}
+        None returns a boolean mask; otherwise, per class, the indices of the flagged
+        examples by ascending binary label quality score (see Returns).
+    rank_by_kwargs : dict, optional
+        ``{"adjust_pred_probs": bool}`` for the ranking score.
+    filter_by : str, default "prune_by_noise_rate"
+        As in :func:`cleanlearn.filter.find_label_issues`, applied to each class's binary
+        problem (the "low_*" filters too, as in the reference).
+    frac_noise : float in (0, 1], default 1.0
+        As in :func:`cleanlearn.filter.find_label_issues`, per binary problem.
+    num_to_remove_per_class : int or sequence of K ints, optional
+        For class k, flag ``num_to_remove_per_class[k]`` examples among those *not*
+        annotated with k (the reference's ``[n_k, 0]`` per binary problem); pruning
+        filters only.
+    min_examples_per_class : int >= 0, default 1
+        As in :func:`cleanlearn.filter.find_label_issues`, per binary problem.
+    confident_joint : array of shape (K, 2, 2), optional
+        One-vs-rest confident joint (``cleanlearn.count.compute_confident_joint(...,
+        multi_label=True)``); computed when not given. A single-label (K, K) joint is
+        ignored with a warning, as in the reference.
+    n_jobs : None, -1 or int >= 1
+        Threads for the per-class work on large inputs (-1: all cores; None or 1: this
+        thread). Results do not depend on it.
+    verbose : bool
+        Checked, then unused: accepted for cleanlab's signature; this function logs nothing.
+    low_memory : bool
+        Must be False (cleanlab switches to an approximate algorithm there).
 
     Returns
     -------

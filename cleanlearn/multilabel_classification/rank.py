@@ -56,6 +56,12 @@ def get_label_quality_scores(
         0.1) or a callable ``f(scores, axis=1, **kwargs)`` such as ``numpy.min``; the other
         keys are passed to it. Empty or None: the default.
 
+    Returns
+    -------
+    np.ndarray of shape (N,)
+        Label quality score of each example, in [0, 1] for the built-in aggregators; lower
+        means more likely mislabelled.
+
     Notes
     -----
     Same scores as cleanlab 2.9's
@@ -94,6 +100,22 @@ def get_label_quality_scores_per_class(
 ) -> np.ndarray:
     """Label quality score of each class annotation of each example: an (N, K) float array
     whose column k scores whether class k is correctly annotated (present or absent).
+
+    Parameters
+    ----------
+    labels : list of lists of int
+        For each example, the class indices 0..K-1 it was annotated with (may be empty).
+    pred_probs : array-like of shape (N, K)
+        Predicted probability of each class (rows need not sum to 1).
+    method : {"self_confidence", "normalized_margin", "confidence_weighted_entropy"}, default "self_confidence"
+        The per-class (binary) score.
+    adjust_pred_probs : bool, default False
+        Subtract each binary class's threshold first (not with "confidence_weighted_entropy").
+
+    Returns
+    -------
+    np.ndarray of shape (N, K)
+        Float scores; lower means class k's annotation of the example is more likely wrong.
 
     Notes
     -----

@@ -4,8 +4,9 @@ Each public module's page is an autosummary list (one generated page per name); 
 be the module's ``__all__``, so that a new public function gets its page or this test fails.
 Each public function's docstring has a numpydoc ``Examples`` section (run as doctests by
 ``.ci/run``: ``python -m pytest --doctest-modules cleanlearn``) and says how it relates to
-cleanlab 2.9. Plain text parsing: no Sphinx needed (this folder also runs at the lowest
-declared versions).
+cleanlab 2.9, and its ``Parameters`` section names exactly the signature's parameters, in
+order, followed by a ``Returns`` section. Plain text parsing: no Sphinx or numpydoc needed
+(this folder also runs at the lowest declared versions).
 """
 
 from __future__ import annotations
@@ -76,3 +77,44 @@ def test_each_public_name_has_a_runnable_example_and_its_cleanlab_difference(mod
     assert calls, f"the Examples section of {module}.{name} never calls it"
     assert "cleanlab 2.9" in examples[0], f"{module}.{name} does not say how it relates to cleanlab 2.9"
     assert ":doc:`/reference/differences`" in examples[0]
+
+
+def numpydoc_section(doc: str, title: str) -> str | None:
+    """The body of a numpydoc section (up to the next underlined heading), or None."""
+    match = re.search(rf"^{title}\n-{{{len(title)}}}\n(.*?)(?=^\S[^\n]*\n-+\n|\Z)", doc, flags=re.M | re.S)
+    return None if match is None else match.group(1)
+
+
+def documented_parameters(section: str) -> list[str]:
+    """Names of a numpydoc Parameters section: unindented ``name : type`` lines (``a, b : t`` too)."""
+    names = []
+    for line in section.splitlines():
+        if line and not line[0].isspace():
+            names += [name.strip() for name in line.split(" : ", 1)[0].split(",")]
+    return names
+
+
+FUNCTIONS = [(module, name) for module, name in PUBLIC
+             if inspect.isfunction(getattr(importlib.import_module(module), name))]
+
+
+@pytest.mark.parametrize(("module", "name"), FUNCTIONS, ids=[f"{m}.{n}" for m, n in FUNCTIONS])
+def test_each_public_function_documents_exactly_its_parameters_and_what_it_returns(module, name):
+    function = getattr(importlib.import_module(module), name)
+    doc = inspect.getdoc(function)
+    section = numpydoc_section(doc, "Parameters")
+    assert section is not None, f"{module}.{name} has no Parameters section"
+    variadic = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    signature = [p.name for p in inspect.signature(function).parameters.values() if p.kind not in variadic]
+    assert documented_parameters(section) == signature, f"{module}.{name}: Parameters differ from the signature"
+    assert numpydoc_section(doc, "Returns"), f"{module}.{name} has no Returns section"
+    order = [doc.find(f"\n{title}\n") for title in ("Parameters", "Returns", "Notes", "Examples")]
+    present = [position for position in order if position >= 0]
+    assert present == sorted(present), f"{module}.{name}: sections out of numpydoc order"
+
+
+def test_the_parameters_parser_reads_numpydoc_text():
+    doc = "Summary.\n\nParameters\n----------\nx, y : int\n    Two.\nz : str, optional\n    Z.\n\nReturns\n-------\nint\n"
+    assert documented_parameters(numpydoc_section(doc, "Parameters")) == ["x", "y", "z"]
+    assert numpydoc_section(doc, "Returns") == "int\n"
+    assert numpydoc_section(doc, "Notes") is None

@@ -14,6 +14,10 @@ ALLOWED = {
                                     "meta-estimator with the reference's full API",
     "cleanlearn/count.py": "mirrors cleanlab.count: twelve public functions, each docstring with its "
                            "difference from the reference and a runnable Examples section (doctests)",
+    # Over the cap by its docstrings alone: five public functions, each with numpydoc
+    # Parameters/Returns (issue 22), a runnable example and its cleanlab difference.
+    "cleanlearn/noise.py": "mirrors cleanlab.benchmarking.noise_generation: five public functions, each "
+                           "docstring with Parameters, Returns, its difference and a runnable example",
 }
 
 
