@@ -155,7 +155,7 @@ def rank_classes_by_label_quality(
     <BLANKLINE>
     [3 rows x 7 columns]
     """
-    _reject_multi_label(multi_label, "overall_multilabel_health_score")
+    _reject_multi_label(multi_label, "rank_classes_by_multilabel_quality")  # cleanlab 2.9 names overall_multilabel_health_score here
     joint = _joint(labels, pred_probs, joint, confident_joint)
     num_examples = _num_examples(num_examples, labels, confident_joint)
     n_classes = joint.shape[0]

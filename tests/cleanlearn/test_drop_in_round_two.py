@@ -187,3 +187,15 @@ def test_sample_weights_that_cannot_be_weights_are_refused(bad, shown):
     weights[7] = bad
     with pytest.raises(ValueError, match=rf"sample_weight must be finite and >= 0; got .*{shown}.* at index 7"):
         CleanLearning(LogisticRegression(), cv_n_folds=3).fit(X, labels, sample_weight=weights)
+
+
+def test_rank_classes_with_multi_label_points_to_the_multilabel_ranking():
+    """cleanlab 2.9 points to overall_multilabel_health_score here; the ranking of classes is
+    rank_classes_by_multilabel_quality."""
+    import numpy as np
+
+    from cleanlearn.dataset import rank_classes_by_label_quality
+
+    labels, pred_probs = np.array([0, 1, 1, 0]), np.array([[0.9, 0.1], [0.2, 0.8], [0.3, 0.7], [0.6, 0.4]])
+    with pytest.raises(ValueError, match="rank_classes_by_multilabel_quality"):
+        rank_classes_by_label_quality(labels, pred_probs, multi_label=True)
