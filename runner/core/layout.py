@@ -147,7 +147,17 @@ def job_identity(resolved_config: str):
     if isinstance(config, dict):
         for key in PRESENTATION_KEYS:
             config.pop(key, None)
-    return config
+    return _without_nulls(config)
+
+
+def _without_nulls(node):
+    """The config without its null values: a key a newer schema added with a null default
+    ("not set", e.g. ``search_role``) is absent from a job dir written before it, and the two
+    are the same job (sweep dirs written before the key existed still resume); any set value
+    still counts."""
+    if isinstance(node, dict):
+        return {key: _without_nulls(value) for key, value in node.items() if value is not None}
+    return node
 
 
 # ---------------------------------------------------------------------------------------

@@ -27,6 +27,15 @@ def test_summary_and_report_settings_do_not_make_a_finished_job_rerun(tmp_path):
     assert not is_finished(job, yaml.safe_dump({**config, "output": {"include_features": True}}))
 
 
+def test_a_key_added_later_with_a_null_default_does_not_make_an_older_job_rerun(tmp_path):
+    written_before = {"seed": 0, "dataset": {"name": "iris"}}  # before search_role existed
+    job = finished_job(tmp_path, written_before)
+    now = {**written_before, "search_role": None, "dataset": {"name": "iris", "encoding": None}}
+    assert is_finished(job, yaml.safe_dump(now))
+    assert not is_finished(job, yaml.safe_dump({**now, "search_role": "trial"}))  # a set value counts
+    assert not is_finished(job, yaml.safe_dump({**now, "dataset": {"name": "iris", "encoding": "latin-1"}}))
+
+
 def test_summary_and_report_overrides_are_not_part_of_a_job_dir_name():
     assert not is_identity_override("report.top_k=5") and not is_identity_override("summary.replicate_by=seed")
     assert is_identity_override("seed=1") and is_identity_override("+reporting=1")
