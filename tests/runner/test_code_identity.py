@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import sklearn
 
+import runner.core.code_identity as code_identity_module
 from runner.core.cache import ArrayCache
 from runner.core.code_identity import code_identity, dotted_paths
 
@@ -94,6 +95,22 @@ def test_imports_inside_functions_relative_and_literal_importlib_count(user_code
 def test_an_imported_module_found_nowhere_is_recorded_absent(user_code):
     write(user_code / "optional.py", "try:\n    import not_installed_anywhere\nexcept ImportError:\n    pass\n")
     assert code_identity({"x": {"_target_": "optional.f"}})["not_installed_anywhere"] == "absent"
+
+
+def test_the_reused_closure_follows_edits_new_imports_and_modules_that_appear(user_code):
+    """A process reuses the last walk while the files' bytes are the same: an edit that adds an
+    import, and an absent module that appears, still give the identity a fresh walk gives."""
+    key = {"x": {"_target_": "optional.f"}}
+    write(user_code / "optional.py", "try:\n    import appears_later\nexcept ImportError:\n    pass\n")
+    first = code_identity(key)
+    assert first["appears_later"] == "absent" and code_identity(key) == first
+    write(user_code / "appears_later.py", "")
+    assert code_identity(key)["appears_later"] == sha(user_code / "appears_later.py")
+    write(user_code / "optional.py", "import appears_later\nimport helper\n")
+    assert {"helper", "constants"} <= set(code_identity(key))
+    reused = code_identity(key)
+    code_identity_module._CLOSURES.clear()  # a fresh walk
+    assert code_identity(key) == reused
 
 
 def test_dotted_paths_are_targets_and_class_valued_parameters_not_numbers_or_file_names():
