@@ -147,3 +147,12 @@ def png_bytes(figure, dpi: int = 100) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
     return buffer.getvalue()
+
+
+def pdf_bytes(figure) -> bytes:
+    """A matplotlib figure as vector PDF bytes, without the creation date (same figure, same bytes)."""
+    import io
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="pdf", metadata={"CreationDate": None})
+    return buffer.getvalue()

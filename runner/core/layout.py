@@ -74,6 +74,7 @@ RESULT_FILES = (
     "noise_matrix.csv",
     "true_noise_matrix.csv",
     "matrices.png",
+    "matrices.pdf",
     REPORT,
     FLAGGED_FIGURE,
     "class_health.csv",

@@ -12,7 +12,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from runner.core.cache import ArrayCache, fingerprint
-from runner.core.io import png_bytes
+from runner.core.io import pdf_bytes, png_bytes
 
 __all__ = ["matrices_png", "plot_matrices"]
 
@@ -94,8 +94,9 @@ def _annotate(axis, values: np.ndarray, image, signed: bool) -> None:
                   color="white" if dark else "black")
 
 
-def matrices_png(frames: dict[str, pd.DataFrame], cache: ArrayCache, figure_title: str) -> bytes:
-    """matrices.png as bytes, from the cache when the same matrices were drawn before.
+def matrices_png(frames: dict[str, pd.DataFrame], cache: ArrayCache, figure_title: str) -> dict[str, bytes]:
+    """{"png": 200 dpi PNG bytes, "pdf": vector PDF bytes} of matrices.png/.pdf, from the cache
+    when the same matrices were drawn before.
 
     The confident joint and noise matrices do not depend on the filter settings, so every job
     of a sweep over them draws the same figure; drawing it is most of a cached job's cost.
@@ -108,9 +109,11 @@ def matrices_png(frames: dict[str, pd.DataFrame], cache: ArrayCache, figure_titl
         "plot_code": fingerprint(np.frombuffer(Path(__file__).read_bytes(), dtype=np.uint8)),
         "matplotlib": matplotlib.__version__,
     }
-    arrays = cache.get_or_compute(
-        "matrices_png", key,
-        lambda: {"png": np.frombuffer(png_bytes(plot_matrices(frames, figure_title)), dtype=np.uint8)},
-        names=["png"],
-    )
-    return arrays["png"].tobytes()
+
+    def draw() -> dict[str, np.ndarray]:
+        figure = plot_matrices(frames, figure_title)
+        return {"png": np.frombuffer(png_bytes(figure, dpi=200), dtype=np.uint8),
+                "pdf": np.frombuffer(pdf_bytes(figure), dtype=np.uint8)}
+
+    arrays = cache.get_or_compute("matrices_png", key, draw, names=["png", "pdf"])
+    return {name: arrays[name].tobytes() for name in ("png", "pdf")}

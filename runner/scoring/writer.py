@@ -102,7 +102,9 @@ def write_and_score(out_dir: Path, outcome: RunOutcome, *, metrics: dict[str, An
                 out_dir / file_name, frames[title], index=True, index_label="given_label/true_label",
                 float_format=FLOAT_FORMAT,
             )
-    atomic_write_bytes(out_dir / "matrices.png", matrices_png(frames, cache, matrices_title))
+    figure = matrices_png(frames, cache, matrices_title)
+    atomic_write_bytes(out_dir / "matrices.png", figure["png"])
+    atomic_write_bytes(out_dir / "matrices.pdf", figure["pdf"])
     health_score = write_label_health(out_dir, given_labels, confident_joint, classes, float_format=FLOAT_FORMAT)
 
     metrics = {

@@ -29,7 +29,7 @@ CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
 # Iris, 3 folds: a run takes well under a second.
 SMALL = ["dataset=iris", "cleanlearning.cv_n_folds=3", "noise.rate=0.2"]
 RESULT_FILES = ["label_issues.csv", "confident_joint.csv", "noise_matrix.csv", "true_noise_matrix.csv",
-                "matrices.png", "class_health.csv", "overlapping_classes.csv"]
+                "matrices.png", "matrices.pdf", "class_health.csv", "overlapping_classes.csv"]
 FRACTIONS = ["test_accuracy_baseline", "test_accuracy_cleanlearning", "true_noise_rate", "estimated_noise_rate",
              "issue_precision", "issue_recall", "issue_f1", "issue_auprc", "noise_matrix_error", "label_health_score"]
 
@@ -58,6 +58,7 @@ def test_run_writes_every_result_file(iris_run):
     for name in RESULT_FILES:
         assert (out_dir / name).stat().st_size > 0, name
     assert (out_dir / "matrices.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out_dir / "matrices.pdf").read_bytes()[:5] == b"%PDF-"  # the vector version beside it
     # Result files only: metrics.json, status and markers belong to the job wrapper.
     assert sorted(p.name for p in out_dir.iterdir()) == sorted(RESULT_FILES)
 
