@@ -52,6 +52,7 @@ from cleanlearn._core import blocks, selection
 from cleanlearn._core import confident_joint as joint_core
 from cleanlearn._core import scores as scoring
 from cleanlearn._core.predicted import check_and_flag_predicted_neq_given
+from cleanlearn._core.progress import report
 
 # The filters' and rankings' names are this module's constants too (FILTERS, RANKINGS, ...).
 from cleanlearn._core.scores import RANKINGS  # noqa: F401
@@ -358,8 +359,7 @@ def find_label_issues(
             labels, pred_probs, off_diagonal=off_diagonal, row_quantities=row_quantities, n_jobs=n_jobs
         )
 
-    if verbose:
-        logger.info("Number of label issues found: %d", np.count_nonzero(label_issues_mask))
+    report(logger, verbose, "Number of label issues found: %d", np.count_nonzero(label_issues_mask))
 
     # 3) Rank the flagged examples, if asked.
     if return_indices_ranked_by is not None:

@@ -19,6 +19,7 @@ from sklearn.metrics import log_loss
 from cleanlearn._core import blocks
 from cleanlearn._core import scores as scoring
 from cleanlearn._core.constants import CLIPPING_LOWER_BOUND
+from cleanlearn._core.progress import report
 from cleanlearn._core.validation import (
     Interval,
     Options,
@@ -426,8 +427,7 @@ def get_label_quality_ensemble_scores(
         weights = custom_weights
     else:
         weights = None
-    if verbose:
-        logger.info("Weighting scheme for ensemble: %s; member weights: %s", weight_ensemble_members_by, weights)
+    report(logger, verbose, "Weighting scheme for ensemble: %s; member weights: %s", weight_ensemble_members_by, weights)
 
     scores = np.vstack(
         [

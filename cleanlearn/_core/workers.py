@@ -35,13 +35,28 @@ def _n_jobs_key(clf) -> str | None:
         return None
     params = get_params(deep=False)
     if "n_jobs" in params:
-        return "n_jobs" if params["n_jobs"] is None else None
+        return "n_jobs" if params["n_jobs"] is None and not _n_jobs_ignored(clf) else None
     steps = params.get("steps")
     if isinstance(steps, list) and steps and isinstance(steps[-1], tuple) and len(steps[-1]) == 2:
         name, final_step = steps[-1]
         key = _n_jobs_key(final_step)
         return None if key is None else f"{name}__{key}"
     return None
+
+
+# Estimators whose n_jobs does nothing from a scikit-learn version on (and warns when set):
+# (module, class) -> first such version. LogisticRegression: deprecated in 1.8, removed in 1.10.
+N_JOBS_IGNORED = {("sklearn.linear_model._logistic", "LogisticRegression"): (1, 8)}
+
+
+def _n_jobs_ignored(clf) -> bool:
+    since = N_JOBS_IGNORED.get((type(clf).__module__, type(clf).__name__))
+    if since is None:
+        return False
+    import sklearn
+
+    major, minor = (int(part) for part in sklearn.__version__.split(".")[:2])
+    return (major, minor) >= since
 
 
 @contextlib.contextmanager

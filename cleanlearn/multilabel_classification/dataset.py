@@ -3,9 +3,9 @@
 
 Classes are not mutually exclusive, so each class is summarised on its own: how many
 examples are annotated with it but likely should not be, and how many lack it but likely
-should have it. Same tables (columns, order, values) as the reference; nothing is printed:
+should have it. Same tables (columns, order, values) as the reference; nothing goes to stdout:
 :func:`multilabel_health_summary` returns its tables and logs them (logging, level INFO)
-when ``verbose``.
+when ``verbose`` (on stderr when logging is not configured).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import pandas as pd
 
 from cleanlearn._core.multilabel.filter import per_class_flags
 from cleanlearn._core.multilabel.inputs import check_multilabel_inputs
+from cleanlearn._core.progress import report
 from cleanlearn.multilabel_classification.filter import find_label_issues
 
 __all__ = [
@@ -361,13 +362,10 @@ def multilabel_health_summary(
     )
     common_issues = _common_issues_table(labels_by_class, flags, n_examples, class_names)
     health_score = 1.0 - np.count_nonzero(flags.any(axis=0)) / n_examples
-    if verbose:
-        logger.info("Dataset health summary for a multi-label dataset of %d examples", num_examples)
-        logger.info(
-            "Overall class quality and noise across your dataset:\n%s", class_ranking.to_string()
-        )
-        logger.info("Common multilabel issues:\n%s", common_issues.to_string())
-        logger.info("Overall multilabel health score: %.4f", health_score)
+    report(logger, verbose, "Dataset health summary for a multi-label dataset of %d examples", num_examples)
+    report(logger, verbose, "Overall class quality and noise across your dataset:\n%s", class_ranking.to_string())
+    report(logger, verbose, "Common multilabel issues:\n%s", common_issues.to_string())
+    report(logger, verbose, "Overall multilabel health score: %.4f", health_score)
     return {
         "overall_multilabel_health_score": health_score,
         "classes_by_multilabel_quality": class_ranking,

@@ -22,6 +22,7 @@ from cleanlearn._core.multilabel.filter import (
 )
 from cleanlearn._core.multilabel.inputs import check_multilabel_inputs
 from cleanlearn._core.multilabel.scores import DEFAULT_AGGREGATOR, multilabel_scores
+from cleanlearn._core.progress import report
 from cleanlearn._core.selection import take_smallest
 
 __all__ = ["find_label_issues", "find_multilabel_issues_per_class"]
@@ -150,8 +151,7 @@ def find_label_issues(
             confident_joint=confident_joint,
             n_jobs=n_jobs,
         ).any(axis=0)
-    if verbose:
-        logger.info("Number of label issues found: %d", np.count_nonzero(issue_mask))
+    report(logger, verbose, "Number of label issues found: %d", np.count_nonzero(issue_mask))
     if return_indices_ranked_by is None:
         return issue_mask
     return ranked(
@@ -206,7 +206,8 @@ def find_multilabel_issues_per_class(
         Threads for the per-class work on large inputs (-1: all cores; None or 1: this
         thread). Results do not depend on it.
     verbose : bool
-        Checked, then unused: accepted for cleanlab's signature; this function logs nothing.
+        Report the number of issues found in each class (INFO on the ``cleanlearn`` logger;
+        on stderr when logging is not configured).
     low_memory : bool
         Must be False (cleanlab switches to an approximate algorithm there).
 
@@ -264,6 +265,7 @@ def find_multilabel_issues_per_class(
         confident_joint=confident_joint,
         n_jobs=n_jobs,
     )
+    report(logger, verbose, "Label issues found per class: %s", np.count_nonzero(flags_by_class, axis=1).tolist())
     if return_indices_ranked_by is None:
         return np.ascontiguousarray(flags_by_class.T)
     return ranked_per_class(

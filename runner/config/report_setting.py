@@ -1,6 +1,8 @@
 """``report.run``: when a job's report.html is written. ``true``: by the job itself, as it ends;
 ``false``: never (``python -m runner.report DIR`` writes it on demand); ``end``: a single run
-at its end (as ``true``), a sweep's jobs once the sweep has ended, beside the sweep's report.
+at its end (as ``true``); a sweep's jobs out of the jobs' way: with the basic launcher by a
+helper process on an idle core while the next jobs run (runner.sweep.side_work), the rest once
+the sweep has ended, before the sweep's report.
 """
 
 from __future__ import annotations

@@ -96,8 +96,8 @@ class ReportConfig:
 
     top_k: int = 50  # flagged examples listed, worst first
     # When each job writes its report.html: true (as it ends), false (never; python -m
-    # runner.report DIR on demand) or end (a single run as it ends; a sweep's jobs once the
-    # sweep has ended, so that they do not slow it down: docs/guide/performance.md).
+    # runner.report DIR on demand) or end (a single run as it ends; a sweep's jobs beside it,
+    # by a helper process on an idle core, or once it has ended: docs/guide/performance.md).
     run: Any = "end"
 
 

@@ -63,7 +63,7 @@ from runner.core.layout import (
     read_json,
     register_resolvers,
 )
-from runner.job.provenance import collect_provenance
+from runner.job.provenance import collect_provenance, git_state_in_background
 
 __all__ = ["JobFailedError", "is_finished", "parallel_thread_budget", "run_job"]
 
@@ -121,6 +121,7 @@ def run_job(cfg: DictConfig) -> dict:
 
     # 3) run the experiment; 4) record the success, DONE last. A signal stops either.
     _start_fresh(out_dir, cfg, resolved_config)
+    git = git_state_in_background()  # recorded in provenance.json; runs beside the job's work
     logger.info("%s: running into %s", job_name, out_dir)
     stage = "run"
     with signals.interrupt_guard():
@@ -144,7 +145,7 @@ def run_job(cfg: DictConfig) -> dict:
                 )
                 atomic_write_json(
                     out_dir / "provenance.json",
-                    collect_provenance(_overrides(hydra_cfg, "task"), _overrides(hydra_cfg, "hydra")),
+                    collect_provenance(_overrides(hydra_cfg, "task"), _overrides(hydra_cfg, "hydra"), git=git()),
                 )
                 if report_now(cfg, single_run):  # report.run (a sweep may defer it to its end)
                     from runner.report import write_run_report  # report.html: never fails the job

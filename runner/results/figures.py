@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from runner.results.frames import frame_groups, is_missing, rows_matching, short_names, value_text
+from runner.results.rendering import current_renderer
 from runner.results.settings import ACCURACY, Axes, summary_columns
 from runner.results.statistics import ok_jobs, t_interval
 
@@ -32,12 +33,37 @@ FONT = 8  # points: the smallest text of any figure
 
 def save_figure_pair(figure, stem) -> tuple:
     """stem.pdf and stem.png (200 dpi), byte-stable (no creation date, no software stamp), each
-    written atomically with the permissions of any result file (runner.core.io)."""
+    written atomically with the permissions of any result file (runner.core.io).
+
+    Inside ``rendering_in`` (runner.results.rendering) the figure is pickled to the worker, which renders both files
+    (the same bytes: the same figure, the same savefig calls); one the worker could not write
+    is written here when ``finish_rendering`` (runner.results.rendering) waits for it, never lost."""
     from pathlib import Path
 
+    stem = Path(stem)
+    worker = current_renderer()
+    if worker is not None:
+        import pickle
+
+        try:
+            worker.submit(f"figure {stem}", _render_pair, pickle.dumps(figure), str(stem))
+            return stem.with_name(stem.name + ".pdf"), stem.with_name(stem.name + ".png")
+        except Exception:  # noqa: BLE001 - not picklable or no worker: render it here
+            pass
+    return _save_pair(figure, stem)
+
+
+def _render_pair(pickled: bytes, stem: str) -> None:
+    """The worker's side of save_figure_pair."""
+    import pickle
+    from pathlib import Path
+
+    _save_pair(pickle.loads(pickled), Path(stem))
+
+
+def _save_pair(figure, stem) -> tuple:
     from runner.core.io import atomic_savefig
 
-    stem = Path(stem)
     pdf = atomic_savefig(figure, stem.with_name(stem.name + ".pdf"), format="pdf", metadata={"CreationDate": None})
     png = atomic_savefig(figure, stem.with_name(stem.name + ".png"), format="png", dpi=200)
     return pdf, png
@@ -58,9 +84,16 @@ SUMMARY_PANELS = (
 )
 
 
+# Up to this many jobs summary.png draws one labelled bar per job and metric (about 0.8 inch of
+# height per job); a larger sweep gets one point per job against its number instead, a figure
+# of fixed size (bars of 1,000 jobs would be a 800-inch figure past Agg's 65,536-pixel limit).
+MAX_BAR_JOBS = 24
+
+
 def plot_summary(frame: pd.DataFrame) -> Figure:
     """Horizontal grouped bars of a sweep's summary frame: one row per job, one panel per metric
-    group, the x axis fitted to the values, each bar labelled; jobs that are not ok are marked."""
+    group, the x axis fitted to the values, each bar labelled; jobs that are not ok are marked.
+    Above :data:`MAX_BAR_JOBS` jobs, points against the job number (same panels and colours)."""
     frame = frame.reset_index(drop=True)
     if "n_label_issues" in frame and {"true_noise_rate", "n_examples"} <= set(frame.columns):
         frame = frame.assign(n_true_errors=(pd.to_numeric(frame["true_noise_rate"], errors="coerce")
@@ -77,6 +110,8 @@ def plot_summary(frame: pd.DataFrame) -> Figure:
         axes.axis("off")
         axes.text(0.5, 0.5, f"{n_jobs} job(s); no metrics to plot yet", ha="center", va="center")
         return figure
+    if n_jobs > MAX_BAR_JOBS:
+        return _plot_summary_points(frame, panels)
 
     labels = _job_labels(frame)
     label_width = min(5.0, 0.5 + 0.065 * max(len(label) for label in labels))
@@ -112,6 +147,38 @@ def plot_summary(frame: pd.DataFrame) -> Figure:
     axes_row[0].set_yticks(rows)
     axes_row[0].set_yticklabels(labels, fontsize=8)
     axes_row[0].invert_yaxis()  # job 0 on top, as in summary.md
+    figure.tight_layout()
+    return figure
+
+
+def _plot_summary_points(frame: pd.DataFrame, panels: list) -> Figure:
+    """The summary of a large sweep: per panel, each metric's value of every job against the job
+    number; jobs that are not ok are marked with their status below the axis."""
+    n_jobs = len(frame)
+    jobs = (pd.to_numeric(frame["job"], errors="coerce").to_numpy(dtype=float) if "job" in frame
+            else np.arange(n_jobs, dtype=float))
+    status = frame["status"].astype(str).to_numpy() if "status" in frame else np.full(n_jobs, "ok")
+    figure = Figure(figsize=(4.2 * len(panels) + 0.6, 3.6))
+    axes_row = figure.subplots(1, len(panels), squeeze=False)[0]
+    marker_size = max(2.0, min(16.0, 1600.0 / n_jobs))
+    for axes, (title, names, _fmt) in zip(axes_row, panels, strict=True):
+        for name in names:
+            values = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
+            axes.scatter(jobs, values, s=marker_size, label=_metric_label(name), linewidths=0)
+        failed = status != "ok"
+        if failed.any():
+            low = axes.get_ylim()[0]
+            axes.scatter(jobs[failed], np.full(int(failed.sum()), low), marker="x", s=20, color="firebrick",
+                         label="not ok", clip_on=False)
+        axes.set_title(title, fontsize=10)
+        axes.set_xlabel("job number", fontsize=FONT)
+        axes.tick_params(labelsize=FONT)
+        axes.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
+        axes.grid(alpha=0.3)
+        legend = axes.legend(fontsize=FONT, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3, frameon=False)
+        for handle in legend.legend_handles:  # legend markers of one readable size
+            handle.set_sizes([20.0])
+    figure.suptitle(f"{n_jobs} jobs, one point per job (every value in summary.csv)", fontsize=10)
     figure.tight_layout()
     return figure
 

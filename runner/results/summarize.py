@@ -32,6 +32,7 @@ import yaml
 
 from runner.core.io import atomic_write_csv, atomic_write_text, locked
 from runner.core.layout import DONE, is_sweep_dir, job_dirs, read_json, read_yaml
+from runner.results.rendering import finish_rendering
 from runner.results.settings import RESULT_FILES, SummarySettings, summary_columns
 from runner.results.tables import write_results
 from runner.scoring.metrics import without_held_out
@@ -73,6 +74,7 @@ def summarize(
         _remove_orphans(sweep_dir)
         frame = _summary_frame(sweep_dir)
         _write_all(sweep_dir, frame, settings or sweep_settings(sweep_dir), plot)
+        finish_rendering()  # figures handed to a helper process: written before the lock is let go
     return frame
 
 
@@ -109,6 +111,7 @@ def summarize_sweeps(
     with locked(out_dir / LOCK_NAME):
         _remove_orphans(out_dir)
         _write_all(out_dir, frame, settings or sweep_settings(sweep_dirs[0]), plot)
+        finish_rendering()
     return frame
 
 

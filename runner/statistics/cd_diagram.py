@@ -129,14 +129,15 @@ def cd_diagram(average_ranks: Mapping[str, float] | pd.Series, cd: float | None,
 
 
 def _text_width(texts: Sequence[str], font_size: float) -> float:
-    """Widest of the texts in inches at font_size (matplotlib's own text layout)."""
+    """Widest of the texts in inches at font_size: matplotlib's advance width of the laid-out
+    string (as wide as the ink or a little wider; no glyph outlines built, 50x faster)."""
     from matplotlib.font_manager import FontProperties
-    from matplotlib.textpath import TextPath
+    from matplotlib.textpath import text_to_path
 
     if not texts:
         return 0.0
     font = FontProperties(size=font_size)
-    return max(TextPath((0, 0), t, prop=font).get_extents().width for t in texts) / 72.0
+    return max(text_to_path.get_text_width_height_descent(t, font, ismath=False)[0] for t in texts) / 72.0
 
 
 def save_figure(fig, stem: str | os.PathLike) -> tuple[Path, Path]:

@@ -142,11 +142,15 @@ def search_space_values(config: DictConfig, config_loader) -> tuple[list[str], d
     return fixed, axes
 
 
-def check_jobs(config: DictConfig, config_loader, jobs: Sequence[Sequence[str]]) -> list[tuple[list[str], str]]:
-    """[(overrides, problem)] for every job whose config does not compose or validate."""
+def check_jobs(config: DictConfig, config_loader, jobs: Sequence[Sequence[str]], *, distinct: bool = False
+               ) -> list[tuple[list[str], str]]:
+    """[(overrides, problem)] for every job whose config does not compose or validate; with
+    ``distinct`` (a grid), also every job whose composed config is that of an earlier one (the
+    same value typed twice, ``noise.rate=0,0.0``: one job run twice, into two dirs)."""
     from hydra.core.hydra_config import HydraConfig
 
     bad = []
+    seen: dict[str, list[str]] = {}
     saved = HydraConfig.instance().cfg
     try:
         with memoized_checks():
@@ -155,6 +159,8 @@ def check_jobs(config: DictConfig, config_loader, jobs: Sequence[Sequence[str]])
                     job_config = config_loader.load_sweep_config(config, list(overrides))
                     task_config, HydraConfig.instance().cfg = split_hydra(job_config)  # ${hydra:...} per job
                     problem = config_problems(task_config)
+                    if not problem and distinct:
+                        problem = _same_as_earlier(task_config, list(overrides), seen)
                 except Exception as error:  # noqa: BLE001 - a composition error of this combination
                     problem = short_error(error)
                 if problem:
@@ -162,6 +168,21 @@ def check_jobs(config: DictConfig, config_loader, jobs: Sequence[Sequence[str]])
     finally:
         HydraConfig.instance().cfg = saved
     return bad
+
+
+def _same_as_earlier(task_config: DictConfig, overrides: list[str], seen: dict[str, list[str]]) -> str:
+    """"" for a config not seen before (then recorded); else what it duplicates."""
+    import json
+
+    from runner.core.identity import canonical_numbers  # 0 and 0.0 for a float-declared parameter
+
+    config = canonical_numbers(OmegaConf.to_container(task_config, resolve=False))
+    key = json.dumps(config, sort_keys=True, default=repr)
+    earlier = seen.setdefault(key, overrides)
+    if earlier is overrides:
+        return ""
+    return (f"the same config as [{' '.join(earlier)}]: one value given twice (as 0 and 0.0?); "
+            "give each value once")
 
 
 def short_error(error: BaseException) -> str:
@@ -207,7 +228,7 @@ class SweepCheckCallback(Callback):
         config_loader = use_composition_cache()  # each distinct defaults list composed once
         if _is_basic_sweeper(config):
             jobs = expand_sweep(config, config_loader)
-            bad = check_jobs(config, config_loader, jobs)
+            bad = check_jobs(config, config_loader, jobs, distinct=True)
             if bad:
                 raise SystemExit(bad_sweep_message(bad, len(jobs), _varying_keys(jobs), "sweep combinations"))
         else:  # a search: trials are chosen as it runs; check what the search space can give

@@ -13,10 +13,12 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from runner.core.layout import DONE, REPORT, read_json, sweep_dir_of
+from runner.results.rendering import rendering_in
 from runner.results.settings import SummarySettings
 from runner.results.summarize import summarize
 from runner.sweep.incremental import append_row, mark_final, reset_rows
 from runner.sweep.progress import PROGRESS_FILE, report_progress, start_progress
+from runner.sweep.side_work import SideWorker, side_worker_for, write_report_quietly
 
 __all__ = ["SweepSummaryCallback", "write_deferred_reports"]
 
@@ -35,7 +37,14 @@ class SweepSummaryCallback(Callback):
     summary after each trial, its figures only once a trial failed, and everything at the end.
     """
 
+    def __init__(self) -> None:
+        self._side: SideWorker | None = None  # report.run=end with the basic launcher (side_work)
+
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        from runner.config.report_setting import report_when
+
+        if report_when(config) == "end":
+            self._side = side_worker_for(config)
         try:
             start_progress(config)
         except Exception as error:  # noqa: BLE001 - progress lines are a convenience
@@ -55,8 +64,12 @@ class SweepSummaryCallback(Callback):
         else:
             frame = None
             try:
-                row, finished = append_row(sweep_dir, Path(str(config.hydra.runtime.output_dir)))
+                job_dir = Path(str(config.hydra.runtime.output_dir))
+                row, finished = append_row(sweep_dir, job_dir)
                 frame = pd.DataFrame([row])
+                if self._side is not None and row.get("status") == "ok":
+                    if _report_due(job_dir, _sweep_started(sweep_dir)):
+                        self._side.submit(f"report of {job_dir}", write_report_quietly, str(job_dir))
                 if finished >= total and mark_final(sweep_dir):
                     self._write(config, plot=True)  # the last job: every summary file, once
             except Exception as error:  # noqa: BLE001 - reported, not raised
@@ -74,16 +87,20 @@ class SweepSummaryCallback(Callback):
         if final:
             self._write(config, plot=True)
 
-    @staticmethod
-    def _write(config: DictConfig, plot: bool | None) -> pd.DataFrame | None:
+    def _write(self, config: DictConfig, plot: bool | None) -> pd.DataFrame | None:
         # A broken summary must never fail a job or the sweep: the job results are on disk
         # and `python -m runner.summarize SWEEP_DIR` rebuilds it.
         try:
-            frame = summarize(sweep_dir_of(config), plot=plot, settings=_settings(config))
+            # the final summary's figures are rendered by the helper while the tables are computed
+            with rendering_in(self._side if plot else None):
+                frame = summarize(sweep_dir_of(config), plot=plot, settings=_settings(config))
             if plot or "failed" in set(frame["status"]):  # as summary.png (the end may not come)
                 from runner.report import write_sweep_report
 
                 if plot:
+                    if self._side is not None:  # the reports it is still drawing, then no more
+                        self._side.close()
+                        self._side = None
                     write_deferred_reports(config, frame)
                 write_sweep_report(sweep_dir_of(config))
             return frame
@@ -111,17 +128,26 @@ def write_deferred_reports(config: DictConfig, frame: pd.DataFrame) -> None:
     if report_when(config) != "end" or "dir" not in frame:
         return
     sweep_dir = sweep_dir_of(config)
-    started = (read_json(sweep_dir / PROGRESS_FILE, unreadable="none") or {}).get("started")
+    started = _sweep_started(sweep_dir)
     for name, status in zip(frame["dir"], frame["status"], strict=True):
         job_dir = sweep_dir / str(name)
-        if status != "ok" or (job_dir / REPORT).is_file():
-            continue
-        try:
-            ran_now = started is None or (job_dir / DONE).stat().st_mtime >= started
-        except OSError:
-            ran_now = False
-        if ran_now:
+        if status == "ok" and _report_due(job_dir, started):
             write_run_report(job_dir, on_error="warn")
+
+
+def _sweep_started(sweep_dir: Path) -> float | None:
+    return (read_json(sweep_dir / PROGRESS_FILE, unreadable="none") or {}).get("started")
+
+
+def _report_due(job_dir: Path, started: float | None) -> bool:
+    """A finished job without report.html that this sweep ran (its DONE is newer than the
+    sweep's start): a job a resumed sweep skipped keeps exactly what it has."""
+    if (job_dir / REPORT).is_file():
+        return False
+    try:
+        return started is None or (job_dir / DONE).stat().st_mtime >= started
+    except OSError:
+        return False
 
 
 def _settings(config: DictConfig) -> SummarySettings:

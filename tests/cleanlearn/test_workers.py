@@ -94,3 +94,19 @@ def test_a_pipeline_lends_to_its_final_step_only():
     with parallel_config(backend="threading"):
         reference = CleanLearning(pipeline, seed=0, n_jobs=1).fit(X, y)
     np.testing.assert_array_equal(model.predict_proba(X), reference.predict_proba(X))
+
+
+def test_no_workers_lent_where_n_jobs_does_nothing():
+    """scikit-learn 1.8 deprecated LogisticRegression's n_jobs (no effect; a FutureWarning when
+    set): nothing is lent to it there, so CleanLearning(n_jobs=2) warns about nothing."""
+    import sklearn
+
+    version = tuple(int(part) for part in sklearn.__version__.split(".")[:2])
+    assert _workers.lendable(LogisticRegression()) is (version < (1, 8))
+    X, y = noisy_data()
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        with parallel_config(backend="threading"):
+            CleanLearning(LogisticRegression(max_iter=500), seed=0, n_jobs=2).fit(X, y)

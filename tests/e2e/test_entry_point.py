@@ -256,6 +256,24 @@ def test_provenance_without_git_records_null(tmp_path):
     json.dumps(record)  # serialisable as is
 
 
+def test_git_state_collected_beside_the_job_is_the_same_as_now(tmp_path):
+    import subprocess
+
+    assert provenance.git_state_in_background(tmp_path)() is None  # not a repository
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "f.txt").write_text("a\n")
+    subprocess.run(["git", "-C", str(tmp_path), "add", "f.txt"], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"],
+                   check=True)
+    clean = provenance.git_state_in_background(tmp_path)()
+    assert clean == provenance.git_state(tmp_path) and clean["dirty"] is False and len(clean["commit"]) == 40
+    (tmp_path / "f.txt").write_text("b\n")
+    assert provenance.git_state_in_background(tmp_path)() == {"commit": clean["commit"], "dirty": True}
+    record = provenance.collect_provenance(git={"commit": "abc", "dirty": False})
+    assert record["git"] == {"commit": "abc", "dirty": False}
+    assert provenance.collect_provenance(git=None)["git"] is None  # collected: no repository
+
+
 def raise_and_record(out_dir, error, **kwargs):
     try:
         raise error

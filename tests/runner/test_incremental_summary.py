@@ -83,10 +83,12 @@ def test_a_sweeps_final_summary_is_what_runner_summarize_writes(tmp_path):
     sweep_dir = tmp_path / "sweep"
     result = subprocess.run(
         [sys.executable, "-m", "runner", "-m", "dataset=iris", "classifier=naive_bayes", "cache_dir=null",
-         "cleanlearning.cv_n_folds=2", "seed=0,1", "noise.rate=0.1,0.2", f"hydra.sweep.dir={sweep_dir}"],
+         "cleanlearning.cv_n_folds=2", "seed=0,1,2",
+         "cleanlearning.find_label_issues_kwargs.filter_by=both,prune_by_class,prune_by_noise_rate",
+         f"hydra.sweep.dir={sweep_dir}"],
         cwd=REPO, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "[4/4] ok" in result.stderr + result.stdout
+    assert "[9/9] ok" in result.stderr + result.stdout
     rebuilt = tmp_path / "rebuilt"
     shutil.copytree(sweep_dir, rebuilt)
     for path in rebuilt.iterdir():  # what the summary writes, removed: rebuilt from the job dirs
@@ -95,25 +97,19 @@ def test_a_sweeps_final_summary_is_what_runner_summarize_writes(tmp_path):
     subprocess.run([sys.executable, "-m", "runner.summarize", str(rebuilt)], cwd=REPO, check=True,
                    capture_output=True, timeout=600)
     written = sorted(p.name for p in sweep_dir.iterdir()
-                     if p.is_file() and p.name.startswith(("summary.", "results.", "comparisons.", "table.")))
-    assert {"summary.csv", "summary.md", "summary.png", "results.csv"} <= set(written)
-    for name in written:
+                     if p.is_file() and p.name.startswith(("summary.", "results.", "comparisons.", "table.", "cd")))
+    assert {"summary.csv", "summary.md", "summary.png", "results.csv", "results.png", "cd.pdf"} <= set(written)
+    for name in written:  # the figures were rendered by the sweep's helper process
         assert (sweep_dir / name).read_bytes() == (rebuilt / name).read_bytes(), name
-    # report.run defaults to end: every job's report, written once the sweep had ended
+    # report.run defaults to end: every job's report, written beside the sweep by its helper
+    # process (runner.sweep.side_work), the bytes `python -m runner.report` writes for the job
     jobs = [job for job in sweep_dir.iterdir() if (job / "DONE").is_file()]
-    assert len(jobs) == 4 and all((job / "report.html").is_file() for job in jobs)
-    assert min((job / "report.html").stat().st_mtime for job in jobs) >= max(
-        (job / "DONE").stat().st_mtime for job in jobs)
-
-
-def test_report_run_setting():
-    from omegaconf import OmegaConf
-
-    from runner.config.report_setting import report_now, report_run_problems, report_when
-
-    assert report_when(OmegaConf.create({})) == "end"
-    for value, single, sweep in ((True, True, True), (False, False, False), ("end", True, False)):
-        cfg = OmegaConf.create({"report": {"run": value}})
-        assert (report_now(cfg, single_run=True), report_now(cfg, single_run=False)) == (single, sweep)
-        assert report_run_problems(cfg.report) == []
-    assert report_run_problems(OmegaConf.create({"run": "later"})) == ["report.run must be true, false or end; got 'later'"]
+    assert len(jobs) == 9 and all((job / "report.html").is_file() for job in jobs)
+    copy = tmp_path / "report_copy"
+    shutil.copytree(sweep_dir, copy)
+    for job in jobs:
+        (copy / job.name / "report.html").unlink()
+    subprocess.run([sys.executable, "-m", "runner.report", str(copy)], cwd=REPO, check=True,
+                   capture_output=True, timeout=600)
+    for job in jobs:
+        assert (copy / job.name / "report.html").read_bytes() == (job / "report.html").read_bytes(), job.name

@@ -61,3 +61,18 @@ def test_unknown_methods_and_small_fonts_are_refused():
         cd_diagram({"a": 1.0, "b": 2.0}, None, [["a", "z"]], title="t")
     with pytest.raises(ValueError, match="font_size must be at least 8"):
         cd_diagram({"a": 1.0, "b": 2.0}, None, [], title="t", font_size=6)
+
+
+def test_label_width_is_at_least_the_ink_of_the_text():
+    """The CD diagram's room for labels: the laid-out width, never narrower than the glyphs."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextPath
+
+    from runner.statistics.cd_diagram import _text_width
+
+    texts = ["(2.35) prune_by_noise_rate", "low_self_confidence (3.10)", "both", "W"]
+    for text in texts:
+        ink = TextPath((0, 0), text, prop=FontProperties(size=8)).get_extents().width / 72.0
+        assert ink <= _text_width([text], 8) <= ink * 1.25 + 0.05
+    assert _text_width(texts, 8) == max(_text_width([t], 8) for t in texts)
+    assert _text_width([], 8) == 0.0

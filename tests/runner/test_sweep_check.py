@@ -105,6 +105,26 @@ def test_a_composition_error_in_one_combination_is_listed_too(tmp_path):
 
 
 @pytest.mark.slow
+def test_one_value_typed_twice_is_refused_not_run_twice(tmp_path):
+    """noise.rate=0,0.0 names one config (rate is declared float): it would run the same job into
+    two dirs. max_features=1,1.0 are two configs (one feature; all of them) and both run."""
+    result = run_cli("-m", f"hydra.sweep.dir={tmp_path / 'sweep'}", *FAST, "noise.rate=0,0.0,0.1")
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert lines[0] == "sweep combinations: 1 of 3 bad, no job was started:", result.stderr
+    assert lines[1].startswith("  [noise.rate=0.0] the same config as [") and "noise.rate=0]" in lines[1]
+    assert len(lines) == 2 and not (tmp_path / "sweep").exists()
+    from runner.sweep.check import _same_as_earlier
+
+    seen: dict = {}
+    node = {"_target_": "sklearn.ensemble.RandomForestClassifier", "max_features": 1}
+    assert _same_as_earlier(OmegaConf.create({"classifier": node}), ["a"], seen) == ""
+    other = {**node, "max_features": 1.0}
+    assert _same_as_earlier(OmegaConf.create({"classifier": other}), ["b"], seen) == ""
+    assert "the same config as [a]" in _same_as_earlier(OmegaConf.create({"classifier": node}), ["c"], seen)
+
+
+@pytest.mark.slow
 def test_a_sweep_dir_holds_one_sweep_and_extending_it_keeps_finished_jobs(tmp_path):
     sweep_dir = tmp_path / "sweep"
     first = run_cli("-m", f"hydra.sweep.dir={sweep_dir}", *FAST, "seed=0,1")

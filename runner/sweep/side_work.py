@@ -1,0 +1,110 @@
+"""The sweep's own drawing done beside its jobs, on a core the jobs leave idle.
+
+Hydra's basic launcher runs a sweep's jobs one after another in the launching process: one
+core works, the others wait. What the runner itself draws for a sweep (each job's report.html
+with ``report.run=end``, the figures of the final summary) does not need to wait for the next
+job, so it goes to a single helper process started with the sweep (:class:`SideWorker`). The
+jobs never wait for it; the end of the sweep waits for all of it, and anything it could not do
+(a helper that died, a report that failed) is done in the launching process as before
+(runner.sweep.summary.write_deferred_reports writes every report still missing). The files are
+those the launching process would write, byte for byte: the same functions on the same files.
+
+Only with the basic launcher (a parallel launcher's jobs already keep every core busy, and
+their callbacks run in the jobs' own processes) and only on a machine with more than one
+core: otherwise everything happens in the launching process, in order, as before.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+
+__all__ = ["SideWorker", "side_worker_for"]
+
+logger = logging.getLogger(__name__)
+
+BASIC_LAUNCHER = "hydra._internal.core_plugins.basic_launcher.BasicLauncher"
+# The helper draws with one thread: it must not take the jobs' core as well.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+class SideWorker:
+    """One helper process; :meth:`submit` returns at once, :meth:`wait` collects everything."""
+
+    def __init__(self) -> None:
+        import multiprocessing
+
+        # spawn: a fresh interpreter, never a fork of a process that holds BLAS threads and locks
+        self._pool = ProcessPoolExecutor(
+            max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_background
+        )
+        self._pending: list[tuple[str, Future, Callable, tuple]] = []
+
+    def submit(self, what: str, function: Callable, *args) -> None:
+        """Run ``function(*args)`` in the helper (``what`` names it in a warning). Returns at once;
+        what the helper cannot do (it died, or the call raised) :meth:`wait` does here."""
+        try:
+            future = self._pool.submit(function, *args)
+        except Exception:  # noqa: BLE001 - a broken helper: do it here, now
+            _run_here(what, function, args)
+            return
+        self._pending.append((what, future, function, args))
+
+    def wait(self) -> None:
+        """Block until everything submitted is done. The helper takes tasks oldest first; the
+        waiting process, with nothing else to do, takes back the newest ones it has not started
+        and runs them itself, so both cores work until they meet. A task that failed in the
+        helper is run again here (same function, same arguments: the same files); if it fails
+        again its error is logged as a warning, never raised."""
+        pending, self._pending = self._pending, []
+        while pending and pending[-1][1].cancel():  # not started by the helper: do it here
+            what, _, function, args = pending.pop()
+            _run_here(what, function, args)
+        for what, future, function, args in pending:
+            try:
+                future.result()
+            except Exception as error:  # noqa: BLE001 - redone below
+                logger.debug("side work %s failed in the helper: %s: %s", what, type(error).__name__, error)
+                _run_here(what, function, args)
+
+    def close(self) -> None:
+        self.wait()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def side_worker_for(config) -> SideWorker | None:
+    """A helper for this sweep when it can use an idle core (see module), else None."""
+    launcher = str(config.hydra.launcher.get("_target_", ""))
+    if launcher != BASIC_LAUNCHER or (os.cpu_count() or 1) < 2:
+        return None
+    try:
+        return SideWorker()
+    except Exception as error:  # noqa: BLE001 - no helper: everything in the launching process
+        logger.debug("no side worker: %s", error)
+        return None
+
+
+def _run_here(what: str, function: Callable, args: tuple) -> None:
+    try:
+        function(*args)
+    except Exception as error:  # noqa: BLE001 - a summary or report must never fail the sweep
+        logger.warning("could not write the %s: %s: %s", what, type(error).__name__, error)
+
+
+def write_report_quietly(job_dir: str) -> None:
+    """The helper's task for one job: its report.html (runner.report.write_run_report)."""
+    from runner.report import write_run_report
+
+    write_run_report(Path(job_dir), on_error="raise")
+
+
+def _background() -> None:
+    for name in THREAD_VARIABLES:
+        os.environ[name] = "1"
+    try:  # the jobs first: the helper takes what they leave
+        os.nice(10)
+    except OSError:
+        pass

@@ -1,0 +1,149 @@
+"""The sweep's helper process (runner.sweep.side_work): work runs beside the jobs, nothing is
+lost when it fails or dies, and what it writes is what the launching process would write."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from omegaconf import OmegaConf
+
+from runner.results import figures
+from runner.results.rendering import finish_rendering, rendering_in
+from runner.sweep.side_work import BASIC_LAUNCHER, SideWorker, side_worker_for
+
+
+def record_pid(path: str, delay: float = 0.0) -> None:
+    time.sleep(delay)
+    Path(path).write_text(str(os.getpid()))
+
+
+def fail_outside(parent_pid: int, path: str) -> None:
+    """Raises in any process but the launching one (a report that fails in the helper)."""
+    if os.getpid() != parent_pid:
+        raise OSError("disk full in the helper")
+    Path(path).write_text(str(os.getpid()))
+
+
+@pytest.fixture
+def worker():
+    side = SideWorker()
+    yield side
+    side.close()
+
+
+@pytest.mark.slow
+def test_work_runs_in_another_process_and_wait_collects_it(tmp_path, worker):
+    out = tmp_path / "pid"
+    worker.submit("pid", record_pid, str(out))
+    worker.wait()
+    assert int(out.read_text()) != os.getpid()
+
+
+@pytest.mark.slow
+def test_a_task_that_fails_in_the_helper_is_done_here(tmp_path, worker):
+    out = tmp_path / "done"
+    worker.submit("report", fail_outside, os.getpid(), str(out))
+    worker.wait()
+    assert int(out.read_text()) == os.getpid()
+
+
+@pytest.mark.slow
+def test_tasks_not_started_are_taken_back_by_the_waiting_process(tmp_path, worker):
+    worker.submit("warm-up", record_pid, str(tmp_path / "warm"))
+    worker.wait()  # the helper is up
+    worker.submit("slow", record_pid, str(tmp_path / "slow"), 1.0)
+    quick = [tmp_path / f"quick{i}" for i in range(6)]
+    for path in quick:
+        worker.submit(path.name, record_pid, str(path))
+    worker.wait()
+    pids = [int(path.read_text()) for path in quick]
+    assert all(path.is_file() for path in quick)
+    # the helper is busy with the slow one: the waiting process runs the queued ones itself
+    assert pids.count(os.getpid()) >= 3
+
+
+@pytest.mark.slow
+def test_a_dead_helper_loses_nothing(tmp_path, worker):
+    worker.submit("warm-up", record_pid, str(tmp_path / "warm"))
+    worker.wait()
+    for process in list(worker._pool._processes.values()):
+        process.kill()
+        process.join()
+    paths = [tmp_path / f"after{i}" for i in range(3)]
+    for path in paths:
+        worker.submit(path.name, record_pid, str(path))
+    worker.wait()
+    assert all(int(path.read_text()) == os.getpid() for path in paths)
+
+
+def test_only_the_basic_launcher_gets_a_helper(monkeypatch):
+    monkeypatch.setattr("runner.sweep.side_work.SideWorker", lambda: "helper")
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    basic = OmegaConf.create({"hydra": {"launcher": {"_target_": BASIC_LAUNCHER}}})
+    joblib = OmegaConf.create({"hydra": {"launcher": {
+        "_target_": "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher"}}})
+    assert side_worker_for(basic) == "helper"
+    assert side_worker_for(joblib) is None  # its jobs keep every core busy, callbacks run in them
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert side_worker_for(basic) is None  # no idle core
+
+
+class InlineWorker:
+    """A worker that runs what it is handed at once, here (the pickling path, without a process)."""
+
+    def __init__(self) -> None:
+        self.submitted: list[str] = []
+
+    def submit(self, what, function, *args):
+        self.submitted.append(what)
+        function(*args)
+
+    def wait(self):
+        pass
+
+
+def test_a_figure_handed_to_a_worker_has_the_bytes_of_one_saved_here(tmp_path):
+    frame = summary_frame(30)
+    figures.save_figure_pair(figures.plot_summary(frame), tmp_path / "here")
+    worker = InlineWorker()
+    with rendering_in(worker):
+        figures.save_figure_pair(figures.plot_summary(frame), tmp_path / "there")
+        finish_rendering()
+    assert worker.submitted == [f"figure {tmp_path / 'there'}"]
+    for suffix in (".pdf", ".png"):
+        assert (tmp_path / f"there{suffix}").read_bytes() == (tmp_path / f"here{suffix}").read_bytes()
+
+
+def summary_frame(n_jobs: int) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.DataFrame({
+        "job": range(n_jobs), "dir": [f"seed={i}" for i in range(n_jobs)], "seed": range(n_jobs),
+        "status": ["ok"] * (n_jobs - 1) + ["failed"],
+        "test_accuracy_baseline": rng.uniform(0.6, 0.9, n_jobs),
+        "test_accuracy_cleanlearning": rng.uniform(0.6, 0.9, n_jobs),
+        "issue_f1": rng.uniform(0.3, 0.9, n_jobs),
+    })
+
+
+@pytest.mark.parametrize("n_jobs", [figures.MAX_BAR_JOBS + 1, 1000])
+def test_a_large_sweeps_summary_figure_has_one_point_per_job_and_a_fixed_size(tmp_path, n_jobs):
+    figure = figures.plot_summary(summary_frame(n_jobs))
+    assert tuple(figure.get_size_inches()) == tuple(figures.plot_summary(summary_frame(40)).get_size_inches())
+    accuracy = figure.axes[0]
+    points = [collection.get_offsets() for collection in accuracy.collections]
+    assert [len(p) for p in points[:2]] == [n_jobs, n_jobs]  # baseline and cleanlearning, every job
+    assert len(points[2]) == 1 and points[2][0][0] == n_jobs - 1  # the failed job, marked
+    # bars for 1,000 jobs were an 800-inch figure that Agg refuses to draw; this one is written
+    pdf, png = figures.save_figure_pair(figure, tmp_path / "summary")
+    assert pdf.stat().st_size > 0 and png.stat().st_size > 0
+
+
+def test_a_small_sweeps_summary_figure_keeps_one_labelled_bar_per_job():
+    figure = figures.plot_summary(summary_frame(figures.MAX_BAR_JOBS))
+    bars = [patch for patch in figure.axes[0].patches]
+    assert len(bars) == 2 * figures.MAX_BAR_JOBS
