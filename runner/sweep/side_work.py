@@ -10,14 +10,19 @@ jobs never wait for it; the end of the sweep waits for all of it, and anything i
 those the launching process would write, byte for byte: the same functions on the same files.
 
 Only with the basic launcher (a parallel launcher's jobs already keep every core busy, and
-their callbacks run in the jobs' own processes) and only on a machine with more than one
-core: otherwise everything happens in the launching process, in order, as before.
+their callbacks run in the jobs' own processes), only on a machine with more than one core,
+and only when the program was started as ``python -m runner`` (or another package's
+``__main__``, or ``-c``): a fresh helper interpreter re-imports the main module of a program
+started as ``python script.py``, and a script without an ``if __name__ == "__main__":``
+guard would run its sweep again in there. Otherwise everything happens in the launching
+process, in order, as before.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
@@ -78,13 +83,24 @@ class SideWorker:
 def side_worker_for(config) -> SideWorker | None:
     """A helper for this sweep when it can use an idle core (see module), else None."""
     launcher = str(config.hydra.launcher.get("_target_", ""))
-    if launcher != BASIC_LAUNCHER or (os.cpu_count() or 1) < 2:
+    if launcher != BASIC_LAUNCHER or (os.cpu_count() or 1) < 2 or not _main_not_rerun():
         return None
     try:
         return SideWorker()
     except Exception as error:  # noqa: BLE001 - no helper: everything in the launching process
         logger.debug("no side worker: %s", error)
         return None
+
+
+def _main_not_rerun() -> bool:
+    """Whether a spawned interpreter leaves this program's main module alone: multiprocessing
+    skips a package's ``__main__`` (``python -m runner``) and a main without a file (``-c``),
+    and runs any other main module again (as ``__mp_main__``)."""
+    main = sys.modules.get("__main__")
+    name = getattr(getattr(main, "__spec__", None), "name", None)
+    if name is not None:
+        return name == "__main__" or name.endswith(".__main__")
+    return getattr(main, "__file__", None) is None
 
 
 def _run_here(what: str, function: Callable, args: tuple) -> None:

@@ -83,6 +83,7 @@ def test_a_dead_helper_loses_nothing(tmp_path, worker):
 
 def test_only_the_basic_launcher_gets_a_helper(monkeypatch):
     monkeypatch.setattr("runner.sweep.side_work.SideWorker", lambda: "helper")
+    monkeypatch.setattr("runner.sweep.side_work._main_not_rerun", lambda: True)
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     basic = OmegaConf.create({"hydra": {"launcher": {"_target_": BASIC_LAUNCHER}}})
     joblib = OmegaConf.create({"hydra": {"launcher": {
@@ -147,3 +148,28 @@ def test_a_small_sweeps_summary_figure_keeps_one_labelled_bar_per_job():
     figure = figures.plot_summary(summary_frame(figures.MAX_BAR_JOBS))
     bars = [patch for patch in figure.axes[0].patches]
     assert len(bars) == 2 * figures.MAX_BAR_JOBS
+
+
+def test_no_helper_for_a_program_whose_main_a_helper_would_run_again(monkeypatch):
+    """`python -m runner` (a package's __main__) and `-c` are safe; `python my_sweep.py` is not: a
+    spawned interpreter runs that script again, and without a __main__ guard its sweep too."""
+    import sys
+    import types
+
+    monkeypatch.setattr("runner.sweep.side_work.SideWorker", lambda: "helper")
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    basic = OmegaConf.create({"hydra": {"launcher": {"_target_": BASIC_LAUNCHER}}})
+
+    def main_module(spec_name, file):
+        module = types.ModuleType("__main__")
+        module.__spec__ = None if spec_name is None else types.SimpleNamespace(name=spec_name)
+        if file is not None:
+            module.__file__ = file
+        return module
+
+    for spec_name, file, helper in (("runner.__main__", "/x/runner/__main__.py", True),
+                                    (None, None, True),  # python -c
+                                    (None, "/x/my_sweep.py", False),
+                                    ("my_sweeps", "/x/my_sweeps.py", False)):  # python -m my_sweeps
+        monkeypatch.setitem(sys.modules, "__main__", main_module(spec_name, file))
+        assert (side_worker_for(basic) == "helper") is helper, (spec_name, file)
