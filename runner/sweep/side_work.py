@@ -76,8 +76,10 @@ class SideWorker:
                 _run_here(what, function, args)
 
     def close(self) -> None:
+        """Wait for everything submitted, then let the helper exit on its own (its interpreter's
+        teardown overlaps what the sweep does next; the executor joins it at exit)."""
         self.wait()
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 def side_worker_for(config) -> SideWorker | None:
