@@ -47,6 +47,7 @@ class SideWorker:
             max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_background
         )
         self._pending: list[tuple[str, Future, Callable, tuple]] = []
+        self._pool.submit(int)  # start it now: it boots and imports while the first jobs run
 
     def submit(self, what: str, function: Callable, *args) -> None:
         """Run ``function(*args)`` in the helper (``what`` names it in a warning). Returns at once;
@@ -126,3 +127,5 @@ def _background() -> None:
         os.nice(10)
     except OSError:
         pass
+    import runner.report.run  # noqa: F401 - what its tasks draw with, imported before the first
+    import runner.results.figures  # noqa: F401
