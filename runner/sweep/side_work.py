@@ -106,6 +106,21 @@ def _main_not_rerun() -> bool:
     return getattr(main, "__file__", None) is None
 
 
+def _exit_with_parent(parent: int, every: float = 0.5) -> None:
+    """Exit as soon as the launching process is gone. The executor's queues do not tell: a
+    spawned worker holds both ends of its own task pipe, so a sweep killed with SIGKILL (the OOM
+    killer, a scheduler) would leave its helper waiting forever, holding the sweep's stdout."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def _run_here(what: str, function: Callable, args: tuple) -> None:
     try:
         function(*args)
@@ -121,6 +136,9 @@ def write_report_quietly(job_dir: str) -> None:
 
 
 def _background() -> None:
+    """The helper's set-up: one BLAS thread, low priority, gone with the launching process, and
+    the drawing stack imported before the first task."""
+    _exit_with_parent(os.getppid())
     for name in THREAD_VARIABLES:
         os.environ[name] = "1"
     try:  # the jobs first: the helper takes what they leave

@@ -40,8 +40,12 @@ def worker():
 def test_work_runs_in_another_process_and_wait_collects_it(tmp_path, worker):
     out = tmp_path / "pid"
     worker.submit("pid", record_pid, str(out))
-    worker.wait()
+    deadline = time.monotonic() + 120
+    while not out.is_file() and time.monotonic() < deadline:  # done by the helper, unasked
+        time.sleep(0.05)
     assert int(out.read_text()) != os.getpid()
+    worker.wait()  # nothing left: returns at once
+    assert worker._pending == []
 
 
 @pytest.mark.slow
@@ -173,3 +177,43 @@ def test_no_helper_for_a_program_whose_main_a_helper_would_run_again(monkeypatch
                                     ("my_sweeps", "/x/my_sweeps.py", False)):  # python -m my_sweeps
         monkeypatch.setitem(sys.modules, "__main__", main_module(spec_name, file))
         assert (side_worker_for(basic) == "helper") is helper, (spec_name, file)
+
+
+PARENT = """
+import sys, time
+from runner.sweep.side_work import SideWorker
+worker = SideWorker()
+worker._pool.submit(int).result()  # the helper is up
+print(*worker._pool._processes, flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.slow
+def test_the_helper_exits_when_the_sweep_is_killed():
+    """SIGKILL (the OOM killer, a scheduler) gives the sweep no chance to stop its helper: the
+    helper notices and exits, instead of waiting forever holding the sweep's stdout."""
+    import signal
+    import subprocess
+    import sys
+
+    parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True,
+                              cwd=Path(__file__).resolve().parents[2])
+    helper = int(parent.stdout.readline())
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.kill(helper, 0)
+        except ProcessLookupError:
+            break
+        with open(f"/proc/{helper}/stat") as stat:  # reaped by init, or a zombie of it: gone
+            if stat.read().split(") ", 1)[1].startswith("Z"):
+                break
+        time.sleep(0.1)
+    else:
+        os.kill(helper, signal.SIGKILL)
+        pytest.fail("the helper outlived the killed sweep by 30 s")
+    assert parent.stdout.read() == ""  # the pipe closed: no process holds it any more
+    parent.stdout.close()
