@@ -44,7 +44,8 @@ class SideWorker:
 
         # spawn: a fresh interpreter, never a fork of a process that holds BLAS threads and locks
         self._pool = ProcessPoolExecutor(
-            max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_background
+            max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_background,
+            initargs=(os.getpid(),),
         )
         self._pending: list[tuple[str, Future, Callable, tuple]] = []
         self._pool.submit(int)  # start it now: it boots and imports while the first jobs run
@@ -135,10 +136,11 @@ def write_report_quietly(job_dir: str) -> None:
     write_run_report(Path(job_dir), on_error="raise")
 
 
-def _background() -> None:
-    """The helper's set-up: one BLAS thread, low priority, gone with the launching process, and
-    the drawing stack imported before the first task."""
-    _exit_with_parent(os.getppid())
+def _background(parent: int) -> None:
+    """The helper's set-up: one BLAS thread, low priority, gone with the launching process
+    ``parent`` (its pid as the launching process saw it: by the time this runs, a killed parent
+    has already been replaced by init), and the drawing stack imported before the first task."""
+    _exit_with_parent(parent)
     for name in THREAD_VARIABLES:
         os.environ[name] = "1"
     try:  # the jobs first: the helper takes what they leave

@@ -217,3 +217,17 @@ def test_the_helper_exits_when_the_sweep_is_killed():
         pytest.fail("the helper outlived the killed sweep by 30 s")
     assert parent.stdout.read() == ""  # the pipe closed: no process holds it any more
     parent.stdout.close()
+
+
+@pytest.mark.slow
+def test_a_helper_whose_parent_died_while_it_booted_exits_too():
+    """The parent's pid comes from the launching process: a helper that starts after its parent
+    was killed sees init as its parent, which must not count as the launching process."""
+    import subprocess
+    import sys
+
+    script = ("import time\nfrom runner.sweep.side_work import _exit_with_parent\n"
+              f"_exit_with_parent({os.getpid()}, every=0.05)\ntime.sleep(60)\n")  # not its parent
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).resolve().parents[2], timeout=60)
+    assert done.returncode == 0 and time.monotonic() - started < 30
