@@ -226,8 +226,9 @@ def test_a_helper_whose_parent_died_while_it_booted_exits_too():
     import subprocess
     import sys
 
+    dead_parent = 2 ** 22 + 12345  # above Linux's pid_max: a launching process that is gone
     script = ("import time\nfrom runner.sweep.side_work import _exit_with_parent\n"
-              f"_exit_with_parent({os.getpid()}, every=0.05)\ntime.sleep(60)\n")  # not its parent
+              f"_exit_with_parent({dead_parent}, every=0.05)\ntime.sleep(60)\n")
     started = time.monotonic()
     done = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).resolve().parents[2], timeout=60)
     assert done.returncode == 0 and time.monotonic() - started < 30
