@@ -35,9 +35,9 @@ def save_figure_pair(figure, stem) -> tuple:
     """stem.pdf and stem.png (200 dpi), byte-stable (no creation date, no software stamp), each
     written atomically with the permissions of any result file (runner.core.io).
 
-    Inside ``rendering_in`` (runner.results.rendering) the figure is pickled to the worker, which renders both files
-    (the same bytes: the same figure, the same savefig calls); one the worker could not write
-    is written here when ``finish_rendering`` (runner.results.rendering) waits for it, never lost."""
+    Inside ``runner.results.rendering.rendering_in`` the figure is pickled to the worker, which
+    renders both files (the same bytes: the same figure, the same savefig calls); one the worker
+    could not write is written here when ``finish_rendering`` waits for it, never lost."""
     from pathlib import Path
 
     stem = Path(stem)

@@ -129,7 +129,7 @@ def _run_here(what: str, function: Callable, args: tuple) -> None:
         logger.warning("could not write the %s: %s: %s", what, type(error).__name__, error)
 
 
-def write_report_quietly(job_dir: str) -> None:
+def write_job_report(job_dir: str) -> None:
     """The helper's task for one job: its report.html (runner.report.write_run_report)."""
     from runner.report import write_run_report
 

@@ -18,7 +18,7 @@ from runner.results.settings import SummarySettings
 from runner.results.summarize import summarize
 from runner.sweep.incremental import append_row, mark_final, reset_rows
 from runner.sweep.progress import PROGRESS_FILE, report_progress, start_progress
-from runner.sweep.side_work import SideWorker, side_worker_for, write_report_quietly
+from runner.sweep.side_work import SideWorker, side_worker_for, write_job_report
 
 __all__ = ["SweepSummaryCallback", "write_deferred_reports"]
 
@@ -69,7 +69,7 @@ class SweepSummaryCallback(Callback):
                 frame = pd.DataFrame([row])
                 if self._side is not None and row.get("status") == "ok":
                     if _report_due(job_dir, _sweep_started(sweep_dir)):
-                        self._side.submit(f"report of {job_dir}", write_report_quietly, str(job_dir))
+                        self._side.submit(f"report of {job_dir}", write_job_report, str(job_dir))
                 if finished >= total and mark_final(sweep_dir):
                     self._write(config, plot=True)  # the last job: every summary file, once
             except Exception as error:  # noqa: BLE001 - reported, not raised
