@@ -35,6 +35,8 @@ class SweepSummaryCallback(Callback):
     ``python -m runner.summarize`` writes it; that happens in on_job_end because Hydra skips
     on_multirun_end when a job failed. A search (trials not known up front) rebuilds the
     summary after each trial, its figures only once a trial failed, and everything at the end.
+    With the basic launcher a helper process (runner.sweep.side_work) writes the job reports
+    as the jobs end and renders the final summary's figures.
     """
 
     def __init__(self) -> None:
@@ -117,7 +119,8 @@ def _planned_jobs(sweep_dir: Path) -> int | None:
 
 
 def write_deferred_reports(config: DictConfig, frame: pd.DataFrame) -> None:
-    """report.run=end: the report.html of each job this sweep ran, written once it has ended.
+    """report.run=end: the report.html of each job this sweep ran that is still missing once it
+    has ended (all of them without a helper process; with one, those it could not write).
 
     Only jobs finished since the sweep started (their DONE is newer than its start): a job a
     resumed sweep skipped is left exactly as it is, report or not (runner.job.lifecycle).
