@@ -2,7 +2,8 @@
 ``false``: never (``python -m runner.report DIR`` writes it on demand); ``end``: a single run
 at its end (as ``true``); a sweep's jobs out of the jobs' way: with the basic launcher by a
 helper process on an idle core while the next jobs run (runner.sweep.side_work), the rest once
-the sweep has ended, before the sweep's report.
+the sweep has ended, before the sweep's report; with a launcher running jobs side by side, by
+each job's own process as it ends (every core is a job's already).
 """
 
 from __future__ import annotations
@@ -22,10 +23,13 @@ def report_when(cfg) -> str:
     return "end" if value == "end" else ("false" if value is False else "true")
 
 
-def report_now(cfg, single_run: bool) -> bool:
-    """Whether a job writes its report.html as it ends."""
+def report_now(cfg, single_run: bool, side_by_side: bool = False) -> bool:
+    """Whether a job writes its report.html as it ends. ``side_by_side``: the sweep's launcher
+    runs its jobs in parallel processes (joblib, submitit), whose cores are all taken by
+    jobs: there ``end`` is the job's own process as it ends (the sweep's end would write
+    them one after another in one process)."""
     when = report_when(cfg)
-    return when == "true" or (when == "end" and single_run)
+    return when == "true" or (when == "end" and (single_run or side_by_side))
 
 
 def report_run_problems(report) -> list[str]:

@@ -26,9 +26,12 @@ cache makes it run once. Three rules keep it from ever returning a wrong result:
 
 An entry is built in a private temporary folder and renamed into place in one step, so
 parallel jobs that race on the same key never see a half-written entry: the first rename
-wins and the others read the winner. Replacing a damaged entry happens under a lock file per
-kind (``<kind>/.lock``) after checking, under the lock, that the entry is still the damaged
-one, so a job never removes the fresh entry another job just stored. Arrays are plain .npy
+wins and the others read the winner. A job that misses an entry another job is computing
+waits for it (a lock file per entry, ``<kind>/.<entry>.computing``) and reads what it
+stored, so the jobs of a parallel sweep that share a cross-validation run it once.
+Replacing a damaged entry happens under a lock file per kind (``<kind>/.lock``) after
+checking, under the lock, that the entry is still the damaged one, so a job never removes
+the fresh entry another job just stored. Arrays are plain .npy
 files read with ``allow_pickle=False``.
 
 ``python -m runner.cache info|prune|clear [--older-than DAYS] [--cache-dir DIR]`` shows and
@@ -39,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -58,6 +62,7 @@ from typing import Any
 import numpy as np
 
 from runner.core.code_identity import code_identity
+from runner.core.compute_lock import computing_lock
 from runner.core.identity import canonical_numbers
 from runner.core.io import locked
 from runner.core.runtime import runtime_identity
@@ -69,6 +74,8 @@ __all__ = ["ArrayCache", "code_identity", "fingerprint", "main", "package_versio
 
 MANIFEST = "manifest.json"
 LOCK_NAME = ".lock"
+# Suffix of the per-entry lock held by a job computing that entry (runner.core.compute_lock).
+COMPUTING = ".computing"
 # Library whose code decides every cached number, whatever the key says.
 LIBRARY = "cleanlearn"
 # The manifest fields that name an entry: its folder name is the SHA-256 of them.
@@ -79,10 +86,16 @@ LEFTOVER_GRACE_SECONDS = 3600
 
 
 def package_versions() -> dict[str, str]:
-    """Versions of the numeric packages that can change a cached number."""
-    return {"python": platform.python_version()} | {
-        name: metadata.version(name) for name in ("numpy", "scipy", "scikit-learn")
-    }
+    """Versions of the numeric packages that can change a cached number: read once per process
+    (the versions imported are those of the first read; each read scans the installed
+    distributions, ~3 ms, and every cache lookup of every job needs them)."""
+    return dict(_package_versions())
+
+
+@functools.cache
+def _package_versions() -> tuple[tuple[str, str], ...]:
+    return (("python", platform.python_version()),
+            *((name, metadata.version(name)) for name in ("numpy", "scipy", "scikit-learn")))
 
 
 # ---------------------------------------------------------------------------------------
@@ -198,9 +211,15 @@ class ArrayCache:
                 _discard_if_unchanged(entry, found.entry_id, payload, expected)
             except OSError as error:  # a read-only cache: compute, never store
                 log.warning("cache entry %s not removed (%s); computing without storing", entry.name[:12], error)
-        log.info("cache miss: %s %s (computing)", kind, entry.name[:12])
-        arrays = _computed(compute, kind, expected)
-        self._store(entry, payload, arrays)
+        with computing_lock(entry.parent / f".{entry.name}{COMPUTING}"):
+            # a parallel job that missed the same entry first has stored it while this one waited
+            stored = read_entry(entry, payload, expected)
+            if stored.arrays is not None:
+                log.info("cache hit: %s %s (stored by a parallel job meanwhile)", kind, entry.name[:12])
+                return stored.arrays
+            log.info("cache miss: %s %s (computing)", kind, entry.name[:12])
+            arrays = _computed(compute, kind, expected)
+            self._store(entry, payload, arrays)
         return arrays
 
     def _store(self, entry: Path, payload: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
@@ -354,12 +373,14 @@ def _entries(root: Path) -> list[_Entry]:
 
 
 def _leftovers(root: Path) -> list[Path]:
-    """Hidden staging/discard folders of killed writers, old enough not to be in use."""
+    """Hidden staging/discard folders and compute locks of killed writers, old enough not to
+    be in use."""
     limit = time.time() - LEFTOVER_GRACE_SECONDS
     return [
         path for kind_dir in root.iterdir() if kind_dir.is_dir()
         for path in kind_dir.iterdir()
-        if path.is_dir() and path.name.startswith(".") and path.stat().st_mtime < limit
+        if path.name.startswith(".") and (path.is_dir() or path.name.endswith(COMPUTING))
+        and path.stat().st_mtime < limit
     ]
 
 
@@ -424,7 +445,10 @@ def main(argv: list[str] | None = None) -> int:
     doomed = [e for e in doomed if not e.path.exists()]
     leftovers = _leftovers(root)
     for path in leftovers:
-        shutil.rmtree(path, ignore_errors=True)
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
     damaged = sum(1 for e in doomed if reasons.get(e.path))
     print(f"removed {len(doomed)} entries ({damaged} damaged), {_size(sum(e.size for e in doomed))}, "
           f"and {len(leftovers)} leftovers of killed jobs from {root}")

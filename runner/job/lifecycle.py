@@ -147,7 +147,7 @@ def run_job(cfg: DictConfig) -> dict:
                     out_dir / "provenance.json",
                     collect_provenance(_overrides(hydra_cfg, "task"), _overrides(hydra_cfg, "hydra"), git=git()),
                 )
-                if report_now(cfg, single_run):  # report.run (a sweep may defer it to its end)
+                if report_now(cfg, single_run, side_by_side=jobs_side_by_side(hydra_cfg.launcher)):
                     from runner.report import write_run_report  # report.html: never fails the job
 
                     write_run_report(out_dir, on_error="warn")
@@ -179,6 +179,11 @@ def is_finished(out_dir: Path, resolved_config: str) -> bool:
     return True
 
 
+def jobs_side_by_side(launcher_cfg) -> bool:
+    """Whether the launcher runs a sweep's jobs in parallel: any but Hydra's basic launcher."""
+    return not str(launcher_cfg.get("_target_", "")).endswith("BasicLauncher")
+
+
 def parallel_thread_budget(launcher_cfg, cpu_count: int | None = None) -> int | None:
     """Threads one job may use when the launcher runs jobs side by side; None = no cap.
 
@@ -186,9 +191,9 @@ def parallel_thread_budget(launcher_cfg, cpu_count: int | None = None) -> int | 
     Slurm): the job's cpus_per_task (1 when unset, Slurm's own default). The basic launcher
     runs one job at a time and is not capped; any other launcher is assumed parallel.
     """
-    target = str(launcher_cfg.get("_target_", ""))
-    if target.endswith("BasicLauncher"):
+    if not jobs_side_by_side(launcher_cfg):
         return None
+    target = str(launcher_cfg.get("_target_", ""))
     if cpu_count is None:
         cpu_count = _available_cpus()
     if "joblib" in target:

@@ -7,6 +7,7 @@ allowed to hold a timestamp, so it stays out of anything compared between reruns
 from __future__ import annotations
 
 import datetime
+import functools
 import importlib.metadata
 import platform
 import subprocess
@@ -25,14 +26,20 @@ SOURCE_ROOT = Path(__file__).resolve().parents[2]
 
 
 def package_versions(packages=PACKAGES) -> dict[str, str | None]:
-    """Installed version of each distribution; None when it is not installed."""
-    versions = {}
+    """Installed version of each distribution; None when it is not installed. Read once per
+    process (each job of a sweep records them: the versions it imported are those read first)."""
+    return dict(_package_versions(tuple(packages)))
+
+
+@functools.cache
+def _package_versions(packages: tuple[str, ...]) -> tuple[tuple[str, str | None], ...]:
+    versions = []
     for name in packages:
         try:
-            versions[name] = importlib.metadata.version(name)
+            versions.append((name, importlib.metadata.version(name)))
         except importlib.metadata.PackageNotFoundError:
-            versions[name] = None
-    return versions
+            versions.append((name, None))
+    return tuple(versions)
 
 
 def git_state(root: Path = SOURCE_ROOT) -> dict[str, object] | None:

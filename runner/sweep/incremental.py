@@ -29,7 +29,7 @@ from pathlib import Path
 from runner.core.io import atomic_write_json, atomic_write_text, locked
 from runner.core.layout import read_json
 
-__all__ = ["ROWS_FILE", "STATE_FILE", "append_row", "mark_final", "reset_rows"]
+__all__ = ["ROWS_FILE", "STATE_FILE", "append_row", "mark_final", "recorded_statuses", "reset_rows"]
 
 ROWS_FILE = ".summary_rows.jsonl"
 STATE_FILE = ".summary_state.json"  # {"rows": n, "columns": header of summary.csv, "final": bool}
@@ -74,6 +74,23 @@ def mark_final(sweep_dir: Path) -> bool:
             return False
         atomic_write_json(sweep_dir / STATE_FILE, {**state, "final": True})
     return True
+
+
+def recorded_statuses(sweep_dir: Path) -> dict[str, str]:
+    """{job dir name: status} of the rows recorded since the sweep (or its resumption) started:
+    what the end lines count, without reading every job dir again."""
+    try:
+        lines = (sweep_dir / ROWS_FILE).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return {}
+    statuses = {}
+    for line in lines:
+        try:
+            row = json.loads(line)
+        except ValueError:  # a line cut short by a kill: that job is counted from its dir
+            return {}
+        statuses[str(row.get("dir"))] = str(row.get("status"))
+    return statuses
 
 
 # ---------------------------------------------------------------------------------------

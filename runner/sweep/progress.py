@@ -92,8 +92,10 @@ def end_of_sweep(sweep_dir: Path, arguments: list[str], settings: SummarySetting
     from runner.results.summarize import summarize
 
     try:
-        frame = summarize(sweep_dir, write=False)
-        counts = frame["status"].value_counts().to_dict() if len(frame) else {}
+        counts = _counts_recorded(sweep_dir)
+        if counts is None:  # not every planned job recorded its row: read the job dirs
+            frame = summarize(sweep_dir, write=False)
+            counts = frame["status"].value_counts().to_dict() if len(frame) else {}
         if set(counts) - {"ok"}:
             frame = summarize(sweep_dir, plot=False, settings=settings)  # after an interrupt: every job
             counts = frame["status"].value_counts().to_dict()
@@ -111,6 +113,22 @@ def end_of_sweep(sweep_dir: Path, arguments: list[str], settings: SummarySetting
     console(f"sweep stopped: {states or 'no job finished'} (of {n_jobs}); results so far: {results}")
     console(str(sweep_dir.resolve()))
     console(f"resume it (finished jobs are kept): {resume_command(arguments, sweep_dir)}")
+
+
+def _counts_recorded(sweep_dir: Path) -> dict[str, int] | None:
+    """{status: jobs} from the rows the jobs recorded as they ended (runner.sweep.incremental)
+    when every planned job of a grid sweep has one and all are ok; else None. A sweep of
+    1,000 jobs would otherwise read 1,000 job dirs again for its last two lines."""
+    from runner.sweep.incremental import recorded_statuses
+
+    total = (read_json(sweep_dir / PROGRESS_FILE, unreadable="none") or {}).get("total")
+    planned = read_json(sweep_dir / PLANNED_JOBS, unreadable="none")
+    statuses = recorded_statuses(sweep_dir)
+    if not isinstance(total, int) or planned is None or len(statuses) != total:
+        return None
+    if set(statuses.values()) != {"ok"}:
+        return None  # failed, interrupted or not run: the job dirs say which (and summary.* lists them)
+    return {"ok": total}
 
 
 def _planned_jobs(config: DictConfig) -> tuple[int | None, list[str]]:

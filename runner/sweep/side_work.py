@@ -48,6 +48,7 @@ class SideWorker:
             initargs=(os.getpid(),),
         )
         self._pending: list[tuple[str, Future, Callable, tuple]] = []
+        self._postponed: list[tuple[str, Future, Callable, tuple]] = []
         self._pool.submit(int)  # start it now: it boots and imports while the first jobs run
 
     def submit(self, what: str, function: Callable, *args) -> None:
@@ -60,12 +61,25 @@ class SideWorker:
             return
         self._pending.append((what, future, function, args))
 
+    def postpone_unstarted(self) -> None:
+        """Take out of the helper's queue what it has not started; :meth:`wait` queues it again,
+        behind what is submitted in between. The end of a sweep calls it before the final
+        summary: the summary's figures, which the end waits for, go before the last jobs'
+        reports, and those are shared out between both processes at :meth:`wait`."""
+        kept = []
+        for task in self._pending:
+            (self._postponed if task[1].cancel() else kept).append(task)
+        self._pending = kept
+
     def wait(self) -> None:
         """Block until everything submitted is done. The helper takes tasks oldest first; the
         waiting process, with nothing else to do, takes back the newest ones it has not started
         and runs them itself, so both cores work until they meet. A task that failed in the
         helper is run again here (same function, same arguments: the same files); if it fails
         again its error is logged as a warning, never raised."""
+        postponed, self._postponed = self._postponed, []
+        for what, _, function, args in postponed:
+            self.submit(what, function, *args)
         pending, self._pending = self._pending, []
         while pending and pending[-1][1].cancel():  # not started by the helper: do it here
             what, _, function, args = pending.pop()

@@ -93,7 +93,10 @@ class SweepSummaryCallback(Callback):
         # A broken summary must never fail a job or the sweep: the job results are on disk
         # and `python -m runner.summarize SWEEP_DIR` rebuilds it.
         try:
-            # the final summary's figures are rendered by the helper while the tables are computed
+            # the final summary's figures are rendered by the helper while the tables are
+            # computed, before the job reports it has not started yet (shared out at the end)
+            if plot and self._side is not None:
+                self._side.postpone_unstarted()
             with rendering_in(self._side if plot else None):
                 frame = summarize(sweep_dir_of(config), plot=plot, settings=_settings(config))
             if plot or "failed" in set(frame["status"]):  # as summary.png (the end may not come)

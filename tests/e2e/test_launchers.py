@@ -43,6 +43,10 @@ def test_joblib_launcher_runs_jobs_in_parallel_and_summarises_a_failure(tmp_path
     # Two workers share the CPUs: each job is capped (the budget is in its log).
     assert "parallel launcher: capping this job at" in (
         find_job(tmp_path, "classifier.C=1") / "runner.log").read_text()
+    # report.run=end (the default) beside parallel jobs: each job's own process writes its
+    # report as it ends, before DONE, instead of the sweep's end writing them one by one.
+    ok = find_job(tmp_path, "classifier.C=1")
+    assert (ok / "report.html").stat().st_mtime <= (ok / "DONE").stat().st_mtime
 
 
 @pytest.mark.slow

@@ -2,6 +2,8 @@
 
 import json
 import logging
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -94,3 +96,47 @@ def test_fingerprint_depends_on_content_not_identity():
     assert fingerprint(sp.csr_matrix(x)) == fingerprint(sp.csr_matrix(x.copy()))
     assert fingerprint(["cat", "dog"]) != fingerprint(["cat", "cow"])
     assert fingerprint(x, None) != fingerprint(None, x)
+
+
+def test_jobs_missing_one_entry_together_compute_it_once(tmp_path, caplog):
+    # A parallel sweep's jobs of one (noise, seed) cell share a cross-validation: the first
+    # computes it, the others wait for it and read what it stored.
+    cache = ArrayCache(tmp_path)
+    calls = []
+
+    def compute():
+        calls.append(1)
+        time.sleep(0.3)
+        return {"x": np.arange(5.0)}
+
+    def job(_):
+        return cache.get_or_compute("k", {"same": True}, compute)["x"]
+
+    with caplog.at_level(logging.INFO, logger="runner.core.cache"), ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(job, range(4)))
+    assert len(calls) == 1
+    assert all(np.array_equal(r, np.arange(5.0)) for r in results)
+    assert sum("stored by a parallel job meanwhile" in m for m in caplog.messages) == 3
+    assert not list((tmp_path / "k").glob(".*.computing"))  # no lock file left behind
+
+
+def test_a_compute_that_fails_lets_the_waiting_job_compute(tmp_path):
+    cache = ArrayCache(tmp_path)
+    started = threading.Event()
+
+    def failing():
+        started.set()
+        time.sleep(0.2)
+        raise RuntimeError("boom")
+
+    def second():
+        started.wait()
+        return cache.get_or_compute("k", {}, lambda: {"x": np.ones(2)})["x"]
+
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(cache.get_or_compute, "k", {}, failing)
+        waiting = pool.submit(second)
+        with pytest.raises(RuntimeError, match="boom"):
+            first.result()
+        assert waiting.result().tolist() == [1.0, 1.0]
+    assert not list((tmp_path / "k").glob(".*.computing"))

@@ -192,6 +192,9 @@ def test_cache_cli_info_prune_and_clear(tmp_path):
     leftover = tmp_path / "cv_pred_probs" / ".0123456789ab.killed"
     leftover.mkdir()
     os.utime(leftover, (ten_days_ago, ten_days_ago))
+    stale_lock = tmp_path / "cv_pred_probs" / f".{'ab' * 32}.computing"  # of a killed computing job
+    stale_lock.touch()
+    os.utime(stale_lock, (ten_days_ago, ten_days_ago))
 
     info = cli("info", "--cache-dir", str(tmp_path), "--older-than", "7")
     assert info.returncode == 0, info.stderr
@@ -200,8 +203,8 @@ def test_cache_cli_info_prune_and_clear(tmp_path):
 
     prune = cli("prune", "--cache-dir", str(tmp_path))
     assert prune.returncode == 0, prune.stderr
-    assert "removed 1 entries (1 damaged)" in prune.stdout and "1 leftovers" in prune.stdout
-    assert not entries[0].exists() and entries[1].exists() and not leftover.exists()
+    assert "removed 1 entries (1 damaged)" in prune.stdout and "2 leftovers" in prune.stdout
+    assert not entries[0].exists() and entries[1].exists() and not leftover.exists() and not stale_lock.exists()
 
     old = cli("clear", "--cache-dir", str(tmp_path), "--older-than", "7")
     assert "removed 1 entries" in old.stdout and not entries[1].exists() and entries[2].exists()

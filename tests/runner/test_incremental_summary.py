@@ -65,6 +65,29 @@ def test_each_job_appends_its_row_reading_only_its_own_dir(tmp_path, monkeypatch
     assert "ValueError: bad 30" in lines[2 + 30]
 
 
+@pytest.mark.parametrize("last", ["ok", "failed"])
+def test_the_end_lines_count_the_recorded_rows_when_every_job_has_one(tmp_path, monkeypatch, capsys, last):
+    from runner.results.settings import SummarySettings
+    from runner.results.summarize import PLANNED_JOBS
+    from runner.sweep import progress
+
+    incremental.reset_rows(tmp_path)
+    (tmp_path / progress.PROGRESS_FILE).write_text(json.dumps({"total": 3, "started": 0.0}))
+    (tmp_path / PLANNED_JOBS).write_text(json.dumps([[f"seed={seed}"] for seed in range(3)]))
+    for seed, status in enumerate(["ok", "ok", last]):
+        incremental.append_row(tmp_path, make_job(tmp_path, seed, seed=seed, status=status))
+    read = []
+    real_read_job = summarize_module.read_job
+    monkeypatch.setattr(summarize_module, "read_job", lambda d: read.append(Path(d).name) or real_read_job(d))
+    progress.end_of_sweep(tmp_path, ["-m", "seed=0,1,2"], SummarySettings.from_config(None))
+    out = capsys.readouterr().out
+    if last == "ok":  # every planned job recorded ok: no job dir read again
+        assert read == [] and "sweep finished: 3 of 3 jobs ok" in out
+    else:  # a failure: the job dirs are read, the summary lists it, the resume command follows
+        assert sorted(read) == sorted(["seed=0", "seed=1", "seed=2"] * 2)
+        assert "sweep stopped: 2 ok, 1 failed (of 3)" in out and "resume it" in out
+
+
 def test_the_final_summary_is_built_once(tmp_path):
     incremental.reset_rows(tmp_path)
     assert incremental.mark_final(tmp_path) is True

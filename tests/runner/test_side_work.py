@@ -232,3 +232,34 @@ def test_a_helper_whose_parent_died_while_it_booted_exits_too():
     started = time.monotonic()
     done = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).resolve().parents[2], timeout=60)
     assert done.returncode == 0 and time.monotonic() - started < 30
+
+
+def record_order(path: str, name: str, delay: float = 0.0) -> None:
+    time.sleep(delay)
+    with open(path, "a") as handle:
+        handle.write(f"{name} {os.getpid()}\n")
+
+
+@pytest.mark.slow
+def test_postponed_tasks_go_behind_what_is_submitted_after_them(tmp_path, worker):
+    # The end of a sweep: the last reports wait in the helper's queue; the summary's figures,
+    # submitted after them, must not wait behind them.
+    log = tmp_path / "order"
+    worker.submit("warm-up", record_pid, str(tmp_path / "warm"))
+    worker.wait()
+    worker.submit("busy", record_order, str(log), "busy", 1.0)
+    for number in range(3):
+        worker.submit(f"report {number}", record_order, str(log), f"report{number}")
+    time.sleep(0.3)  # the helper has started "busy"
+    worker.postpone_unstarted()
+    worker.submit("figure", record_order, str(log), "figure")
+    deadline = time.monotonic() + 60
+    while "figure" not in (log.read_text() if log.is_file() else "") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    first = [line.split() for line in log.read_text().splitlines()]
+    # the helper went from "busy" to the figure: the reports queued before it were taken out
+    assert [name for name, _ in first] == ["busy", "figure"]
+    assert all(int(pid) != os.getpid() for _, pid in first)
+    worker.wait()  # the postponed reports: queued again, and shared out
+    names = sorted(line.split()[0] for line in log.read_text().splitlines())
+    assert names == ["busy", "figure", "report0", "report1", "report2"]  # nothing lost
