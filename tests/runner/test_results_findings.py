@@ -22,6 +22,9 @@ from runner.results import figures, settings, tables
 from runner.results.settings import SummarySettings
 from runner.results.summarize import read_job
 
+# statsmodels' Holm runs gc.collect() per call: see conftest.frozen_heap
+pytestmark = pytest.mark.usefixtures("frozen_heap")
+
 REPO = Path(__file__).resolve().parents[2]
 FILTER = "cleanlearning.find_label_issues_kwargs.filter_by"
 METHODS = ["prune_by_noise_rate", "prune_by_class", "both", "confident_learning", "predicted_neq_given",

@@ -23,6 +23,9 @@ from runner.statistics import (
     smallest_detectable_difference,
 )
 
+# statsmodels' Holm runs gc.collect() per call: see conftest.frozen_heap
+pytestmark = pytest.mark.usefixtures("frozen_heap")
+
 
 def test_holm_equals_statsmodels_and_skips_nan():
     rng = np.random.default_rng(0)

@@ -23,6 +23,9 @@ from runner.statistics import (
     rank_analysis,
 )
 
+# statsmodels' Holm runs gc.collect() per call: see conftest.frozen_heap
+pytestmark = pytest.mark.usefixtures("frozen_heap")
+
 # Demšar (2006), Table 5(a): Nemenyi's q_0.05 for k = 2..10 (published values).
 DEMSAR_Q_05 = [1.960, 2.343, 2.569, 2.728, 2.850, 2.949, 3.031, 3.102, 3.164]
 DEMSAR_Q_10 = [1.645, 2.052, 2.291, 2.459, 2.589, 2.693, 2.780, 2.855, 2.920]
