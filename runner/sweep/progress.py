@@ -122,9 +122,10 @@ def _counts_recorded(sweep_dir: Path) -> dict[str, int] | None:
     from runner.sweep.incremental import recorded_statuses
 
     total = (read_json(sweep_dir / PROGRESS_FILE, unreadable="none") or {}).get("total")
-    planned = read_json(sweep_dir / PLANNED_JOBS, unreadable="none")
+    if not isinstance(total, int) or not (sweep_dir / PLANNED_JOBS).is_file():  # a search: no plan
+        return None
     statuses = recorded_statuses(sweep_dir)
-    if not isinstance(total, int) or planned is None or len(statuses) != total:
+    if len(statuses) != total:
         return None
     if set(statuses.values()) != {"ok"}:
         return None  # failed, interrupted or not run: the job dirs say which (and summary.* lists them)
