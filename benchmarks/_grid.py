@@ -17,7 +17,8 @@ asked, each in a fresh temporary folder, and prints per sweep:
 runs for tens of minutes). Then it measures, side by side in the same run: ``python -m
 runner --help`` against ``python -c "import hydra, omegaconf"`` (medians of 3), and with
 ``--paper-slice`` the issue's 42-job slice ``experiment=paper_grid noise.sparsity=0 seed=0,1``
-(digits, logistic regression; wall against the sum of its jobs' seconds) and start to
+(digits, logistic regression; wall against the sum of its jobs' seconds), with the basic launcher
+and with ``hydra/launcher=local`` (every core), and start to
 "Launching" of the whole paper_grid (126 jobs) against a 2-job sweep.
 """
 
@@ -158,13 +159,15 @@ def main_grid(sizes: list[int], check_only: bool, paper_slice: bool, extra: list
                               f"hydra.sweep.dir={work / 'paper'}"], check_only=True)
             print(f"# start to Launching: paper_grid (126 jobs) {grid['launch']:.2f} s, 2-job sweep "
                   f"{two['launch']:.2f} s: {grid['launch'] / two['launch']:.2f}x (target <= 3x)", flush=True)
-            sweep_dir = work / "slice"
-            result = run_sweep(["experiment=paper_grid", "noise.sparsity=0", "seed=0,1", *extra,
-                                f"cache_dir={work / 'cache_slice'}", f"hydra.sweep.dir={sweep_dir}"])
-            finished, seconds = job_seconds(sweep_dir)
-            print(f"# 42-job slice (experiment=paper_grid noise.sparsity=0 seed=0,1 {' '.join(extra)}): {finished} jobs, wall "
-                  f"{result['wall']:.1f} s, jobs' own {seconds:.1f} s: {result['wall'] / seconds:.2f}x "
-                  f"(target <= 1.3x); to launch {result['launch']:.1f} s, overhead/job "
-                  f"{(result['wall'] - result['launch'] - seconds) / finished:.3f} s")
+            # the basic launcher (Hydra's default), then the local one on every core (hydra_plugins)
+            for name, launcher in (("basic launcher", []), ("hydra/launcher=local", ["hydra/launcher=local"])):
+                sweep_dir = work / f"slice_{len(launcher)}"
+                result = run_sweep(["experiment=paper_grid", "noise.sparsity=0", "seed=0,1", *launcher, *extra,
+                                    f"cache_dir={work / f'cache_slice_{len(launcher)}'}", f"hydra.sweep.dir={sweep_dir}"])
+                finished, seconds = job_seconds(sweep_dir)
+                print(f"# 42-job slice (experiment=paper_grid noise.sparsity=0 seed=0,1 {' '.join(extra)}), {name}: "
+                      f"{finished} jobs, wall {result['wall']:.1f} s, jobs' own {seconds:.1f} s: "
+                      f"{result['wall'] / seconds:.2f}x (target <= 1.3x); to launch {result['launch']:.1f} s, "
+                      f"CPU {result['cpu']:.1f} s", flush=True)
     load = os.getloadavg()
     print(f"# after: load average {load[0]:.2f} (1 min)")

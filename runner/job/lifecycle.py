@@ -64,6 +64,7 @@ from runner.core.layout import (
     register_resolvers,
 )
 from runner.job.provenance import collect_provenance, git_state_in_background
+from runner.sweep.launchers import jobs_side_by_side, parallel_thread_budget
 
 __all__ = ["JobFailedError", "is_finished", "parallel_thread_budget", "run_job"]
 
@@ -177,33 +178,6 @@ def is_finished(out_dir: Path, resolved_config: str) -> bool:
         logger.info("config changed since %s finished; running it again", out_dir)
         return False
     return True
-
-
-def jobs_side_by_side(launcher_cfg) -> bool:
-    """Whether the launcher runs a sweep's jobs in parallel: any but Hydra's basic launcher."""
-    return not str(launcher_cfg.get("_target_", "")).endswith("BasicLauncher")
-
-
-def parallel_thread_budget(launcher_cfg, cpu_count: int | None = None) -> int | None:
-    """Threads one job may use when the launcher runs jobs side by side; None = no cap.
-
-    joblib launcher: the CPUs shared out between its n_jobs workers. submitit (local or
-    Slurm): the job's cpus_per_task (1 when unset, Slurm's own default). The basic launcher
-    runs one job at a time and is not capped; any other launcher is assumed parallel.
-    """
-    if not jobs_side_by_side(launcher_cfg):
-        return None
-    target = str(launcher_cfg.get("_target_", ""))
-    if cpu_count is None:
-        cpu_count = _available_cpus()
-    if "joblib" in target:
-        n_workers = int(launcher_cfg.get("n_jobs", -1) or 1)
-        if n_workers < 0:  # joblib's convention: -1 = all CPUs, -2 = all but one, ...
-            n_workers = cpu_count + 1 + n_workers
-        return max(1, cpu_count // max(1, n_workers))
-    if "submitit" in target:
-        return int(launcher_cfg.get("cpus_per_task") or 1)
-    return 1
 
 
 # ---------------------------------------------------------------------------------------
@@ -364,12 +338,6 @@ def _format_metrics(metrics: dict, hide_test: bool = False) -> str:
             continue
         parts.append(f"{key}={value:.4g}" if isinstance(value, float) else f"{key}={value}")
     return " ".join(parts)
-
-
-def _available_cpus() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def _full_error_requested() -> bool:

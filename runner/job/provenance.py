@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import functools
 import importlib.metadata
+import os
 import platform
 import subprocess
 import sys
@@ -91,6 +92,8 @@ def collect_provenance(task_overrides=(), hydra_overrides=(), git: dict[str, obj
             "machine": platform.machine(),
             "node": platform.node(),
         },
+        # which process ran the job (a parallel launcher's worker, or the launching process)
+        "process": {"pid": os.getpid(), "parent_pid": os.getppid()},
         "command": {
             "argv": list(sys.argv),
             "overrides": list(task_overrides),

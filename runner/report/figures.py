@@ -63,7 +63,9 @@ def plot_flagged_examples(
         top, left = row * cell_height + caption, col * cell_width + pad // 2
         truth = is_true_error[position]
         color = UNKNOWN_COLOR if truth is None else TRUE_ERROR_COLOR if truth else FALSE_DETECTION_COLOR
-        axes.add_patch(Rectangle((left - 0.5, top - 0.5), width, height, fill=False, edgecolor=color,
+        # add_artist, not add_patch: the outlines lie inside the image, whose extent already set
+        # the limits, and add_patch's update of the data limits costs ~1 ms per outline
+        axes.add_artist(Rectangle((left - 0.5, top - 0.5), width, height, fill=False, edgecolor=color,
                                  linewidth=3.0 if truth else 1.0, label="true error" if truth else None))
         axes.text(left - 0.5 + width / 2, top - 0.7, captions[position], ha="center", va="bottom", fontsize=7,
                   color=TRUE_ERROR_COLOR if truth else "black")

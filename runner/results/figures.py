@@ -21,7 +21,14 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from runner.results.frames import frame_groups, is_missing, rows_matching, short_names, value_text
+from runner.results.frames import (
+    first_of_each,
+    frame_groups,
+    is_missing,
+    rows_matching,
+    short_names,
+    value_text,
+)
 from runner.results.rendering import current_renderer
 from runner.results.settings import ACCURACY, Axes, summary_columns
 from runner.results.statistics import ok_jobs, t_interval
@@ -46,7 +53,10 @@ def save_figure_pair(figure, stem) -> tuple:
         import pickle
 
         try:
-            worker.submit(f"figure {stem}", _render_pair, pickle.dumps(figure), str(stem))
+            if getattr(worker, "forks", False):  # a forked child has the figure in memory already
+                worker.submit(f"figure {stem}", _save_pair, figure, stem)
+            else:
+                worker.submit(f"figure {stem}", _render_pair, pickle.dumps(figure), str(stem))
             return stem.with_name(stem.name + ".pdf"), stem.with_name(stem.name + ".png")
         except Exception:  # noqa: BLE001 - not picklable or no worker: render it here
             pass
@@ -379,7 +389,7 @@ def _draw_baseline(panel, jobs, x_axis, axes: Axes, series_axes) -> None:
     if any(not a.startswith(("cleanlearning", "quality_score")) for a in series_axes):
         return  # a baseline per classifier: the lines of the methods already tell them apart
     others = [a for a in axes.groups if a not in series_axes]
-    baseline = jobs.drop_duplicates(subset=[*others, *axes.replicate])
+    baseline = first_of_each(jobs, [*others, *axes.replicate])
     xs, means, lows, highs = _line_with_band(baseline, x_axis, ACCURACY[0])
     panel.plot(xs, means, color="black", linestyle="--", marker="x", linewidth=1.2, markersize=5,
                label="no cleaning (baseline)")

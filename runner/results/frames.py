@@ -22,6 +22,14 @@ def frame_groups(frame: pd.DataFrame, keys: Sequence[str]):
         yield (key if isinstance(key, tuple) else (key,)), group
 
 
+def first_of_each(frame: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    """The first row of each combination of ``keys`` (the one row of a frame when there are no
+    keys: pandas' drop_duplicates refuses an empty subset)."""
+    if not keys:
+        return frame.iloc[:1]
+    return frame.drop_duplicates(subset=list(keys))
+
+
 def group_codes(frame: pd.DataFrame, keys: Sequence[str]) -> np.ndarray:
     """(n_rows,) group number of each row, groups numbered in order of first appearance."""
     if not keys:

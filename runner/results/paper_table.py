@@ -16,6 +16,7 @@ import pandas as pd
 
 from runner.results.formatting import condition_label, mean_pm, tex, tex_pm
 from runner.results.frames import (
+    first_of_each,
     frame_groups,
     group_codes,
     rows_matching,
@@ -165,7 +166,7 @@ def _paper_table(ok, axes: Axes, metric: str, title: str, *, with_baseline: bool
         base_axes = [a for a in methods if not a.startswith(("cleanlearning", "quality_score"))]
         for key, group in frame_groups(ok, base_axes):
             label = "no cleaning" + "".join(f", {names[a]}={value_text(v)}" for a, v in zip(base_axes, key, strict=True))
-            deduped = group.drop_duplicates(subset=[*base_axes, *conditions, *axes.replicate])
+            deduped = first_of_each(group, [*base_axes, *conditions, *axes.replicate])
             blocks.append((label, deduped, ACCURACY[0]))
     for label, (_, group) in zip(row_labels, frame_groups(ok, methods), strict=True):
         blocks.append((label, group, metric))

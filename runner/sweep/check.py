@@ -215,6 +215,17 @@ def _varying_keys(jobs: Sequence[Sequence[str]]) -> set[str]:
     return {key for key, seen in values.items() if len(seen) > 1}
 
 
+def launcher_problem(launcher: DictConfig) -> str | None:
+    """What is wrong with the launcher's settings that the runner reads (its jobs at once), or None."""
+    from runner.sweep.launchers import jobs_at_once
+
+    try:
+        jobs_at_once(launcher)
+    except (ValueError, TypeError) as error:
+        return str(error)
+    return None
+
+
 def _is_basic_sweeper(config: DictConfig) -> bool:
     return str(config.hydra.sweeper.get("_target_", "")).endswith("basic_sweeper.BasicSweeper")
 
@@ -226,6 +237,9 @@ class SweepCheckCallback(Callback):
         from runner.sweep.composition import use_composition_cache
 
         config_loader = use_composition_cache()  # each distinct defaults list composed once
+        problem = launcher_problem(config.hydra.launcher)
+        if problem:
+            raise SystemExit(problem)
         if _is_basic_sweeper(config):
             jobs = expand_sweep(config, config_loader)
             bad = check_jobs(config, config_loader, jobs, distinct=True)

@@ -9,8 +9,9 @@ jobs never wait for it; the end of the sweep waits for all of it, and anything i
 (runner.sweep.summary.write_deferred_reports writes every report still missing). The files are
 those the launching process would write, byte for byte: the same functions on the same files.
 
-Only with the basic launcher (a parallel launcher's jobs already keep every core busy, and
-their callbacks run in the jobs' own processes), only on a machine with more than one core,
+Only with a launcher that runs one job at a time (the basic launcher, or the local or joblib
+launcher with ``n_jobs=1``: runner.sweep.launchers; a parallel launcher's jobs already keep
+every core busy, and their callbacks run in the jobs' own processes), only on a machine with more than one core,
 and only when the program was started as ``python -m runner`` (or another package's
 ``__main__``, or ``-c``): a fresh helper interpreter re-imports the main module of a program
 started as ``python script.py``, and a script without an ``if __name__ == "__main__":``
@@ -27,11 +28,12 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
-__all__ = ["SideWorker", "side_worker_for"]
+from runner.sweep.launchers import available_cpus, jobs_side_by_side
+
+__all__ = ["ForkedRenderer", "SideWorker", "forked_renderer_for", "side_worker_for"]
 
 logger = logging.getLogger(__name__)
 
-BASIC_LAUNCHER = "hydra._internal.core_plugins.basic_launcher.BasicLauncher"
 # The helper draws with one thread: it must not take the jobs' core as well.
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -98,10 +100,86 @@ class SideWorker:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
+class ForkedRenderer:
+    """Side work in child processes forked from this one, one per task, all started at once.
+
+    For the end of a sweep under the local launcher (hydra_plugins/cleanlearn_launcher): its
+    final summary is written by the worker that ran the last job, while the other workers and
+    the launching process wait. A fork of that worker has the drawing stack in memory already,
+    so the summary's figures render beside its tables at the cost of a fork each. The same
+    contract as :class:`SideWorker`: :meth:`wait` joins them, and a task whose child did not
+    exit cleanly is run again here (same function, same arguments: the same files).
+    """
+
+    forks = True  # what is handed in need not be pickled (runner.results.figures)
+
+    def __init__(self) -> None:
+        import multiprocessing
+
+        self._context = multiprocessing.get_context("fork")
+        self._pending: list = []
+
+    def submit(self, what: str, function: Callable, *args) -> None:
+        _flush_output()
+        try:
+            child = self._context.Process(target=_run_in_child, args=(function, args), name="cleanlearn-render")
+            child.start()
+        except Exception:  # noqa: BLE001 - cannot fork now: do it here
+            _run_here(what, function, args)
+            return
+        self._pending.append((what, child, function, args))
+
+    def postpone_unstarted(self) -> None:
+        """Nothing waits in a queue: every task started as it was submitted."""
+
+    def wait(self) -> None:
+        pending, self._pending = self._pending, []
+        for what, child, function, args in pending:
+            child.join()
+            if child.exitcode != 0:
+                logger.debug("side work %s: child exit status %s; doing it here", what, child.exitcode)
+                _run_here(what, function, args)
+
+    def close(self) -> None:
+        self.wait()
+
+
+def forked_renderer_for(config) -> ForkedRenderer | None:
+    """A :class:`ForkedRenderer` for the final summary written by a worker of the local
+    launcher running jobs side by side (the other cores are idle by then), else None."""
+    import multiprocessing
+
+    from runner.sweep.launchers import LOCAL_LAUNCHER, jobs_at_once
+
+    launcher = config.hydra.launcher
+    if str(launcher.get("_target_", "")) != LOCAL_LAUNCHER or (jobs_at_once(launcher) or 1) < 2:
+        return None
+    if available_cpus() < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    return ForkedRenderer()
+
+
+def _run_in_child(function: Callable, args: tuple) -> None:
+    """A forked child's task: exit 0 when it is done, 1 when it failed (the parent redoes it)."""
+    try:
+        function(*args)
+    except BaseException as error:  # noqa: BLE001 - reported through the exit status
+        logger.debug("side work failed in a child: %s: %s", type(error).__name__, error)
+        _flush_output()
+        os._exit(1)
+
+
+def _flush_output() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+
+
 def side_worker_for(config) -> SideWorker | None:
     """A helper for this sweep when it can use an idle core (see module), else None."""
-    launcher = str(config.hydra.launcher.get("_target_", ""))
-    if launcher != BASIC_LAUNCHER or (os.cpu_count() or 1) < 2 or not _main_not_rerun():
+    if jobs_side_by_side(config.hydra.launcher) or available_cpus() < 2 or not _main_not_rerun():
         return None
     try:
         return SideWorker()

@@ -18,7 +18,12 @@ from runner.results.settings import SummarySettings
 from runner.results.summarize import summarize
 from runner.sweep.incremental import append_row, mark_final, reset_rows
 from runner.sweep.progress import PROGRESS_FILE, report_progress, start_progress
-from runner.sweep.side_work import SideWorker, side_worker_for, write_job_report
+from runner.sweep.side_work import (
+    SideWorker,
+    forked_renderer_for,
+    side_worker_for,
+    write_job_report,
+)
 
 __all__ = ["SweepSummaryCallback", "write_deferred_reports"]
 
@@ -40,13 +45,11 @@ class SweepSummaryCallback(Callback):
     """
 
     def __init__(self) -> None:
-        self._side: SideWorker | None = None  # report.run=end with the basic launcher (side_work)
+        self._side: SideWorker | None = None  # report.run=end, one job at a time (side_work)
+        self._side_asked_again = False
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        from runner.config.report_setting import report_when
-
-        if report_when(config) == "end":
-            self._side = side_worker_for(config)
+        self._side = _side_worker(config)
         try:
             start_progress(config)
         except Exception as error:  # noqa: BLE001 - progress lines are a convenience
@@ -66,6 +69,11 @@ class SweepSummaryCallback(Callback):
         else:
             frame = None
             try:
+                if self._side is None and not self._side_asked_again:
+                    # the local launcher chooses one worker at launch when the sweep's jobs all
+                    # share their cached work: its jobs then say n_jobs=1 (hydra_plugins)
+                    self._side_asked_again = True
+                    self._side = _side_worker(config)
                 job_dir = Path(str(config.hydra.runtime.output_dir))
                 row, finished = append_row(sweep_dir, job_dir)
                 frame = pd.DataFrame([row])
@@ -97,7 +105,8 @@ class SweepSummaryCallback(Callback):
             # computed, before the job reports it has not started yet (shared out at the end)
             if plot and self._side is not None:
                 self._side.postpone_unstarted()
-            with rendering_in(self._side if plot else None):
+            renderer = (self._side or forked_renderer_for(config)) if plot else None
+            with rendering_in(renderer):
                 frame = summarize(sweep_dir_of(config), plot=plot, settings=_settings(config))
             if plot or "failed" in set(frame["status"]):  # as summary.png (the end may not come)
                 from runner.report import write_sweep_report
@@ -112,6 +121,12 @@ class SweepSummaryCallback(Callback):
         except Exception as error:  # noqa: BLE001 - reported, not raised
             logger.warning("could not write the sweep summary: %s", error)
             return None
+
+
+def _side_worker(config: DictConfig) -> SideWorker | None:
+    from runner.config.report_setting import report_when
+
+    return side_worker_for(config) if report_when(config) == "end" else None
 
 
 def _planned_jobs(sweep_dir: Path) -> int | None:

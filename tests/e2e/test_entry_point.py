@@ -232,6 +232,11 @@ def test_is_finished_needs_the_marker_the_same_config_and_readable_metrics(tmp_p
         ({"_target_": "hydra_plugins.hydra_submitit_launcher.submitit_launcher.LocalLauncher", "cpus_per_task": None}, 8, 1),
         ({"_target_": "hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher", "cpus_per_task": 4}, 8, 4),
         ({"_target_": "some.other.RayLauncher"}, 8, 1),
+        ({"_target_": "hydra_plugins.cleanlearn_launcher.local_launcher.LocalLauncher", "n_jobs": 1}, 8, None),
+        ({"_target_": "hydra_plugins.cleanlearn_launcher.local_launcher.LocalLauncher", "n_jobs": 2}, 8, 4),
+        ({"_target_": "hydra_plugins.cleanlearn_launcher.local_launcher.LocalLauncher", "n_jobs": -1}, 8, 1),
+        ({"_target_": "hydra_plugins.cleanlearn_launcher.local_launcher.LocalLauncher", "n_jobs": -3}, 8, 1),
+        ({"_target_": "hydra_plugins.cleanlearn_launcher.local_launcher.LocalLauncher", "n_jobs": 3}, 8, 2),
     ],
 )
 def test_parallel_thread_budget(launcher, cpus, expected):

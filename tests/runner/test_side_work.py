@@ -14,7 +14,8 @@ from omegaconf import OmegaConf
 
 from runner.results import figures
 from runner.results.rendering import finish_rendering, rendering_in
-from runner.sweep.side_work import BASIC_LAUNCHER, SideWorker, side_worker_for
+from runner.sweep.launchers import BASIC_LAUNCHER, LOCAL_LAUNCHER
+from runner.sweep.side_work import ForkedRenderer, SideWorker, forked_renderer_for, side_worker_for
 
 
 def record_pid(path: str, delay: float = 0.0) -> None:
@@ -85,16 +86,20 @@ def test_a_dead_helper_loses_nothing(tmp_path, worker):
     assert all(int(path.read_text()) == os.getpid() for path in paths)
 
 
-def test_only_the_basic_launcher_gets_a_helper(monkeypatch):
+def test_only_a_launcher_running_one_job_at_a_time_gets_a_helper(monkeypatch):
     monkeypatch.setattr("runner.sweep.side_work.SideWorker", lambda: "helper")
     monkeypatch.setattr("runner.sweep.side_work._main_not_rerun", lambda: True)
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr("runner.sweep.side_work.available_cpus", lambda: 2)
     basic = OmegaConf.create({"hydra": {"launcher": {"_target_": BASIC_LAUNCHER}}})
     joblib = OmegaConf.create({"hydra": {"launcher": {
         "_target_": "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher"}}})
     assert side_worker_for(basic) == "helper"
     assert side_worker_for(joblib) is None  # its jobs keep every core busy, callbacks run in them
-    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    local = {"_target_": LOCAL_LAUNCHER}
+    for n_jobs, helper in ((1, "helper"), (2, None), (-1, None)):  # -1: every CPU (2 here)
+        config = OmegaConf.create({"hydra": {"launcher": {**local, "n_jobs": n_jobs}}})
+        assert side_worker_for(config) == helper, n_jobs
+    monkeypatch.setattr("runner.sweep.side_work.available_cpus", lambda: 1)
     assert side_worker_for(basic) is None  # no idle core
 
 
@@ -161,7 +166,7 @@ def test_no_helper_for_a_program_whose_main_a_helper_would_run_again(monkeypatch
     import types
 
     monkeypatch.setattr("runner.sweep.side_work.SideWorker", lambda: "helper")
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr("runner.sweep.side_work.available_cpus", lambda: 2)
     basic = OmegaConf.create({"hydra": {"launcher": {"_target_": BASIC_LAUNCHER}}})
 
     def main_module(spec_name, file):
@@ -263,3 +268,35 @@ def test_postponed_tasks_go_behind_what_is_submitted_after_them(tmp_path, worker
     worker.wait()  # the postponed reports: queued again, and shared out
     names = sorted(line.split()[0] for line in log.read_text().splitlines())
     assert names == ["busy", "figure", "report0", "report1", "report2"]  # nothing lost
+
+
+def test_a_forked_renderer_writes_the_bytes_of_one_saved_here_in_child_processes(tmp_path):
+    frame = summary_frame(30)
+    figures.save_figure_pair(figures.plot_summary(frame), tmp_path / "here")
+    renderer = ForkedRenderer()
+    with rendering_in(renderer):
+        figures.save_figure_pair(figures.plot_summary(frame), tmp_path / "there")
+        renderer.submit("pid", record_pid, str(tmp_path / "pid"))
+        finish_rendering()
+    for suffix in (".pdf", ".png"):
+        assert (tmp_path / f"there{suffix}").read_bytes() == (tmp_path / f"here{suffix}").read_bytes()
+    assert int((tmp_path / "pid").read_text()) != os.getpid()  # done in a child
+    # a task that fails in its child is done again here, nothing lost
+    renderer.submit("report", fail_outside, os.getpid(), str(tmp_path / "done"))
+    renderer.close()
+    assert int((tmp_path / "done").read_text()) == os.getpid()
+
+
+def test_only_a_parallel_local_launchers_worker_gets_a_forked_renderer(monkeypatch):
+    monkeypatch.setattr("runner.sweep.side_work.available_cpus", lambda: 2)
+
+    def config(target, **fields):
+        return OmegaConf.create({"hydra": {"launcher": {"_target_": target, **fields}}})
+
+    assert isinstance(forked_renderer_for(config(LOCAL_LAUNCHER, n_jobs=2)), ForkedRenderer)
+    assert forked_renderer_for(config(LOCAL_LAUNCHER, n_jobs=1)) is None  # the helper's case
+    assert forked_renderer_for(config(BASIC_LAUNCHER)) is None
+    assert forked_renderer_for(config("hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher",
+                                      n_jobs=2)) is None  # its workers are not ours to fork
+    monkeypatch.setattr("runner.sweep.side_work.available_cpus", lambda: 1)
+    assert forked_renderer_for(config(LOCAL_LAUNCHER, n_jobs=2)) is None  # no idle core

@@ -164,3 +164,21 @@ def test_callback_never_fails_the_job(tmp_path, caplog):
 def test_relative_sweep_dir_is_relative_to_the_launch_dir(tmp_path):
     config = hydra_config(RunMode.MULTIRUN, "outputs/sweeps/x", str(tmp_path))
     assert sweep_dir_of(config) == tmp_path / "outputs" / "sweeps" / "x"
+
+
+def test_a_sweep_over_one_method_axis_alone_gets_its_tables_and_baseline(tmp_path):
+    # no seed, no condition: every job shares one baseline (pandas refuses drop_duplicates on
+    # an empty subset, which left such a sweep without results.md or paper tables)
+    for num, method in enumerate(("both", "prune_by_class")):
+        metrics = {"test_accuracy_baseline": 0.8, "test_accuracy_cleanlearning": 0.85 + num / 100,
+                   "issue_f1": 0.7 - num / 10, "total_seconds": 1.0}
+        make_job(tmp_path, num, [f"cleanlearning.find_label_issues_kwargs.filter_by={method}"],
+                 status={"status": "ok"}, metrics=metrics, done=True)
+    summarize(tmp_path, plot=True)
+    results = (tmp_path / "results.md").read_text()
+    assert "| both | 1 | 0.700 |" in results and "| prune_by_class | 1 | 0.600 |" in results
+    tables = list(tmp_path.glob("table*.md"))
+    assert tables, sorted(p.name for p in tmp_path.iterdir())
+    baseline_rows = [line for text in (p.read_text() for p in tables) for line in text.splitlines()
+                     if line.startswith("| no cleaning")]
+    assert baseline_rows and all("0.800" in line for line in baseline_rows)  # one baseline row, its value

@@ -1,0 +1,190 @@
+"""``hydra/launcher=local`` (hydra_plugins/cleanlearn_launcher): a sweep's jobs in forked
+workers, each group of jobs sharing cached work in one worker, with the results of the basic
+launcher; failures, a worker's death and signals as the runner promises them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from _jobs import find_job
+
+REPO = Path(__file__).resolve().parents[2]
+FILTER = "cleanlearning.find_label_issues_kwargs.filter_by"
+SWEEP = ("experiment=quick", "seed=0,1", f"{FILTER}=both,prune_by_class")
+
+
+def run_sweep(sweep_dir: Path, *overrides: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "runner", "-m", f"hydra.sweep.dir={sweep_dir}", *overrides],
+                          cwd=REPO, capture_output=True, text=True, timeout=600, env={**os.environ, **(env or {})})
+
+
+def provenance(job_dir: Path) -> dict:
+    return json.loads((job_dir / "provenance.json").read_text())
+
+
+@pytest.mark.slow
+def test_groups_sharing_a_cross_validation_run_in_one_worker_each_with_the_basic_launchers_results(tmp_path):
+    local, basic = tmp_path / "local", tmp_path / "basic"
+    result = run_sweep(local, *SWEEP, f"cache_dir={tmp_path / 'cache_local'}", "hydra/launcher=local",
+                       "hydra.launcher.n_jobs=2")
+    assert result.returncode == 0, result.stderr
+    assert "Launching 4 jobs locally, 2 at a time (2 groups sharing cached work)" in result.stdout
+    reference = run_sweep(basic, *SWEEP, f"cache_dir={tmp_path / 'cache_basic'}")
+    assert reference.returncode == 0, reference.stderr
+
+    pids = {}
+    for seed in (0, 1):
+        jobs = [find_job(local, f"seed={seed}", f"{FILTER}={method}") for method in ("both", "prune_by_class")]
+        processes = [provenance(job)["process"] for job in jobs]
+        # one worker ran both jobs of a seed; the first computed the cross-validation, the second read it
+        assert processes[0] == processes[1]
+        pids[seed] = processes[0]
+        assert "cache miss: cv_pred_probs" in (jobs[0] / "runner.log").read_text()
+        assert "cache hit: cv_pred_probs" in (jobs[1] / "runner.log").read_text()
+        for method, job in zip(("both", "prune_by_class"), jobs, strict=True):
+            same = find_job(basic, f"seed={seed}", f"{FILTER}={method}")
+            for name in ("label_issues.csv", "confident_joint.csv", "noise_matrix.csv"):
+                assert (job / name).read_bytes() == (same / name).read_bytes(), (seed, method, name)
+            timing = [key for key in json.loads((job / "metrics.json").read_text()) if key.endswith("_seconds")]
+            mine, theirs = (pd.read_json(path / "metrics.json", typ="series").drop(timing) for path in (job, same))
+            assert mine.equals(theirs)
+            assert (job / "report.html").is_file()
+    # two workers, forked from the launching process (their parent, not the jobs' own process)
+    assert pids[0]["pid"] != pids[1]["pid"] and pids[0]["parent_pid"] == pids[1]["parent_pid"]
+    assert pids[0]["parent_pid"] not in (pids[0]["pid"], pids[1]["pid"])
+    assert "capping this job at 1 thread" in (find_job(local, "seed=0", f"{FILTER}=both") / "runner.log").read_text()
+    summary = pd.read_csv(local / "summary.csv")
+    assert sorted(summary["job"]) == [0, 1, 2, 3] and (summary["status"] == "ok").all()
+    # the final summary, written by the worker that ran the last job, its figures by forks of it
+    assert all((local / name).is_file() for name in ("results.md", "report.html", "results.png", "summary.pdf"))
+
+
+@pytest.mark.slow
+def test_one_group_runs_in_the_launching_process_and_a_failed_job_fails_the_sweep(tmp_path):
+    # every job shares the cross-validation: one worker, the launching process itself (no fork),
+    # the job reports written beside it by the helper process as with the basic launcher
+    single = run_sweep(tmp_path / "one", "experiment=quick", "cache_dir=null", f"{FILTER}=both,prune_by_class",
+                       "hydra/launcher=local")
+    assert single.returncode == 0, single.stderr
+    assert "Launching 2 jobs locally, 1 at a time" in single.stdout
+    jobs = [find_job(tmp_path / "one", f"{FILTER}={method}") for method in ("both", "prune_by_class")]
+    processes = {provenance(job)["process"]["pid"] for job in jobs}
+    assert len(processes) == 1
+    assert all((job / "report.html").is_file() for job in jobs)
+    assert "capping" not in (jobs[0] / "runner.log").read_text()  # one job at a time: no cap
+
+    failing = run_sweep(tmp_path / "two", "experiment=quick", "cache_dir=null", "classifier.C=1,-1",
+                        "hydra/launcher=local", "hydra.launcher.n_jobs=2")
+    assert failing.returncode != 0
+    assert (find_job(tmp_path / "two", "classifier.C=1") / "DONE").is_file()
+    status = json.loads((find_job(tmp_path / "two", "classifier.C=-1") / "status.json").read_text())
+    assert status["status"] == "failed"
+    summary = pd.read_csv(tmp_path / "two" / "summary.csv").sort_values("job")
+    assert summary["status"].tolist() == ["ok", "failed"]
+
+
+def test_a_bad_n_jobs_is_refused_before_any_job(tmp_path):
+    result = run_sweep(tmp_path / "sweep", "experiment=quick", "seed=0,1", "hydra/launcher=local",
+                       "hydra.launcher.n_jobs=0")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "hydra.launcher.n_jobs must be a non-zero integer (-1: every CPU); got 0"]
+    assert not (tmp_path / "sweep").exists()
+
+
+# A classifier that waits in fit while its "hold" file exists (the signal lands there), or
+# kills its own process when a "die" file exists (a worker killed by the OOM killer).
+WAITING_CLASSIFIER = '''
+import os
+import signal
+import time
+from pathlib import Path
+
+from sklearn.linear_model import LogisticRegression
+
+
+class WaitingClassifier(LogisticRegression):
+    def fit(self, X, y, sample_weight=None):
+        here = Path(__file__).parent
+        (here / f"fitting-{os.getpid()}").write_text("")
+        if self.C == 2.0 and (here / "die").exists():
+            os.kill(os.getpid(), signal.SIGKILL)
+        while (here / "hold").exists():
+            time.sleep(0.01)
+        return super().fit(X, y, sample_weight=sample_weight)
+'''
+
+
+def waiting_sweep(tmp_path: Path, *files: str) -> tuple[list[str], dict, Path]:
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "waiting.py").write_text(textwrap.dedent(WAITING_CLASSIFIER))
+    for name in files:
+        (code / name).write_text("")
+    command = [sys.executable, "-m", "runner", "-m", f"hydra.sweep.dir={tmp_path / 'sweep'}", "experiment=quick",
+               f"cache_dir={tmp_path / 'cache'}", "classifier._target_=waiting.WaitingClassifier",
+               "classifier.C=1.0,2.0", "hydra/launcher=local", "hydra.launcher.n_jobs=2"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(code), os.environ.get("PYTHONPATH")]))}
+    return command, env, code
+
+
+def wait_for(condition, what: str, process: subprocess.Popen, seconds: float = 240) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("signum", "whole_group"), [(signal.SIGTERM, False), (signal.SIGINT, True)])
+def test_a_signal_stops_every_worker_and_each_records_its_interrupt(tmp_path, signum, whole_group):
+    """SIGTERM to the launching process alone is passed on to its workers; Ctrl-C reaches them
+    all (one process group). Either way each running job says "interrupted", none is DONE, the
+    sweep exits 128 + the signal's number, and a resumed sweep finishes both."""
+    command, env, code = waiting_sweep(tmp_path, "hold")
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True)
+    try:
+        wait_for(lambda: len(list(code.glob("fitting-*"))) >= 2, "both workers in fit", process)
+        if whole_group:
+            os.killpg(process.pid, signum)
+        else:
+            process.send_signal(signum)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert process.returncode == 128 + signum, stderr
+    assert "Traceback" not in stderr
+    for value in ("1.0", "2.0"):
+        job = find_job(tmp_path / "sweep", f"classifier.C={value}")
+        status = json.loads((job / "status.json").read_text())
+        assert status["status"] == "interrupted" and status["signal"] == signal.Signals(signum).name
+        assert not (job / "DONE").exists()
+
+    (code / "hold").unlink()
+    resumed = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    for value in ("1.0", "2.0"):
+        assert (find_job(tmp_path / "sweep", f"classifier.C={value}") / "DONE").is_file()
+
+
+@pytest.mark.slow
+def test_a_killed_worker_fails_its_jobs_and_the_others_finish(tmp_path):
+    command, env, _ = waiting_sweep(tmp_path, "die")
+    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode != 0
+    assert "lost with its worker process" in result.stdout + result.stderr
+    assert (find_job(tmp_path / "sweep", "classifier.C=1.0") / "DONE").is_file()
+    assert not (find_job(tmp_path / "sweep", "classifier.C=2.0") / "DONE").exists()
