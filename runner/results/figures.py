@@ -63,6 +63,24 @@ def save_figure_pair(figure, stem) -> tuple:
     return _save_pair(figure, stem)
 
 
+def render_figure(build, stem) -> tuple:
+    """``save_figure_pair(build(), stem)``, where the figure is drawn as well as saved by a
+    worker that shares this process's memory (runner.sweep.side_work.ForkedRenderer: the
+    figure's construction leaves the calling process too); elsewhere as save_figure_pair."""
+    from pathlib import Path
+
+    stem = Path(stem)
+    worker = current_renderer()
+    if worker is not None and getattr(worker, "forks", False):
+        worker.submit(f"figure {stem}", _build_and_save, build, stem)
+        return stem.with_name(stem.name + ".pdf"), stem.with_name(stem.name + ".png")
+    return save_figure_pair(build(), stem)
+
+
+def _build_and_save(build, stem) -> None:
+    _save_pair(build(), stem)
+
+
 def _render_pair(pickled: bytes, stem: str) -> None:
     """The worker's side of save_figure_pair."""
     import pickle

@@ -15,6 +15,7 @@ conditions: each method's condition-level gain in test accuracy over the baselin
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -186,7 +187,7 @@ def cd_stems(populations: list[Population]) -> dict[str, str]:
 
 def write_cd_diagrams(out_dir: Path, populations: list[Population], stems: dict[str, str]) -> list[Path]:
     """cd*.pdf / cd*.png, one per population; stale ones removed."""
-    from runner.results.figures import save_figure_pair
+    from runner.results.figures import render_figure
     from runner.statistics.cd_diagram import cd_diagram
 
     written = []
@@ -197,8 +198,9 @@ def write_cd_diagrams(out_dir: Path, populations: list[Population], stems: dict[
         bars = result.cliques("wilcoxon_holm")
         title = (f"{population.metric} over {population.name} ({result.n_blocks} blocks); bars: not "
                  f"different by Wilcoxon-Holm (alpha {ALPHA:g})")
-        figure = cd_diagram(result.average_ranks, result.nemenyi_cd, bars, title=title)
-        written += list(save_figure_pair(figure, out_dir / stems[population.name]))
+        written += list(render_figure(
+            functools.partial(cd_diagram, result.average_ranks, result.nemenyi_cd, bars, title=title),
+            out_dir / stems[population.name]))
     keep = {path.name for path in written}
     for stale in [*out_dir.glob("cd.p*"), *out_dir.glob("cd_*.p*")]:
         if stale.name not in keep and stale.suffix in (".pdf", ".png"):

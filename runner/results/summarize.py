@@ -350,9 +350,9 @@ def _cell(value) -> str:
 
 def _plot_summary(frame: pd.DataFrame, path: Path) -> None:
     """Per-job bars, drawn by runner.results.figures.plot_summary (PDF and 200 dpi PNG)."""
-    from runner.results.figures import plot_summary, save_figure_pair
+    from runner.results.figures import plot_summary, render_figure
 
-    save_figure_pair(plot_summary(frame), path.with_suffix(""))
+    render_figure(functools.partial(plot_summary, frame), path.with_suffix(""))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,6 +10,7 @@ reach it.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pandas as pd
@@ -106,9 +107,9 @@ def write_results(out_dir: str | Path, summary: pd.DataFrame, settings: SummaryS
         for name in ("table.md", "table.tex"):
             (out_dir / name).unlink(missing_ok=True)
     if plot:
-        from runner.results.figures import plot_results, save_figure_pair
+        from runner.results.figures import plot_results, render_figure
 
-        save_figure_pair(plot_results(summary, axes, metric, bold=bold), out_dir / "results")
+        render_figure(functools.partial(plot_results, summary, axes, metric, bold=bold), out_dir / "results")
         write_cd_diagrams(out_dir, populations, stems)
 
 

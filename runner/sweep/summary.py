@@ -40,8 +40,10 @@ class SweepSummaryCallback(Callback):
     ``python -m runner.summarize`` writes it; that happens in on_job_end because Hydra skips
     on_multirun_end when a job failed. A search (trials not known up front) rebuilds the
     summary after each trial, its figures only once a trial failed, and everything at the end.
-    With the basic launcher a helper process (runner.sweep.side_work) writes the job reports
-    as the jobs end and renders the final summary's figures.
+    With a launcher running one job at a time a helper process (runner.sweep.side_work) writes
+    the job reports as the jobs end and renders the final summary's figures; under the local
+    launcher's parallel workers the worker writing the final summary renders its figures in
+    forks of itself (runner.sweep.side_work.ForkedRenderer).
     """
 
     def __init__(self) -> None:

@@ -276,10 +276,13 @@ def test_a_forked_renderer_writes_the_bytes_of_one_saved_here_in_child_processes
     renderer = ForkedRenderer()
     with rendering_in(renderer):
         figures.save_figure_pair(figures.plot_summary(frame), tmp_path / "there")
+        # drawn, not only saved, in the child: the same bytes
+        figures.render_figure(lambda: figures.plot_summary(frame), tmp_path / "built_there")
         renderer.submit("pid", record_pid, str(tmp_path / "pid"))
         finish_rendering()
-    for suffix in (".pdf", ".png"):
-        assert (tmp_path / f"there{suffix}").read_bytes() == (tmp_path / f"here{suffix}").read_bytes()
+    for stem in ("there", "built_there"):
+        for suffix in (".pdf", ".png"):
+            assert (tmp_path / f"{stem}{suffix}").read_bytes() == (tmp_path / f"here{suffix}").read_bytes()
     assert int((tmp_path / "pid").read_text()) != os.getpid()  # done in a child
     # a task that fails in its child is done again here, nothing lost
     renderer.submit("report", fail_outside, os.getpid(), str(tmp_path / "done"))
