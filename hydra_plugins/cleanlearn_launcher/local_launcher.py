@@ -31,7 +31,6 @@ import multiprocessing
 import os
 import pickle
 import signal
-import sys
 import time
 from collections.abc import Sequence
 from multiprocessing.connection import wait as connection_wait
@@ -50,6 +49,7 @@ from hydra.plugins.launcher import Launcher
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, open_dict, read_write
 
+from runner.core.io import flush_output
 from runner.sweep.launchers import workers_of
 from runner.sweep.schedule import shared_work_groups
 
@@ -164,7 +164,7 @@ class _Pool:
         self.workers: list[_Worker] = []
 
     def start(self) -> _Worker:
-        _flush_output()
+        flush_output()
         ours, theirs = self.context.Pipe()
         others = [worker.connection for worker in self.workers]
         process = self.context.Process(target=_work, args=(theirs, [ours, *others]), name="cleanlearn-worker")
@@ -291,15 +291,5 @@ def _quiet_when_idle() -> None:
 
 
 def _exit_now(signum, frame) -> None:
-    _flush_output()
+    flush_output()
     os._exit(128 + signum)
-
-
-def _flush_output() -> None:
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            pass
-    for handler in logging.getLogger().handlers:
-        handler.flush()

@@ -27,6 +27,7 @@ def _current_umask() -> int:
 _UMASK = _current_umask()
 
 __all__ = [
+    "flush_output",
     "locked",
     "atomic_path",
     "atomic_write_bytes",
@@ -156,3 +157,21 @@ def pdf_bytes(figure) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="pdf", metadata={"CreationDate": None})
     return buffer.getvalue()
+
+
+def flush_output() -> None:
+    """Flush stdout, stderr and the root logger's handlers: what a process must do before it
+    forks (or the child prints the parent's buffered lines again) and before ``os._exit``."""
+    import logging
+    import sys
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    for handler in logging.getLogger().handlers:
+        try:
+            handler.flush()
+        except (OSError, ValueError):
+            pass

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
+from runner.core.io import flush_output
 from runner.sweep.launchers import available_cpus, jobs_side_by_side
 
 __all__ = ["ForkedRenderer", "SideWorker", "forked_renderer_for", "side_worker_for"]
@@ -120,7 +121,7 @@ class ForkedRenderer:
         self._pending: list = []
 
     def submit(self, what: str, function: Callable, *args) -> None:
-        _flush_output()
+        flush_output()
         try:
             child = self._context.Process(target=_run_in_child, args=(function, args), name="cleanlearn-render")
             child.start()
@@ -165,16 +166,8 @@ def _run_in_child(function: Callable, args: tuple) -> None:
         function(*args)
     except BaseException as error:  # noqa: BLE001 - reported through the exit status
         logger.debug("side work failed in a child: %s: %s", type(error).__name__, error)
-        _flush_output()
+        flush_output()
         os._exit(1)
-
-
-def _flush_output() -> None:
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            pass
 
 
 def side_worker_for(config) -> SideWorker | None:
