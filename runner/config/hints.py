@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 from runner.core.names import closest
 
-__all__ = ["composition_hint", "install_key_hints", "unknown_key_line"]
+__all__ = ["composition_hint", "group_key_line", "install_key_hints", "unknown_key_line"]
 
 
 def unknown_key_line(full_key: str, valid: Iterable[str], value: str | None = None) -> str:
@@ -56,6 +56,11 @@ def composition_hint(error: BaseException) -> str | None:
         return None
     full_key = str(cause.full_key)
     parent = getattr(cause, "parent_node", None)
+    attempted = _overridden_key(error)
+    if "." not in full_key and attempted and attempted.startswith(full_key + "."):
+        line = group_key_line(attempted, full_key)
+        if line is not None:
+            return line
     if "." not in full_key:
         valid = _top_level_keys()
     elif parent is not None and hasattr(parent, "keys"):
@@ -63,6 +68,59 @@ def composition_hint(error: BaseException) -> str | None:
     else:
         return None
     return unknown_key_line(full_key, valid)
+
+
+def _overridden_key(error: BaseException) -> str | None:
+    """The key of the override Hydra could not apply ("Could not override 'a.b'.")."""
+    import re
+
+    match = re.search(r"Could not override '([^']+)'", str(error))
+    return match.group(1).lstrip("+~") if match else None
+
+
+def group_key_line(attempted: str, group: str) -> str | None:
+    """``logger.tracking_uri`` where ``logger`` is a config group that sets keys elsewhere
+    (conf/logger/mlflow.yaml sets ``hydra.callbacks.mlflow.*``): one line naming the group's
+    options, where they set their keys and, when one of those keys ends like the attempted
+    one, that key. None when ``group`` is not such a group."""
+    import yaml
+
+    from runner.config.schema import CONF_DIR
+
+    folder = CONF_DIR / group
+    if not folder.is_dir():
+        return None
+    options, leaves = [], []
+    for path in sorted(folder.glob("*.yaml")):
+        options.append(path.stem)
+        content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        leaves += _leaf_keys({k: v for k, v in content.items() if k != "defaults"})
+    prefix = _common_prefix(leaves)
+    rest = attempted.split(".", 1)[1]
+    matches = sorted({leaf for leaf in leaves if leaf == f"{prefix}.{rest}" or leaf.endswith(f".{rest}")})
+    hint = f"; did you mean `{matches[0]}`?" if len(matches) == 1 else ""
+    where = f"; its options set `{prefix}.*`" if prefix else ""
+    return (f"unknown key `{attempted}`: `{group}` is a config group, not a key "
+            f"(options of {group}: {', '.join(options)}){where}{hint}")
+
+
+def _leaf_keys(node, prefix: str = "") -> list[str]:
+    if not isinstance(node, dict) or not node:
+        return [prefix] if prefix else []
+    return [leaf for key, value in node.items() for leaf in _leaf_keys(value, f"{prefix}.{key}" if prefix else str(key))]
+
+
+def _common_prefix(keys: list[str]) -> str:
+    parts = [key.split(".")[:-1] for key in keys]
+    if not parts:
+        return ""
+    common = parts[0]
+    for other in parts[1:]:
+        length = 0
+        while length < min(len(common), len(other)) and common[length] == other[length]:
+            length += 1
+        common = common[:length]
+    return ".".join(common)
 
 
 def install_key_hints() -> None:

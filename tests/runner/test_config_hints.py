@@ -39,6 +39,26 @@ def test_hydra_composition_errors_become_one_line_with_the_closest_name(override
     assert "\n" not in hint and "+" not in hint
 
 
+@pytest.mark.parametrize("overrides, line", [
+    # logger and quality_score are config groups whose options set keys elsewhere: the hint
+    # said "unknown key `logger`; did you mean `logger`?"
+    (["logger=mlflow", "logger.tracking_uri=sqlite:///x.db"],
+     "unknown key `logger.tracking_uri`: `logger` is a config group, not a key (options of logger: mlflow); "
+     "its options set `hydra.callbacks.mlflow.*`; did you mean `hydra.callbacks.mlflow.tracking_uri`?"),
+    (["quality_score.method=x"],
+     "unknown key `quality_score.method`: `quality_score` is a config group, not a key (options of quality_score: "
+     "confidence_weighted_entropy, normalized_margin, normalized_margin_adjusted, self_confidence, "
+     "self_confidence_adjusted); its options set `cleanlearning.label_quality_scores_kwargs.*`; "
+     "did you mean `cleanlearning.label_quality_scores_kwargs.method`?"),
+    (["quality_score.nothing_like_it=1"],
+     "unknown key `quality_score.nothing_like_it`: `quality_score` is a config group, not a key (options of "
+     "quality_score: confidence_weighted_entropy, normalized_margin, normalized_margin_adjusted, self_confidence, "
+     "self_confidence_adjusted); its options set `cleanlearning.label_quality_scores_kwargs.*`"),
+])
+def test_a_key_under_a_group_that_sets_keys_elsewhere_names_where_they_are(overrides, line):
+    assert composition_hint(composition_error(*overrides)) == line
+
+
 def test_the_top_level_keys_offered_include_the_groups_but_not_unknown_ones():
     hint = composition_hint(composition_error("clasifier=random_forest"))
     listed = hint.split("keys of the config: ")[1].rstrip(")").split(", ")
