@@ -38,12 +38,13 @@ def artifact_names(client: MlflowClient, run) -> set[str]:
 
 
 @pytest.mark.slow
-def test_two_parallel_jobs_are_children_of_a_closed_parent_run_and_resume_logs_no_duplicate(tmp_path):
+@pytest.mark.parametrize("launcher", ["joblib", "local"])  # spawned workers; workers forked from the sweep
+def test_two_parallel_jobs_are_children_of_a_closed_parent_run_and_resume_logs_no_duplicate(tmp_path, launcher):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     sweep_dir = tmp_path / "sweep"
-    # job 0 succeeds, job 1 fails (LogisticRegression(C=-1)); both at once under joblib
+    # job 0 succeeds, job 1 fails (LogisticRegression(C=-1)); both at once
     args = ("-m", f"hydra.sweep.dir={sweep_dir}", *FAST, f"hydra.callbacks.mlflow.tracking_uri={uri}",
-            "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "classifier.C=1,-1")
+            f"hydra/launcher={launcher}", "hydra.launcher.n_jobs=2", "classifier.C=1,-1")
     first = run_runner(*args)
     assert first.returncode != 0  # a job failed: Hydra skips on_multirun_end
     assert "tracking:" not in first.stderr, first.stderr[-3000:]
