@@ -42,7 +42,7 @@ def _top_level_keys() -> list[str]:
 def composition_hint(error: BaseException) -> str | None:
     """One line for Hydra's unknown-key or unknown-option error; None for any other error."""
     from hydra.errors import ConfigCompositionException, MissingConfigException
-    from omegaconf.errors import ConfigAttributeError, ConfigKeyError
+    from omegaconf.errors import ConfigAttributeError, ConfigKeyError, ValidationError
 
     if isinstance(error, MissingConfigException) and error.options and error.missing_cfg_file:
         group, _, option = str(error.missing_cfg_file).rpartition("/")
@@ -52,6 +52,8 @@ def composition_hint(error: BaseException) -> str | None:
     if not isinstance(error, ConfigCompositionException):
         return None
     cause = error.__cause__
+    if isinstance(cause, ValidationError) and not isinstance(cause, (ConfigAttributeError, ConfigKeyError)):
+        return bad_value_line(error, cause)
     if not isinstance(cause, (ConfigAttributeError, ConfigKeyError)) or not getattr(cause, "full_key", None):
         return None
     full_key = str(cause.full_key)
@@ -68,6 +70,18 @@ def composition_hint(error: BaseException) -> str | None:
     else:
         return None
     return unknown_key_line(full_key, valid)
+
+
+def bad_value_line(error: BaseException, cause: BaseException) -> str | None:
+    """``bad value `seed=abc`: Value 'abc' of type 'str' could not be converted to Integer``:
+    a value the schema's type refuses, in one line (Hydra prints four and a hint)."""
+    import re
+
+    match = re.search(r"Error merging override (\S+)", str(error))
+    message = next((line.strip() for line in str(cause).splitlines() if line.strip()), "")
+    if match is None or not message:
+        return None
+    return f"bad value `{match.group(1)}`: {message}"
 
 
 def _overridden_key(error: BaseException) -> str | None:

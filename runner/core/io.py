@@ -28,6 +28,7 @@ _UMASK = _current_umask()
 
 __all__ = [
     "flush_output",
+    "remove_orphaned_temporaries",
     "locked",
     "atomic_path",
     "atomic_write_bytes",
@@ -61,6 +62,18 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
+
+
+def remove_orphaned_temporaries(path: str | os.PathLike) -> None:
+    """Remove the temporaries :func:`atomic_path` left beside ``path`` when a writer was killed
+    (``.<name>.<random>.tmp``). Only where no other writer of ``path`` can be running: under its
+    lock, or at the start of the one sweep that owns the dir."""
+    path = Path(path)
+    import glob
+
+    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            leftover.unlink()
 
 
 def _write_with(path: str | os.PathLike, mode: str, writer: Callable[[IO], Any], **open_kwargs) -> Path:

@@ -26,7 +26,7 @@ import json
 import math
 from pathlib import Path
 
-from runner.core.io import atomic_write_json, atomic_write_text, locked
+from runner.core.io import atomic_write_json, atomic_write_text, locked, remove_orphaned_temporaries
 from runner.core.layout import read_json
 
 __all__ = ["ROWS_FILE", "STATE_FILE", "append_row", "mark_final", "recorded_statuses", "reset_rows"]
@@ -41,6 +41,7 @@ def reset_rows(sweep_dir: Path) -> None:
     sweep_dir.mkdir(parents=True, exist_ok=True)
     with locked(sweep_dir / LOCK_NAME):
         (sweep_dir / ROWS_FILE).unlink(missing_ok=True)
+        remove_orphaned_temporaries(sweep_dir / STATE_FILE)  # of a sweep killed while writing it
         atomic_write_json(sweep_dir / STATE_FILE, {"rows": 0, "columns": [], "final": False})
 
 

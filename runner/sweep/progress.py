@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from runner.core.io import atomic_write_json, locked
+from runner.core.io import atomic_write_json, locked, remove_orphaned_temporaries
 from runner.core.layout import read_json, sweep_dir_of
 from runner.results.settings import SummarySettings
 from runner.results.summarize import NOT_RUN, PLANNED_JOBS
@@ -53,6 +53,9 @@ def start_progress(config: DictConfig) -> None:
     # a resumed search runs only its missing trials: count the earlier ones as finished
     done = _search_started(sweep_dir) if config.hydra.sweeper.get("n_trials") is not None else 0
     with _locked_progress(sweep_dir):
+        # a sweep killed while writing them left temporaries; this sweep owns the dir now
+        for name in (PROGRESS_FILE, PLANNED_JOBS):
+            remove_orphaned_temporaries(sweep_dir / name)
         atomic_write_json(sweep_dir / PROGRESS_FILE,
                           {"total": total, "swept": swept, "started": time.time(), "finished": done,
                            "resumed": done})

@@ -56,7 +56,7 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from runner.core.io import atomic_write_json, locked
+from runner.core.io import atomic_write_json, locked, remove_orphaned_temporaries
 from runner.core.layout import read_json
 
 __all__ = ["MlflowCallback", "PARENT_FILE"]
@@ -120,6 +120,7 @@ class MlflowCallback(Callback):
                 else:
                     client.update_run(parent["run_id"], status="RUNNING")
             parent["tracking_uri"] = self._uri()
+            remove_orphaned_temporaries(sweep_dir / PARENT_FILE)  # of a sweep killed while writing it
             atomic_write_json(sweep_dir / PARENT_FILE, parent)
             self._parent = {**parent, "sweep_dir": str(sweep_dir), "grid": _is_grid(config),
                             "compare_metric": OmegaConf.select(config, "summary.compare_metric", default=None)}

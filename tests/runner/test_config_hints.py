@@ -109,3 +109,24 @@ def test_the_command_line_refuses_a_typo_in_one_line_and_writes_nothing(tmp_path
         assert len(lines) == 1 and "did you mean `classifier`?" in lines[0], result.stderr
         assert "+clasifier" not in lines[0] and "append" not in lines[0]
         assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("overrides, line", [
+    (["seed=abc"], "bad value `seed=abc`: Value 'abc' of type 'str' could not be converted to Integer"),
+    (["hydra/launcher=local", "hydra.launcher.n_jobs=two"],
+     "bad value `hydra.launcher.n_jobs=two`: Value 'two' of type 'str' could not be converted to Integer"),
+])
+def test_a_value_the_schema_type_refuses_is_one_line(overrides, line):
+    assert composition_hint(composition_error(*overrides)) == line
+
+
+def test_the_command_line_refuses_a_badly_typed_value_in_one_line(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for args in (["seed=abc"], ["-m", "seed=abc,1", f"hydra.sweep.dir={tmp_path / 'sweep'}"]):
+        result = subprocess.run([sys.executable, "-m", "runner", *args, f"hydra.run.dir={tmp_path / 'run'}"],
+                                cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 1, result.stderr
+        assert result.stderr.strip().splitlines()[-1].endswith(
+            "bad value `seed=abc`: Value 'abc' of type 'str' could not be converted to Integer"), result.stderr
+        assert "HYDRA_FULL_ERROR" not in result.stderr
+        assert not (tmp_path / "run").exists() and not (tmp_path / "sweep").exists()

@@ -136,3 +136,28 @@ def test_a_sweeps_final_summary_is_what_runner_summarize_writes(tmp_path):
                    capture_output=True, timeout=600)
     for job in jobs:
         assert (copy / job.name / "report.html").read_bytes() == (job / "report.html").read_bytes(), job.name
+
+
+def test_a_sweep_starting_in_a_dir_removes_the_temporaries_a_killed_sweep_left(tmp_path, monkeypatch):
+    """A sweep SIGKILLed while writing .progress.json or .summary_state.json leaves
+    `..progress.json.<random>.tmp` behind; the next sweep in that dir (which owns it) removes
+    them, and nothing else."""
+    from omegaconf import OmegaConf
+
+    from runner.sweep import progress
+
+    orphans = [tmp_path / name for name in ("..progress.json.k2j3.tmp", "..planned_jobs.json.x9.tmp",
+                                            "..summary_state.json.ab12.tmp")]
+    kept = [tmp_path / ".progress.json.notes", tmp_path / "job" / "..progress.json.zz.tmp"]
+    for path in orphans + kept:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("{\"tot")
+    monkeypatch.setattr(progress.atexit, "register", lambda *args, **kwargs: None)
+    config = OmegaConf.create({"hydra": {
+        "sweeper": {"_target_": "hydra._internal.core_plugins.basic_sweeper.BasicSweeper", "params": None},
+        "overrides": {"task": ["seed=0,1"]}, "sweep": {"dir": str(tmp_path)}, "runtime": {"cwd": str(tmp_path)}}})
+    progress.start_progress(config)
+    incremental.reset_rows(tmp_path)
+    assert [path for path in orphans if path.exists()] == []
+    assert all(path.exists() for path in kept)
+    assert json.loads((tmp_path / ".progress.json").read_text())["total"] == 2
