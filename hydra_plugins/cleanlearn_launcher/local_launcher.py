@@ -50,7 +50,7 @@ from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, open_dict, read_write
 
 from runner.core.io import flush_output
-from runner.sweep.launchers import workers_of
+from runner.sweep.launchers import can_fork, workers_of
 from runner.sweep.schedule import shared_work_groups
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ class LocalLauncher(Launcher):
         jobs = [(initial_job_idx + position, list(overrides)) for position, overrides in enumerate(job_overrides)]
         groups = shared_work_groups([overrides for _, overrides in jobs])
         workers = min(workers, len(groups))
-        if workers > 1 and "fork" not in multiprocessing.get_all_start_methods():
+        if workers > 1 and not can_fork():
             log.warning("hydra/launcher=local: this platform cannot fork; the jobs run one after another")
             workers = 1
         log.info(f"Launching {len(jobs)} jobs locally, {workers} at a time"
@@ -244,14 +244,14 @@ def _work(connection, inherited) -> None:
         if group is None:
             return
         try:
-            payload = [_portable(launcher.run_one(*jobs[position], workers=workers)) for position in group]
+            payload = [launcher.run_one(*jobs[position], workers=workers) for position in group]
         except SystemExit as stop:  # an interrupted job (runner.job.lifecycle): 130 or 143
             connection.send(("stop", stop.code))
             return
         except KeyboardInterrupt as stop:
             connection.send(("stop", 128 + getattr(stop, "signum", signal.SIGINT)))
             return
-        connection.send(("done", payload))
+        connection.send(("done", [_portable(ret) for ret in payload]))
 
 
 def _death(exitcode: int | None) -> str:
@@ -262,11 +262,15 @@ def _death(exitcode: int | None) -> str:
 
 def _portable(ret: JobReturn) -> JobReturn:
     """``ret`` as it can travel back to the launching process: a failed job's exception that
-    cannot be pickled is replaced by a RuntimeError with its one-line message."""
+    does not survive pickling (out or back in) is replaced by a RuntimeError with its one-line
+    message. Only a failure's exception is tried: the rest of a JobReturn (configs, metrics)
+    always pickles, and trying it would pickle every job twice."""
+    if ret.status != JobStatus.FAILED:
+        return ret
+    error = ret._return_value
     try:
-        pickle.dumps(ret)
+        pickle.loads(pickle.dumps(error))
     except Exception:  # noqa: BLE001 - any pickling failure: keep the message, drop the object
-        error = ret._return_value
         ret._return_value = RuntimeError(f"{type(error).__name__}: {error}")
     return ret
 

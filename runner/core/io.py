@@ -8,6 +8,7 @@ because the temporary file sits in the destination's own directory.
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
 import tempfile
@@ -69,8 +70,6 @@ def remove_orphaned_temporaries(path: str | os.PathLike) -> None:
     (``.<name>.<random>.tmp``). Only where no other writer of ``path`` can be running: under its
     lock, or at the start of the one sweep that owns the dir."""
     path = Path(path)
-    import glob
-
     for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
         with contextlib.suppress(FileNotFoundError):
             leftover.unlink()

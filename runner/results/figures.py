@@ -53,10 +53,7 @@ def save_figure_pair(figure, stem) -> tuple:
         import pickle
 
         try:
-            if getattr(worker, "forks", False):  # a forked child has the figure in memory already
-                worker.submit(f"figure {stem}", _save_pair, figure, stem)
-            else:
-                worker.submit(f"figure {stem}", _render_pair, pickle.dumps(figure), str(stem))
+            worker.submit(f"figure {stem}", _render_pair, pickle.dumps(figure), str(stem))
             return stem.with_name(stem.name + ".pdf"), stem.with_name(stem.name + ".png")
         except Exception:  # noqa: BLE001 - not picklable or no worker: render it here
             pass

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["BASIC_LAUNCHER", "LOCAL_LAUNCHER", "available_cpus", "jobs_at_once", "jobs_side_by_side",
-           "parallel_thread_budget", "workers_of"]
+__all__ = ["BASIC_LAUNCHER", "LOCAL_LAUNCHER", "available_cpus", "can_fork", "jobs_at_once",
+           "jobs_side_by_side", "parallel_thread_budget", "workers_of"]
 
 BASIC_LAUNCHER = "hydra._internal.core_plugins.basic_launcher.BasicLauncher"
 LOCAL_LAUNCHER = "hydra_plugins.cleanlearn_launcher.local_launcher.LocalLauncher"
@@ -24,6 +24,14 @@ def available_cpus() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
+
+
+def can_fork() -> bool:
+    """Whether this platform can fork a process (not Windows): the local launcher's workers and
+    the forked renderer of its final summary need it."""
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def workers_of(n_jobs, cpu_count: int | None = None) -> int:

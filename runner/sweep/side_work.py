@@ -29,7 +29,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
 from runner.core.io import flush_output
-from runner.sweep.launchers import available_cpus, jobs_side_by_side
+from runner.sweep.launchers import LOCAL_LAUNCHER, available_cpus, can_fork, jobs_side_by_side
 
 __all__ = ["ForkedRenderer", "SideWorker", "forked_renderer_for", "side_worker_for"]
 
@@ -148,14 +148,10 @@ class ForkedRenderer:
 def forked_renderer_for(config) -> ForkedRenderer | None:
     """A :class:`ForkedRenderer` for the final summary written by a worker of the local
     launcher running jobs side by side (the other cores are idle by then), else None."""
-    import multiprocessing
-
-    from runner.sweep.launchers import LOCAL_LAUNCHER, jobs_at_once
-
     launcher = config.hydra.launcher
-    if str(launcher.get("_target_", "")) != LOCAL_LAUNCHER or (jobs_at_once(launcher) or 1) < 2:
+    if str(launcher.get("_target_", "")) != LOCAL_LAUNCHER or not jobs_side_by_side(launcher):
         return None
-    if available_cpus() < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if available_cpus() < 2 or not can_fork():
         return None
     return ForkedRenderer()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -188,3 +189,29 @@ def test_a_killed_worker_fails_its_jobs_and_the_others_finish(tmp_path):
     assert "lost with its worker process" in result.stdout + result.stderr
     assert (find_job(tmp_path / "sweep", "classifier.C=1.0") / "DONE").is_file()
     assert not (find_job(tmp_path / "sweep", "classifier.C=2.0") / "DONE").exists()
+
+
+class TwoArguments(Exception):
+    """Pickles, but cannot be rebuilt from its args on the other side."""
+
+    def __init__(self, message, code):
+        super().__init__(message)
+        self.code = code
+
+
+def test_a_failed_jobs_exception_travels_back_or_becomes_its_message():
+    from hydra.core.utils import JobReturn, JobStatus
+
+    from hydra_plugins.cleanlearn_launcher.local_launcher import _portable
+
+    class Local(Exception):  # a local class: cannot be pickled
+        pass
+
+    for error in (Local("disk full"), TwoArguments("disk full", 28)):
+        ret = JobReturn(overrides=["seed=0"], status=JobStatus.FAILED)
+        ret._return_value = error
+        travelled = pickle.loads(pickle.dumps(_portable(ret)))
+        assert str(travelled._return_value) == f"{type(error).__name__}: disk full"
+    fine = JobReturn(overrides=["seed=0"], status=JobStatus.FAILED)
+    fine._return_value = ValueError("C must be > 0")
+    assert _portable(fine)._return_value is fine._return_value  # a picklable one travels as it is

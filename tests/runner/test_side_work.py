@@ -125,8 +125,12 @@ def test_a_figure_handed_to_a_worker_has_the_bytes_of_one_saved_here(tmp_path):
         figures.save_figure_pair(figures.plot_summary(frame), tmp_path / "there")
         finish_rendering()
     assert worker.submitted == [f"figure {tmp_path / 'there'}"]
+    assert_same_figure_files(tmp_path, "there", "here")
+
+
+def assert_same_figure_files(folder: Path, stem: str, reference: str) -> None:
     for suffix in (".pdf", ".png"):
-        assert (tmp_path / f"there{suffix}").read_bytes() == (tmp_path / f"here{suffix}").read_bytes()
+        assert (folder / f"{stem}{suffix}").read_bytes() == (folder / f"{reference}{suffix}").read_bytes(), stem
 
 
 def summary_frame(n_jobs: int) -> pd.DataFrame:
@@ -281,8 +285,7 @@ def test_a_forked_renderer_writes_the_bytes_of_one_saved_here_in_child_processes
         renderer.submit("pid", record_pid, str(tmp_path / "pid"))
         finish_rendering()
     for stem in ("there", "built_there"):
-        for suffix in (".pdf", ".png"):
-            assert (tmp_path / f"{stem}{suffix}").read_bytes() == (tmp_path / f"here{suffix}").read_bytes()
+        assert_same_figure_files(tmp_path, stem, "here")
     assert int((tmp_path / "pid").read_text()) != os.getpid()  # done in a child
     # a task that fails in its child is done again here, nothing lost
     renderer.submit("report", fail_outside, os.getpid(), str(tmp_path / "done"))
