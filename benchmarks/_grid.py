@@ -14,11 +14,12 @@ asked, each in a fresh temporary folder, and prints per sweep:
 - the log-log slope of overhead/job against N (0: flat; 1: each job pays for all before it).
 
 ``--check-only`` stops each sweep at "Launching" (time to first job only: a 1,000-job grid
-runs for tens of minutes). Then it measures, side by side in the same run: ``python -m
+runs for tens of minutes). The grid's sweeps run one job at a time (``hydra/launcher=basic``), so
+overhead/job is the runner's own cost, not hidden behind jobs running side by side. Then it measures, side by side in the same run: ``python -m
 runner --help`` against ``python -c "import hydra, omegaconf"`` (medians of 3), and with
 ``--paper-slice`` the issue's 42-job slice ``experiment=paper_grid noise.sparsity=0 seed=0,1``
-(digits, logistic regression; wall against the sum of its jobs' seconds), with the basic launcher
-and with ``hydra/launcher=local`` (every core), and start to
+(digits, logistic regression; wall against the sum of its jobs' seconds), with the default
+launcher (``local``: every core) and with Hydra's basic one (one job at a time), and start to
 "Launching" of the whole paper_grid (126 jobs) against a 2-job sweep.
 """
 
@@ -37,7 +38,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 FILTERS = ("prune_by_noise_rate", "prune_by_class", "both", "confident_learning", "predicted_neq_given",
            "low_normalized_margin", "low_self_confidence")
-CHEAP = ["dataset=iris", "classifier=naive_bayes"]
+# One job at a time: the runner's own seconds per job, not hidden behind jobs running side by side.
+CHEAP = ["dataset=iris", "classifier=naive_bayes", "hydra/launcher=basic"]
 FILTER_KEY = "cleanlearning.find_label_issues_kwargs.filter_by"
 
 
@@ -140,7 +142,7 @@ def main_grid(sizes: list[int], check_only: bool, paper_slice: bool, extra: list
     from _common import environment_line
 
     load = os.getloadavg()
-    print(f"# runner overhead, cheap jobs ({' '.join([*CHEAP, *extra])}), basic launcher; "
+    print(f"# runner overhead, cheap jobs ({' '.join([*CHEAP, *extra])}); "
           f"{'time to first job only' if check_only else 'full sweeps'}")
     print(f"# {environment_line()}")
     print(f"# before: load average {load[0]:.2f} (1 min) on {os.cpu_count()} cores")
@@ -159,8 +161,8 @@ def main_grid(sizes: list[int], check_only: bool, paper_slice: bool, extra: list
                               f"hydra.sweep.dir={work / 'paper'}"], check_only=True)
             print(f"# start to Launching: paper_grid (126 jobs) {grid['launch']:.2f} s, 2-job sweep "
                   f"{two['launch']:.2f} s: {grid['launch'] / two['launch']:.2f}x (target <= 3x)", flush=True)
-            # the basic launcher (Hydra's default), then the local one on every core (hydra_plugins)
-            for name, launcher in (("basic launcher", []), ("hydra/launcher=local", ["hydra/launcher=local"])):
+            # the default (hydra/launcher=local: every core, hydra_plugins), then Hydra's basic launcher
+            for name, launcher in (("default launcher (local)", []), ("hydra/launcher=basic", ["hydra/launcher=basic"])):
                 sweep_dir = work / f"slice_{len(launcher)}"
                 result = run_sweep(["experiment=paper_grid", "noise.sparsity=0", "seed=0,1", *launcher, *extra,
                                     f"cache_dir={work / f'cache_slice_{len(launcher)}'}", f"hydra.sweep.dir={sweep_dir}"])

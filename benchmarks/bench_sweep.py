@@ -125,7 +125,7 @@ def main() -> None:
         return
 
     base = [f"dataset={args.dataset}", f"classifier={args.classifier}", *args.override]
-    print(f"# sweep of {args.settings} filter_by settings: {' '.join(base)} (python -m runner, basic launcher)")
+    print(f"# sweep of {args.settings} filter_by settings: {' '.join(base)} (python -m runner, default launcher)")
     print(f"# {environment_line()}")
     print(f"# before: {load_line()}")
 

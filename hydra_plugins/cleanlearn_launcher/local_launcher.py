@@ -91,7 +91,8 @@ class LocalLauncher(Launcher):
         groups = shared_work_groups([overrides for _, overrides in jobs])
         workers = min(workers, len(groups))
         if workers > 1 and not can_fork():
-            log.warning("hydra/launcher=local: this platform cannot fork; the jobs run one after another")
+            log.info("hydra/launcher=local: this platform does not fork safely (Windows, macOS); "
+                     "the jobs run one after another")
             workers = 1
         log.info(f"Launching {len(jobs)} jobs locally, {workers} at a time"
                  + (f" ({len(groups)} groups sharing cached work)" if workers > 1 else ""))

@@ -130,7 +130,8 @@ def run_job(cfg: DictConfig) -> dict:
             try:
                 from runner.experiment import pipeline as experiment
 
-                with _capped_threads(hydra_cfg.launcher) as thread_budget:
+                # a single run is the only job: the launcher's n_jobs caps nothing
+                with _capped_threads(None if single_run else hydra_cfg.launcher) as thread_budget:
                     metrics = experiment.run(_with_thread_budget(cfg, thread_budget), out_dir)
                 signals.raise_if_interrupted()  # the work returned, but after a signal
             except Exception as error:
@@ -266,8 +267,9 @@ def _short(error: BaseException) -> str:
 
 @contextlib.contextmanager
 def _capped_threads(launcher_cfg) -> Iterator[int | None]:
-    """Limit BLAS/OpenMP threads and joblib's default n_jobs when jobs run in parallel."""
-    budget = parallel_thread_budget(launcher_cfg)
+    """Limit BLAS/OpenMP threads and joblib's default n_jobs when jobs run in parallel
+    (``launcher_cfg`` None: no cap)."""
+    budget = None if launcher_cfg is None else parallel_thread_budget(launcher_cfg)
     if budget is None:
         yield None
         return

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from runner.core.io import atomic_write_bytes, atomic_write_text, png_bytes
+from runner.core.io import atomic_write_bytes, atomic_write_text
 from runner.core.layout import FLAGGED_FIGURE, REPORT, read_json, read_yaml
 from runner.experiment.titles import run_title
 from runner.report.context import RunContext
 from runner.report.examples import load_examples
-from runner.report.figures import plot_flagged_examples
+from runner.report.figures import flagged_examples_png
 from runner.report.html import image, note, page, piece
 from runner.report.sections import sections_of
 
@@ -68,7 +68,7 @@ def _write_run_report(run_dir: Path, top_k: int | None) -> Path:
     figure = ""
     if examples is not None and examples.kind == "image":
         shown = flagged.head(min(top_k, FIGURE_MAX_EXAMPLES))
-        grid = plot_flagged_examples(
+        grid = flagged_examples_png(
             examples.values[shown["index"].to_numpy()],
             [f"#{i}: {g} -> {s}" for i, g, s in zip(shown["index"], shown["given_label"], shown["predicted_label"],
                                                    strict=True)],
@@ -76,7 +76,7 @@ def _write_run_report(run_dir: Path, top_k: int | None) -> Path:
             title=f"{title}\nworst {len(shown)} flagged (given -> suggested)"
                   + ("; red outline = true error" if has_truth else ""),
         )
-        atomic_write_bytes(run_dir / FLAGGED_FIGURE, png_bytes(grid))
+        atomic_write_bytes(run_dir / FLAGGED_FIGURE, grid)
         figure = image(run_dir / FLAGGED_FIGURE, "flagged examples", css="figure grid")
 
     run = RunContext(run_dir, cfg, metrics, issues, flagged, examples, examples_note, top_k, has_truth, figure)

@@ -27,11 +27,13 @@ def available_cpus() -> int:
 
 
 def can_fork() -> bool:
-    """Whether this platform can fork a process (not Windows): the local launcher's workers and
-    the forked renderer of its final summary need it."""
+    """Whether this platform forks a process safely: not Windows (no fork), not macOS (where a
+    fork of a process that has loaded system frameworks may crash, why Python spawns there).
+    The local launcher's workers and the forked renderer of its final summary need it."""
     import multiprocessing
+    import sys
 
-    return "fork" in multiprocessing.get_all_start_methods()
+    return sys.platform != "darwin" and "fork" in multiprocessing.get_all_start_methods()
 
 
 def workers_of(n_jobs, cpu_count: int | None = None) -> int:

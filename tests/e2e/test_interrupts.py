@@ -180,6 +180,7 @@ def test_sigterm_stops_a_sweep_and_resuming_it_reruns_the_interrupted_job(tmp_pa
     command = runner_command(
         "-m", f"hydra.sweep.dir={sweep_dir}", "experiment=quick", f"cache_dir={tmp_path / 'cache'}",
         "classifier._target_=swallowing.SwallowingClassifier", "seed=0,1",
+        "hydra/launcher=basic",  # one job at a time: the sweep stops at the first (local: test_local_launcher.py)
     )
     env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(module_dir), os.environ.get("PYTHONPATH")]))}
     first_job = sweep_dir / job_dir_name(["experiment=quick", f"cache_dir={tmp_path / 'cache'}",

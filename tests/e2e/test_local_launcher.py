@@ -1,4 +1,4 @@
-"""``hydra/launcher=local`` (hydra_plugins/cleanlearn_launcher): a sweep's jobs in forked
+"""``hydra/launcher=local``, the default (hydra_plugins/cleanlearn_launcher): a sweep's jobs in forked
 workers, each group of jobs sharing cached work in one worker, with the results of the basic
 launcher; failures, a worker's death and signals as the runner promises them."""
 
@@ -35,11 +35,11 @@ def provenance(job_dir: Path) -> dict:
 @pytest.mark.slow
 def test_groups_sharing_a_cross_validation_run_in_one_worker_each_with_the_basic_launchers_results(tmp_path):
     local, basic = tmp_path / "local", tmp_path / "basic"
-    result = run_sweep(local, *SWEEP, f"cache_dir={tmp_path / 'cache_local'}", "hydra/launcher=local",
-                       "hydra.launcher.n_jobs=2")
+    # the local launcher is the default: no hydra/launcher override
+    result = run_sweep(local, *SWEEP, f"cache_dir={tmp_path / 'cache_local'}", "hydra.launcher.n_jobs=2")
     assert result.returncode == 0, result.stderr
     assert "Launching 4 jobs locally, 2 at a time (2 groups sharing cached work)" in result.stdout
-    reference = run_sweep(basic, *SWEEP, f"cache_dir={tmp_path / 'cache_basic'}")
+    reference = run_sweep(basic, *SWEEP, f"cache_dir={tmp_path / 'cache_basic'}", "hydra/launcher=basic")
     assert reference.returncode == 0, reference.stderr
 
     pids = {}

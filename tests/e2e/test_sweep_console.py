@@ -35,7 +35,9 @@ def test_an_interrupted_sweep_prints_its_dir_the_resume_command_and_lists_every_
     (module_dir / "hold").write_text("")  # the first fit waits for the signal
     sweep_dir = tmp_path / "sweep"
     overrides = ["experiment=quick", "cache_dir=null", "classifier._target_=swallowing.SwallowingClassifier"]
-    command = runner_command("-m", f"hydra.sweep.dir={sweep_dir}", *overrides, "seed=0,1,2")
+    # one job at a time (the local launcher's own signal tests: test_local_launcher.py)
+    command = runner_command("-m", f"hydra.sweep.dir={sweep_dir}", "hydra/launcher=basic", *overrides,
+                             "seed=0,1,2")
     env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(module_dir), os.environ.get("PYTHONPATH")]))}
     first_job = sweep_dir / job_dir_name([*overrides, "seed=0"])
     result = run_until_log_line_then_signal(command, first_job / "runner.log", "cross-validation:",

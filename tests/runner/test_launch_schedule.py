@@ -14,6 +14,7 @@ from omegaconf import OmegaConf
 from runner.sweep.launchers import (
     BASIC_LAUNCHER,
     LOCAL_LAUNCHER,
+    can_fork,
     jobs_at_once,
     jobs_side_by_side,
     workers_of,
@@ -48,6 +49,17 @@ def test_jobs_at_once_per_launcher():
     submitit = launcher(_target_="hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher")
     assert jobs_at_once(submitit) is None and jobs_side_by_side(submitit)  # unknown: assumed parallel
     assert not jobs_side_by_side(launcher(_target_=LOCAL_LAUNCHER, n_jobs=1))
+
+
+def test_the_local_launcher_forks_only_where_forking_is_safe(monkeypatch):
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert can_fork()
+    # macOS offers fork, but a fork of a process that loaded its system frameworks may crash
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert not can_fork()
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr("multiprocessing.get_all_start_methods", lambda: ["spawn"])  # Windows
+    assert not can_fork()
 
 
 def test_jobs_differing_only_in_the_method_share_a_group():

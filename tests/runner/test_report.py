@@ -25,7 +25,7 @@ from runner.config import ConfigError, register_configs, validate_config
 from runner.experiment.pipeline import run
 from runner.experiment.titles import matrices_title, run_title
 from runner.report import main, write_run_report, write_sweep_report
-from runner.report.figures import plot_flagged_examples
+from runner.report.figures import draw_flagged_examples, flagged_examples_png, tile_corners
 from runner.results.figures import job_label_names, plot_summary
 from runner.scoring.matrices import plot_matrices
 
@@ -251,23 +251,45 @@ def test_summarize_draws_summary_png_with_plot_summary(tmp_path, monkeypatch):
 def test_flagged_examples_outline_the_true_errors():
     images = load_digits().images[:5]
     truth = [True, False, True, None, False]
-    figure = plot_flagged_examples(images, [f"{k}: 1 -> 2" for k in range(5)], truth, n_columns=3)
-    (axes,) = figure.axes
-    outlines = axes.patches
-    assert len(outlines) == 5
-    colours = [tuple(np.round(p.get_edgecolor()[:3], 3)) for p in outlines]
-    red = tuple(np.round(np.array([0xD6, 0x27, 0x28]) / 255, 3))
-    assert [c == red for c in colours] == [True, False, True, False, False]
-    assert [t.get_text() for t in axes.texts] == [f"{k}: 1 -> 2" for k in range(5)]
-    # Each tile holds its image, on one value scale for all of them (here 0..16).
-    # Each outline frames its image, on one value scale for all of them (here 0..16).
-    mosaic = np.asarray(axes.images[0].get_array())
-    for position, outline in enumerate(outlines):
-        top, left = int(outline.get_y() + 0.5), int(outline.get_x() + 0.5)
-        assert (outline.get_height(), outline.get_width()) == (8, 8)
-        np.testing.assert_allclose(mosaic[top:top + 8, left:left + 8], images[position] / 16)
-    # Three per row: the fourth image sits below the first.
-    assert outlines[3].get_x() == outlines[0].get_x() and outlines[3].get_y() > outlines[0].get_y()
+    canvas = draw_flagged_examples(images, [f"{k}: 1 -> 2" for k in range(5)], truth, n_columns=3)
+    pixels = np.asarray(canvas)
+    # 8x8 digits grow by a whole factor (15) to 120 px; three per row: the fourth sits below the first.
+    corners = tile_corners(5, 3, (120, 120))
+    assert corners[3][0] == corners[0][0] and corners[3][1] > corners[0][1]
+    assert pixels.shape == (2 * (18 + 120 + 16) + 10, 3 * (120 + 16) + 10, 3)
+    red, grey, light = (0xD6, 0x27, 0x28), (0x7F, 0x7F, 0x7F), (0xBB, 0xBB, 0xBB)
+    for position, (left, top) in enumerate(corners):
+        # Each tile holds its image, ink dark on white, on one value scale for all (here 0..16),
+        # every image pixel a sharp 15x15 block.
+        expected = np.kron(np.round(255 * (1 - images[position] / 16)), np.ones((15, 15)))
+        np.testing.assert_array_equal(pixels[top:top + 120, left:left + 120, 0], expected)
+        assert (pixels[top:top + 120, left:left + 120] == pixels[top:top + 120, left:left + 120, :1]).all()
+        # The outline right around it: 3 px red for a true error, 1 px grey otherwise.
+        outline = tuple(pixels[top - 1, left + 60])
+        assert outline == {True: red, False: grey, None: light}[truth[position]]
+        assert tuple(pixels[top - 3, left + 60]) == (red if truth[position] else (255, 255, 255))
+        assert tuple(pixels[top + 60, left + 120 + 2]) == (red if truth[position] else (255, 255, 255))
+        # Its caption above the outline, red for a true error.
+        caption = pixels[top - 18:top - 3, left:left + 120].reshape(-1, 3)
+        inked = caption[(caption != 255).any(axis=1)]
+        assert len(inked) > 20
+        reddish = (inked[:, 0].astype(int) - inked[:, 1]) > 60
+        assert reddish.any() == bool(truth[position])
+
+
+def test_flagged_examples_png_is_the_same_bytes_each_time_and_takes_colour_and_large_images():
+    rng = np.random.default_rng(0)
+    colour = rng.uniform(0, 255, size=(3, 300, 200, 3))  # larger than a tile: shrunk to 120 px tall
+    first = flagged_examples_png(colour, ["a", "b", "c"], [True, False, None], title="two\nlines")
+    assert first[:4] == b"\x89PNG" and flagged_examples_png(colour, ["a", "b", "c"], [True, False, None],
+                                                             title="two\nlines") == first
+    canvas = draw_flagged_examples(colour, ["a", "b", "c"], [True, False, None], title="two\nlines")
+    assert canvas.height == 10 + 2 * 17 + (18 + 120 + 16) + 10 and canvas.width == 3 * (80 + 16) + 10
+    assert draw_flagged_examples(np.zeros((0, 8, 8)), [], []).width == 400  # "no flagged examples"
+    with pytest.raises(ValueError, match="images must have shape"):
+        draw_flagged_examples(np.zeros((2, 8, 8, 2)), ["a", "b"], [True, True])
+    with pytest.raises(ValueError, match="one entry per image"):
+        draw_flagged_examples(np.zeros((2, 8, 8)), ["a"], [True, True])
 
 
 # ---------------------------------------------------------------------------------------
