@@ -18,8 +18,10 @@ sweep stops with exit status 130; a SIGTERM sent to the launching process alone 
 on to its workers.
 
 Forking is safe here because it happens before any job ran in the launching process (no job
-thread exists yet) and from its main thread; the workers are forked, never spawned, so a script
-without an ``if __name__ == "__main__":`` guard is not run again.
+thread exists yet, no OpenMP pool has run) and from its main thread; once jobs have run in the
+launching process (a batch of one group), its later batches run there too, one after another.
+The workers are forked, never spawned, so a script without an ``if __name__ == "__main__":``
+guard is not run again.
 """
 
 from __future__ import annotations
@@ -63,6 +65,16 @@ GRACE_SECONDS = 2.0
 
 # The launch in progress, read by the forked workers (a fork copies it: nothing is pickled).
 _LAUNCH: tuple[LocalLauncher, int, list[tuple[int, list[str]]]] | None = None
+# Whether this process has run jobs itself (a batch of one group, or n_jobs=1). A sweeper that
+# launches batch after batch (Optuna, max_batch_size) then gets no more forks from it: a job
+# may have run OpenMP code (HistGradientBoosting, KMeans, torch), and GNU libgomp's threads
+# do not survive a fork: the child's next parallel region with 2+ threads waits for ever.
+_jobs_ran_here = False
+
+
+def _ran_jobs_here() -> None:
+    global _jobs_ran_here
+    _jobs_ran_here = True
 
 
 class LocalLauncher(Launcher):
@@ -94,9 +106,15 @@ class LocalLauncher(Launcher):
             log.info("hydra/launcher=local: this platform does not fork safely (Windows, macOS); "
                      "the jobs run one after another")
             workers = 1
+        if workers > 1 and _jobs_ran_here:
+            log.info("hydra/launcher=local: an earlier batch ran its jobs in this process, and a fork of a "
+                     "process that has run OpenMP code deadlocks the child's OpenMP (GNU libgomp): the jobs "
+                     "run one after another")
+            workers = 1
         log.info(f"Launching {len(jobs)} jobs locally, {workers} at a time"
                  + (f" ({len(groups)} groups sharing cached work)" if workers > 1 else ""))
         if workers <= 1:
+            _ran_jobs_here()
             return [self.run_one(index, overrides, workers=1) for index, overrides in jobs]
         return self._launch_forked(jobs, groups, workers)
 

@@ -70,6 +70,25 @@ def test_groups_sharing_a_cross_validation_run_in_one_worker_each_with_the_basic
 
 
 @pytest.mark.slow
+def test_after_a_batch_ran_in_the_launching_process_later_batches_are_not_forked(tmp_path):
+    # Batches of 2 (Hydra's basic sweeper, max_batch_size): the first shares one cross-validation
+    # and runs in the launching process; the second holds two groups, which would be forked
+    # workers, but a fork of a process that has run OpenMP code (GNU libgomp) deadlocks the
+    # child's next parallel region: it runs in the launching process too.
+    sweep = tmp_path / "sweep"
+    result = run_sweep(sweep, "experiment=quick", f"cache_dir={tmp_path / 'cache'}", "seed=0,1",
+                       f"{FILTER}=both,prune_by_class,confident_learning", "hydra.sweeper.max_batch_size=2",
+                       "hydra.launcher.n_jobs=2")
+    assert result.returncode == 0, result.stderr
+    launching = [line.split("[HYDRA] ", 1)[1] for line in result.stdout.splitlines() if "[HYDRA] " in line]
+    assert launching.count("Launching 2 jobs locally, 1 at a time") == 3
+    assert sum("an earlier batch ran its jobs in this process" in line for line in launching) == 1
+    jobs = [p for p in sweep.iterdir() if (p / "DONE").is_file()]
+    assert len(jobs) == 6
+    assert len({provenance(job)["process"]["pid"] for job in jobs}) == 1  # the launching process
+
+
+@pytest.mark.slow
 def test_one_group_runs_in_the_launching_process_and_a_failed_job_fails_the_sweep(tmp_path):
     # every job shares the cross-validation: one worker, the launching process itself (no fork),
     # the job reports written beside it by the helper process as with the basic launcher
