@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["draw_flagged_examples", "flagged_examples_png"]
+__all__ = ["draw_flagged_examples", "flagged_examples_png", "tile_corners"]
 
 TRUE_ERROR_COLOR, FALSE_DETECTION_COLOR, UNKNOWN_COLOR = "#d62728", "#7f7f7f", "#bbbbbb"
 TILE_PIXELS = 120  # an image's longer side on the figure: small images grow by a whole factor, large ones shrink
