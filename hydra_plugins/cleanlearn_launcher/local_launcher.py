@@ -49,7 +49,7 @@ from hydra.core.utils import (
 from hydra.errors import CompactHydraException
 from hydra.plugins.launcher import Launcher
 from hydra.types import HydraContext, TaskFunction
-from omegaconf import DictConfig, open_dict, read_write
+from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from runner.core.io import flush_output
 from runner.sweep.launchers import can_fork, workers_of
@@ -127,6 +127,8 @@ class LocalLauncher(Launcher):
             config.hydra.job.id = index
             config.hydra.job.num = index
             config.hydra.launcher.n_jobs = workers
+            if workers > 1:
+                _details_off_the_console(config.hydra.job_logging)
         ret = run_job(hydra_context=self.hydra_context, task_function=self.task_function, config=config,
                       job_dir_key="hydra.sweep.dir", job_subdir_key="hydra.sweep.subdir")
         configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
@@ -166,6 +168,20 @@ class LocalLauncher(Launcher):
             _LAUNCH = None
             pool.close()
         return [results[position] for position in range(len(jobs))]
+
+
+def _details_off_the_console(job_logging: DictConfig) -> None:
+    """Jobs side by side would interleave their every line on the console: there it keeps their
+    warnings and errors and the sweep's own lines (``runner.console``: progress, skipped jobs,
+    tracking), each job's runner.log keeps everything. A job_logging without a ``console``
+    handler (a user's own) is left as it is."""
+    handlers, loggers = job_logging.get("handlers"), job_logging.get("loggers")
+    if handlers is None or "console" not in handlers or loggers is None or "runner.console" not in loggers:
+        return
+    handlers["sweep_console"] = OmegaConf.create(OmegaConf.to_container(handlers["console"]))
+    handlers["console"]["level"] = "WARNING"
+    loggers["runner.console"]["handlers"] = [
+        "sweep_console" if name == "console" else name for name in loggers["runner.console"]["handlers"]]
 
 
 class _Worker:

@@ -39,6 +39,10 @@ def test_groups_sharing_a_cross_validation_run_in_one_worker_each_with_the_basic
     result = run_sweep(local, *SWEEP, f"cache_dir={tmp_path / 'cache_local'}", "hydra.launcher.n_jobs=2")
     assert result.returncode == 0, result.stderr
     assert "Launching 4 jobs locally, 2 at a time (2 groups sharing cached work)" in result.stdout
+    # jobs side by side: the console shows the sweep's progress lines, not the jobs' interleaved
+    # details, which stay in each job's runner.log
+    assert sum(f"[{n}/4] ok  " in result.stdout for n in range(1, 5)) == 4
+    assert "running into" not in result.stdout and "cross-validation:" not in result.stdout
     reference = run_sweep(basic, *SWEEP, f"cache_dir={tmp_path / 'cache_basic'}", "hydra/launcher=basic")
     assert reference.returncode == 0, reference.stderr
 
@@ -49,6 +53,7 @@ def test_groups_sharing_a_cross_validation_run_in_one_worker_each_with_the_basic
         # one worker ran both jobs of a seed; the first computed the cross-validation, the second read it
         assert processes[0] == processes[1]
         pids[seed] = processes[0]
+        assert "running into" in (jobs[0] / "runner.log").read_text()
         assert "cache miss: cv_pred_probs" in (jobs[0] / "runner.log").read_text()
         assert "cache hit: cv_pred_probs" in (jobs[1] / "runner.log").read_text()
         for method, job in zip(("both", "prune_by_class"), jobs, strict=True):
