@@ -62,7 +62,7 @@ def draw_flagged_examples(
         tile_h, tile_w = height * scale, width * scale
     n_columns = min(n_columns, len(images))
     n_rows = -(-len(images) // n_columns)
-    cell_w, cell_h = tile_w + GAP_PIXELS, CAPTION_PIXELS + tile_h + GAP_PIXELS
+    cell_w, cell_h = _cell_size(tile_h, tile_w)
     canvas = Image.new("RGB", (n_columns * cell_w + MARGIN_PIXELS, title_height + n_rows * cell_h + MARGIN_PIXELS),
                        "white")
     draw = ImageDraw.Draw(canvas)
@@ -86,11 +86,15 @@ def draw_flagged_examples(
 
 def tile_corners(n_images: int, n_columns: int, tile_size: tuple[int, int], title_height: int = 0):
     """(left, top) in pixels of each image of the grid, row by row."""
-    tile_h, tile_w = tile_size
     n_columns = min(n_columns, n_images)
-    cell_w, cell_h = tile_w + GAP_PIXELS, CAPTION_PIXELS + tile_h + GAP_PIXELS
+    cell_w, cell_h = _cell_size(*tile_size)
     return [(MARGIN_PIXELS // 2 + GAP_PIXELS // 2 + (position % n_columns) * cell_w,
              title_height + (position // n_columns) * cell_h + CAPTION_PIXELS) for position in range(n_images)]
+
+
+def _cell_size(tile_h: int, tile_w: int) -> tuple[int, int]:
+    """(width, height) in pixels of one grid cell: the image, its caption above, the gap."""
+    return tile_w + GAP_PIXELS, CAPTION_PIXELS + tile_h + GAP_PIXELS
 
 
 def flagged_examples_png(*args, **kwargs) -> bytes:
