@@ -72,11 +72,6 @@ _LAUNCH: tuple[LocalLauncher, int, list[tuple[int, list[str]]]] | None = None
 _jobs_ran_here = False
 
 
-def _ran_jobs_here() -> None:
-    global _jobs_ran_here
-    _jobs_ran_here = True
-
-
 class LocalLauncher(Launcher):
     def __init__(self, n_jobs: int = -1) -> None:
         super().__init__()
@@ -91,6 +86,7 @@ class LocalLauncher(Launcher):
         self.task_function = task_function
 
     def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> Sequence[JobReturn]:
+        global _jobs_ran_here
         setup_globals()
         assert self.config is not None and self.hydra_context is not None and self.task_function is not None
         try:
@@ -114,7 +110,7 @@ class LocalLauncher(Launcher):
         log.info(f"Launching {len(jobs)} jobs locally, {workers} at a time"
                  + (f" ({len(groups)} groups sharing cached work)" if workers > 1 else ""))
         if workers <= 1:
-            _ran_jobs_here()
+            _jobs_ran_here = True
             return [self.run_one(index, overrides, workers=1) for index, overrides in jobs]
         return self._launch_forked(jobs, groups, workers)
 
