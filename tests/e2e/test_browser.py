@@ -12,6 +12,7 @@ import io
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -79,11 +80,20 @@ def job_dir(sweep_dir: Path, filter_by: str, seed: int) -> Path:
     return found
 
 
+def load(driver, url: str) -> None:
+    """Go to ``url`` and wait until the page has loaded: on a busy machine chromedriver may
+    return while it is still "interactive" (seen in CI); it must be "complete" within 30 s."""
+    driver.get(url)
+    deadline = time.monotonic() + 30
+    while driver.execute_script("return document.readyState") != "complete" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert driver.execute_script("return document.readyState") == "complete"
+
+
 def open_page(driver, path: Path) -> list[dict]:
     """Load a report from disk; return the console messages it logged."""
     driver.get_log("browser")  # drop messages of the previous page
-    driver.get(path.resolve().as_uri())
-    assert driver.execute_script("return document.readyState") == "complete"
+    load(driver, path.resolve().as_uri())
     return driver.get_log("browser")
 
 

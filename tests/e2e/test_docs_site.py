@@ -21,7 +21,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from test_browser import assert_images_loaded, assert_screenshot_not_blank, browser  # noqa: F401
+from test_browser import assert_images_loaded, assert_screenshot_not_blank, browser, load  # noqa: F401
 
 pytestmark = pytest.mark.slow
 
@@ -68,8 +68,7 @@ def base_url(site):
 def open_page(driver, url: str) -> list[dict]:
     """Load a page; return the console messages it logged."""
     driver.get_log("browser")  # drop messages of the previous page
-    driver.get(url)
-    assert driver.execute_script("return document.readyState") == "complete"
+    load(driver, url)
     return driver.get_log("browser")
 
 
