@@ -7,8 +7,10 @@ Usage::
     python benchmarks/bench_filter.py --sizes 1000000x100 --filters prune_by_class both
     python benchmarks/bench_filter.py --quick --scores --memory   # + quality scores, peak memory
 
-For each filter_by the table prints cleanlab's time, ours, their ratio, the floor, ours / floor
-and whether the masks are identical (and, with --ranked, the ranked indices). "CPU ratio"
+For each filter_by the table prints cleanlab's time, ours, ours without the C kernel ("no-C":
+the numpy path, what runs where no C compiler built cleanlearn/_core/_joint_kernel.c), the
+ratio cleanlab / ours, the floor, ours / floor and whether the masks are identical (all
+three; with --ranked, the ranked indices too). "CPU ratio"
 is cleanlab's CPU seconds (its process and its pool's processes) over ours (all our
 threads): on a loaded machine wall times stretch with the load (more so for a process pool
 than for a single pass), CPU seconds much less, so it tells whether a wall ratio is the
@@ -58,6 +60,7 @@ from _common import environment_line, make_noisy_classification, peak_extra_memo
 
 import cleanlearn.filter as ours  # noqa: E402
 import cleanlearn.rank as ours_rank  # noqa: E402
+from cleanlearn._core import confident_joint as joint_core  # noqa: E402
 
 FILTERS = list(ours.FILTERS)
 SCORE_METHODS = ["self_confidence", "normalized_margin", "confidence_weighted_entropy"]
@@ -108,7 +111,7 @@ def main() -> None:
         f"<= {TARGET_FLOOR_RATIO:g}x the floor"
     )
     header = (
-        f"{'N':>9} {'K':>4}  {'filter_by':<24} {'cleanlab s':>10} {'ours s':>8} {'ratio':>7} {'passes':>6} "
+        f"{'N':>9} {'K':>4}  {'filter_by':<24} {'cleanlab s':>10} {'ours s':>8} {'no-C s':>8} {'ratio':>7} {'passes':>6} "
         f"{'GB/s':>5} {'floor s':>8} {'ours/floor':>10}  {'target':<6} {'CPU ratio':>9}  identical"
     )
     print(header)
@@ -159,6 +162,17 @@ def interleaved(ours_call, ref_call, *, repeats: int, ref_repeats: int):
     )
 
 
+def numpy_path_seconds(call, repeats: int):
+    """(best wall seconds, result) of ``call`` with cleanlearn's C kernel switched off."""
+    kernel = joint_core.KERNEL
+    joint_core.KERNEL = None
+    try:
+        times = [measure(call) for _ in range(repeats)]
+    finally:
+        joint_core.KERNEL = kernel
+    return min(t[0] for t in times), times[-1][2]
+
+
 def bench_size(n_samples: int, n_classes: int, filters: list[str], args) -> None:
     import cleanlab.filter as ref
     import cleanlab.rank as ref_rank
@@ -182,7 +196,12 @@ def bench_size(n_samples: int, n_classes: int, filters: list[str], args) -> None
             repeats=args.repeats,
             ref_repeats=ref_repeats,
         )
-        identical = "yes" if np.array_equal(ref_mask, our_mask) else "NO"
+        # Ours without the C kernel (what runs where no C compiler built it): the same mask.
+        numpy_time, numpy_mask = numpy_path_seconds(
+            partial(ours.find_label_issues, labels, pred_probs, filter_by=filter_by), args.repeats
+        )
+        same = np.array_equal(ref_mask, our_mask) and np.array_equal(ref_mask, numpy_mask)
+        identical = "yes" if same else "NO"
         if args.ranked:
             ranked = {
                 name: module.find_label_issues(
@@ -196,7 +215,8 @@ def bench_size(n_samples: int, n_classes: int, filters: list[str], args) -> None
         speedup, to_floor = ref_time / our_time, our_time / floor
         met = "met" if speedup >= TARGET_SPEEDUP or to_floor <= TARGET_FLOOR_RATIO else "MISSED"
         print(
-            f"{n_samples:>9} {n_classes:>4}  {filter_by:<24} {ref_time:>10.3f} {our_time:>8.4f} {speedup:>6.1f}x "
+            f"{n_samples:>9} {n_classes:>4}  {filter_by:<24} {ref_time:>10.3f} {our_time:>8.4f} {numpy_time:>8.4f} "
+            f"{speedup:>6.1f}x "
             f"{passes:>6} {pred_probs.nbytes / copy_time / 1e9:>5.1f} {floor:>8.4f} {to_floor:>9.2f}x  "
             f"{met:<6} {ref_cpu / our_cpu:>6.1f}x  {identical}",
             flush=True,
@@ -213,7 +233,7 @@ def bench_size(n_samples: int, n_classes: int, filters: list[str], args) -> None
             )
             identical = "yes" if np.array_equal(ref_scores, our_scores) else "NO"
             print(
-                f"{n_samples:>9} {n_classes:>4}  {'scores:' + method:<24} {ref_time:>10.3f} {our_time:>8.4f} "
+                f"{n_samples:>9} {n_classes:>4}  {'scores:' + method:<24} {ref_time:>10.3f} {our_time:>8.4f} {'':>8} "
                 f"{ref_time / our_time:>6.1f}x {'':>6} {'':>5} {'':>8} {'':>10}  {'':<6} {'':>9}  {identical}",
                 flush=True,
             )

@@ -25,7 +25,12 @@ How the reference's results are reproduced, fast:
   check pred_probs and count the confident joint, not in passes of its own
   (:class:`cleanlearn._core.confident_joint.RowQuantities`, :mod:`cleanlearn._core.predicted`).
 - The post-filter (unflag examples whose prediction is within 1e-6 of the given label) is
-  evaluated on flagged examples only, with no copy of ``pred_probs``.
+  evaluated on flagged examples only, with no copy of ``pred_probs``; with the C kernel
+  (below), for every example in the confident joint's pass, where it costs nearly nothing.
+- The confident joint's pass is one compiled loop over each row where the optional C kernel
+  is built (:func:`cleanlearn._core.confident_joint.uses_kernel`): the value checks, the
+  counts, the guesses, the contested rows, the normalized margins and the post-filter from a
+  single read of the row, instead of a dozen numpy calls over each block. Same bits.
 - The passes and the per-class loop run in threads (``n_jobs``); no process pool, no data copies.
 
 Out of core: ``pred_probs`` may be a memory-mapped ``.npy`` (``np.load(path, mmap_mode="r")``),
@@ -192,8 +197,10 @@ def find_label_issues(
       per class, its contested rows (another class scores at least the given one), in
       groups of columns if they exceed ``_MARGIN_BUDGET_ENTRIES``; per (class, column) cell
       whose count is not decided among them (too few contested rows, or a tie at the
-      cutoff), two entries of each row of the class; and the flagged rows (post-filter).
-    - confident_learning: 2 (thresholds; checks and confident joint), then flagged rows.
+      cutoff), two entries of each row of the class; and the flagged rows (post-filter),
+      unless the C kernel computed the post-filter in pass (2) (below).
+    - confident_learning: 2 (thresholds; checks and confident joint), then flagged rows
+      (post-filter; not with the C kernel).
     - predicted_neq_given: 1 (checks, argmax and post-filter), then the rare rows whose
       post-filter ties.
     - low_normalized_margin, low_self_confidence: 2 (thresholds; checks, confident joint and
@@ -205,8 +212,8 @@ def find_label_issues(
     the operating system's page cache, not counted): at most about 24 bytes per example plus
     the fixed blocks (under 64 MB whatever the number of classes), with int64 labels (other
     integer dtypes are converted: 8 more bytes per example). Per example: the result mask
-    (1), the rows sorted by class (4), contested flags (1), the confident joint's guesses
-    (3), prune_by_class's self-confidences (one item), and, briefly and before all of these,
+    (1), the rows sorted by class (4), contested flags (1), the post-filter's flags (1,
+    with the C kernel), the confident joint's guesses (3), prune_by_class's self-confidences (one item), and, briefly and before all of these,
     the thresholds' self-confidences grouped by class (at most two items plus 12 bytes). On
     top of that, the exact selection in one class of ``n_k`` examples takes up to ``3 *
     itemsize + 2`` bytes per example of that class (a column of margins, its partition copy,
@@ -216,6 +223,11 @@ def find_label_issues(
     with one class holding 70% of the examples, float64, ties included, the peak measured
     is 22 bytes per example (``tests/cleanlearn/test_out_of_core.py``); a class holding nearly all
     examples, with ties at its cutoff, can take the peak to about 40.
+
+    **The C kernel.** Pass (2) runs in one compiled loop over each row
+    (``cleanlearn/_core/_joint_kernel.c``, built at install when a C compiler is present)
+    for float32 and float64 pred_probs in the machine's byte order; otherwise in numpy, a
+    dozen calls per block of rows. The results are the same bits either way.
 
     Same masks and rankings as cleanlab 2.9's ``cleanlab.filter.find_label_issues`` for
     every ``filter_by``. Different on purpose: bad input raises ValueError or TypeError
@@ -283,6 +295,8 @@ def find_label_issues(
         want_contested=filter_by in ("prune_by_noise_rate", "both"),
         want_self_confidence=filter_by == "low_self_confidence",
         want_normalized_margin=filter_by == "low_normalized_margin",
+        # the post-filter's mask of every example, when the C kernel computes the joint
+        want_near_given=filter_by != "predicted_neq_given",
     )
     if filter_by == "confident_learning" or filter_by in _LOWEST_SCORE_FILTERS:
         labels, pred_probs, (_, off_diagonal) = joint_core.check_and_compute_confident_joint(
@@ -350,14 +364,16 @@ def find_label_issues(
             n_jobs=n_jobs,
             row_quantities=row_quantities,
         )
+        near_given, row_quantities.near_given = row_quantities.near_given, None
         del row_quantities  # (the self-confidences and contested flags are freed here)
-        label_issues_mask = _drop_near_given_threaded(flags, labels, pred_probs, n_jobs)
+        label_issues_mask = _drop_near_given_threaded(flags, labels, pred_probs, n_jobs, near_given=near_given)
     elif filter_by == "predicted_neq_given":
         label_issues_mask = predicted_neq_given
     else:
         label_issues_mask = _OTHER_FILTER_FUNCTIONS[filter_by](
             labels, pred_probs, off_diagonal=off_diagonal, row_quantities=row_quantities, n_jobs=n_jobs
         )
+        del row_quantities
 
     report(logger, verbose, "Number of label issues found: %d", np.count_nonzero(label_issues_mask))
 
@@ -494,25 +510,44 @@ def _filter_confident_learning(
     pred_probs: np.ndarray,
     *,
     off_diagonal: np.ndarray | None = None,
+    row_quantities: joint_core.RowQuantities | None = None,
     n_jobs: int | None = None,
     **_,
 ) -> np.ndarray:
     """Examples counted off the diagonal of the (uncalibrated) confident joint, whose
     indices ``off_diagonal`` are computed here unless given, minus those whose given label
-    is (within 1e-6) the predicted one. Large inputs use ``n_jobs`` threads."""
+    is (within 1e-6) the predicted one (``row_quantities.near_given`` when the joint's pass
+    computed it). Large inputs use ``n_jobs`` threads."""
     if off_diagonal is None:
+        row_quantities = joint_core.RowQuantities(want_near_given=True)
         _, off_diagonal = joint_core.compute_confident_joint(
-            labels, pred_probs, calibrate=False, return_indices_of_off_diagonals=True, need_joint=False, n_jobs=n_jobs
+            labels,
+            pred_probs,
+            calibrate=False,
+            return_indices_of_off_diagonals=True,
+            need_joint=False,
+            n_jobs=n_jobs,
+            rows=row_quantities,
         )
+    near_given = None if row_quantities is None else row_quantities.near_given
     label_issues_mask = np.zeros(labels.shape[0], dtype=bool)
     label_issues_mask[off_diagonal] = True
-    return _drop_near_given_threaded(label_issues_mask, labels, pred_probs, n_jobs)
+    return _drop_near_given_threaded(label_issues_mask, labels, pred_probs, n_jobs, near_given=near_given)
 
 
 def _drop_near_given_threaded(
-    label_issues_mask: np.ndarray, labels: np.ndarray, pred_probs: np.ndarray, n_jobs: int | None
+    label_issues_mask: np.ndarray,
+    labels: np.ndarray,
+    pred_probs: np.ndarray,
+    n_jobs: int | None,
+    *,
+    near_given: np.ndarray | None = None,
 ) -> np.ndarray:
-    """:func:`_drop_near_given` over contiguous row ranges in ``n_jobs`` threads."""
+    """:func:`_drop_near_given` over contiguous row ranges in ``n_jobs`` threads, or, given
+    the post-filter's mask of every example (``near_given``, from the C kernel's pass), that
+    mask applied (in place)."""
+    if near_given is not None:
+        return np.greater(label_issues_mask, near_given, out=label_issues_mask)  # flagged and not near
 
     def drop_near_given(start: int, stop: int) -> None:  # ranges own disjoint rows: thread-safe
         _drop_near_given(label_issues_mask, labels, pred_probs, rows_range=(start, stop))
@@ -543,7 +578,7 @@ def _filter_lowest_score(method: str):
         # caller had them computed there.
         scores_name = "normalized_margin" if method == "normalized_margin" else "self_confidence"
         if off_diagonal is None:
-            row_quantities = joint_core.RowQuantities(**{f"want_{scores_name}": True})
+            row_quantities = joint_core.RowQuantities(**{f"want_{scores_name}": True}, want_near_given=True)
             _, off_diagonal = joint_core.compute_confident_joint(
                 labels,
                 pred_probs,
@@ -553,7 +588,9 @@ def _filter_lowest_score(method: str):
                 n_jobs=n_jobs,
                 rows=row_quantities,
             )
-        mask = _filter_confident_learning(labels, pred_probs, off_diagonal=off_diagonal, n_jobs=n_jobs)
+        mask = _filter_confident_learning(
+            labels, pred_probs, off_diagonal=off_diagonal, row_quantities=row_quantities, n_jobs=n_jobs
+        )
         num_issues = int(np.count_nonzero(mask))
         del mask, off_diagonal
         scores = None if row_quantities is None else getattr(row_quantities, scores_name)

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from cleanlearn._core import blocks
+from cleanlearn._core import confident_joint as joint_core
 from cleanlearn._core.confident_joint import reduce_issues
 from cleanlearn._core.constants import FLOATING_POINT_COMPARISON
 from cleanlearn._core.validation import (
@@ -68,6 +69,8 @@ def check_and_flag_predicted_neq_given(
 def _scan_rows(pred_probs: np.ndarray, labels: np.ndarray, start: int, stop: int, mask: np.ndarray):
     """Rows start..stop: fill ``mask`` (flagged and not cleared by the post-filter, ties
     aside) and return ``((minimum entry, largest row sum, smallest row sum), tied rows)``."""
+    if joint_core.uses_kernel(pred_probs):
+        return _scan_rows_kernel(pred_probs, labels, start, stop, mask)
     n_classes = pred_probs.shape[1]
     step = blocks.block_rows(stop - start, n_classes)
     row_offsets = np.arange(step) * n_classes
@@ -98,3 +101,40 @@ def _scan_rows(pred_probs: np.ndarray, labels: np.ndarray, start: int, stop: int
     columns = np.array(block_extremes, dtype=np.float64)
     extremes = (columns[:, 0].min(), columns[:, 1].max(), columns[:, 2].min())
     return extremes, (np.concatenate(tied_rows) if tied_rows else np.empty(0, dtype=np.intp))
+
+
+def _scan_rows_kernel(pred_probs: np.ndarray, labels: np.ndarray, start: int, stop: int, mask: np.ndarray):
+    """:func:`_scan_rows` in the confident joint's C kernel, with no class confident (cutoffs
+    at +inf: nothing counted or guessed). With ``m`` the largest entry other than the
+    label's: ``argmax(p) != y`` needs ``m >= p_y`` (contested), and when ``m == p_y`` the
+    post-filter clears the row (``p_y + 1e-6 > m``); so the mask is contested and not near
+    the given label, ties at ``p_y + 1e-6`` included (the kernel resolves them). No row is
+    left to read again."""
+    n_classes = pred_probs.shape[1]
+    step = blocks.block_rows(stop - start, n_classes)
+    cutoffs = np.full(n_classes, np.inf)
+    unused_guesses, counted = np.empty(step, dtype=np.int16), np.empty(step, dtype=bool)
+    near_given, no_rows = np.empty(step, dtype=bool), np.empty(step, dtype=np.int64)
+    lowest, highest_sum, lowest_sum = np.inf, -np.inf, np.inf
+    for block_start in range(start, stop, step):
+        block_stop = min(block_start + step, stop)
+        n_rows = block_stop - block_start
+        contested = mask[block_start:block_stop]
+        _, *extremes = joint_core.KERNEL.joint_rows(
+            np.ascontiguousarray(pred_probs[block_start:block_stop]),
+            np.ascontiguousarray(labels[block_start:block_stop], dtype=np.int64),
+            cutoffs,
+            unused_guesses[:n_rows],
+            counted[:n_rows],
+            contested,
+            None,
+            near_given[:n_rows],
+            no_rows[:n_rows],
+            block_start,
+            True,
+        )
+        np.greater(contested, near_given[:n_rows], out=contested)  # contested and not near
+        lowest = min(lowest, extremes[0])
+        highest_sum = np.nan if np.isnan(extremes[1]) else max(highest_sum, extremes[1])
+        lowest_sum = np.nan if np.isnan(extremes[2]) else min(lowest_sum, extremes[2])
+    return (lowest, highest_sum, lowest_sum), np.empty(0, dtype=np.intp)
