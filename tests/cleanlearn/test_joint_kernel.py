@@ -222,7 +222,9 @@ def test_kernel_refuses_bad_buffers():
         "off": np.zeros(3, np.int64),
     }
 
-    def call(probs=pred_probs, labels=np.zeros(3, np.int64), cutoffs=np.zeros(2), guess=out["guess"]):
+    def call(probs=pred_probs, labels=None, cutoffs=None, guess=out["guess"]):
+        labels = np.zeros(3, np.int64) if labels is None else labels
+        cutoffs = np.zeros(2) if cutoffs is None else cutoffs
         return joint_core.KERNEL.joint_rows(
             probs, labels, cutoffs, guess, out["counted"], None, None, None, out["off"], 0, False
         )
