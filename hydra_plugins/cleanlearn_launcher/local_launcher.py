@@ -18,8 +18,13 @@ sweep stops with exit status 130; a SIGTERM sent to the launching process alone 
 on to its workers.
 
 Forking is safe here because it happens before any job ran in the launching process (no job
-thread exists yet, no OpenMP pool has run) and from its main thread; once jobs have run in the
-launching process (a batch of one group), its later batches run there too, one after another.
+thread exists yet, no OpenMP pool has run) and from its main thread. So a sweeper that may
+launch another batch (the Optuna search, ``hydra.sweeper.max_batch_size``) never runs jobs in
+the launching process: a batch of one group goes to one forked worker, and the next batch can
+still be forked. Only a sweep's one and only batch (the basic sweeper) runs a single group in
+the launching process, with the helper process beside it (runner.sweep.side_work). Should jobs
+have run in the launching process all the same, its later batches run there too, one after
+another.
 The workers are forked, never spawned, so a script without an ``if __name__ == "__main__":``
 guard is not run again.
 """
@@ -54,6 +59,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 from runner.core.io import flush_output
 from runner.sweep.launchers import can_fork, workers_of
 from runner.sweep.schedule import shared_work_groups
+from runner.sweep.side_work import no_helper_process_here
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +103,7 @@ class LocalLauncher(Launcher):
         Path(str(self.config.hydra.sweep.dir)).mkdir(parents=True, exist_ok=True)
         jobs = [(initial_job_idx + position, list(overrides)) for position, overrides in enumerate(job_overrides)]
         groups = shared_work_groups([overrides for _, overrides in jobs])
+        could_fork = workers > 1 and can_fork() and not _jobs_ran_here
         workers = min(workers, len(groups))
         if workers > 1 and not can_fork():
             log.info("hydra/launcher=local: this platform does not fork safely (Windows, macOS); "
@@ -109,6 +116,11 @@ class LocalLauncher(Launcher):
             workers = 1
         log.info(f"Launching {len(jobs)} jobs locally, {workers} at a time"
                  + (f" ({len(groups)} groups sharing cached work)" if workers > 1 else ""))
+        if workers <= 1 and could_fork and _may_launch_again(self.config):
+            # one group: one forked worker, so that this process can still fork the next batch
+            log.info("hydra/launcher=local: one group of jobs sharing cached work, in one worker process "
+                     "(this sweeper may launch another batch, which is forked from this process)")
+            return self._launch_forked(jobs, groups, 1)
         if workers <= 1:
             _jobs_ran_here = True
             return [self.run_one(index, overrides, workers=1) for index, overrides in jobs]
@@ -164,6 +176,14 @@ class LocalLauncher(Launcher):
             _LAUNCH = None
             pool.close()
         return [results[position] for position in range(len(jobs))]
+
+
+def _may_launch_again(config: DictConfig) -> bool:
+    """Whether the sweeper may call the launcher again: anything but Hydra's basic sweeper
+    (a search asks for trial after trial), and the basic sweeper in batches (max_batch_size)."""
+    sweeper = config.hydra.sweeper
+    basic = str(sweeper.get("_target_", "")).endswith(".BasicSweeper")
+    return not basic or sweeper.get("max_batch_size") is not None
 
 
 def _details_off_the_console(job_logging: DictConfig) -> None:
@@ -266,6 +286,10 @@ def _work(connection, inherited) -> None:
     for other in inherited:  # the launching process's pipe ends: EOF as soon as it is gone
         other.close()
     _quiet_when_idle()
+    # A lone worker's jobs run one at a time, which would start a helper process for their
+    # reports here (runner.sweep.side_work); this worker's exit could cut the helper's work
+    # short, so its reports wait for the end of the sweep instead.
+    no_helper_process_here()
     launcher, workers, jobs = _LAUNCH
     while True:
         try:

@@ -11,7 +11,9 @@ those the launching process would write, byte for byte: the same functions on th
 
 Only with a launcher that runs one job at a time (the basic launcher, or the local or joblib
 launcher with ``n_jobs=1``: runner.sweep.launchers; a parallel launcher's jobs already keep
-every core busy, and their callbacks run in the jobs' own processes), only on a machine with more than one core,
+every core busy, and their callbacks run in the jobs' own processes), never in a worker
+process of the local launcher (:func:`no_helper_process_here`: the worker's exit would cut
+the helper's work short), only on a machine with more than one core,
 and only when the program was started as ``python -m runner`` (or another package's
 ``__main__``, or ``-c``): a fresh helper interpreter re-imports the main module of a program
 started as ``python script.py``, and a script without an ``if __name__ == "__main__":``
@@ -31,12 +33,21 @@ from pathlib import Path
 from runner.core.io import flush_output
 from runner.sweep.launchers import LOCAL_LAUNCHER, available_cpus, can_fork, jobs_side_by_side
 
-__all__ = ["ForkedRenderer", "SideWorker", "forked_renderer_for", "side_worker_for"]
+__all__ = ["ForkedRenderer", "SideWorker", "forked_renderer_for", "no_helper_process_here", "side_worker_for"]
 
 logger = logging.getLogger(__name__)
 
 # The helper draws with one thread: it must not take the jobs' core as well.
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+# False in a process that must not start a helper (a forked worker of the local launcher).
+_helpers_allowed = True
+
+
+def no_helper_process_here() -> None:
+    """No helper in this process: what it would do is done at the end of the sweep (a worker of
+    the local launcher, whose exit would cut a helper's work short)."""
+    global _helpers_allowed
+    _helpers_allowed = False
 
 
 class SideWorker:
@@ -168,7 +179,9 @@ def _run_in_child(function: Callable, args: tuple) -> None:
 
 def side_worker_for(config) -> SideWorker | None:
     """A helper for this sweep when it can use an idle core (see module), else None."""
-    if jobs_side_by_side(config.hydra.launcher) or available_cpus() < 2 or not _main_not_rerun():
+    if not _helpers_allowed or jobs_side_by_side(config.hydra.launcher) or available_cpus() < 2:
+        return None
+    if not _main_not_rerun():
         return None
     try:
         return SideWorker()

@@ -32,6 +32,22 @@ def provenance(job_dir: Path) -> dict:
     return json.loads((job_dir / "provenance.json").read_text())
 
 
+@pytest.mark.parametrize(
+    ("sweeper", "again"),
+    [
+        ({"_target_": "hydra._internal.core_plugins.basic_sweeper.BasicSweeper", "max_batch_size": None}, False),
+        ({"_target_": "hydra._internal.core_plugins.basic_sweeper.BasicSweeper", "max_batch_size": 2}, True),
+        ({"_target_": "hydra_plugins.cleanlearn_optuna_sweeper.optuna_sweeper.OptunaSweeper", "n_jobs": 2}, True),
+    ],
+)
+def test_which_sweepers_may_launch_another_batch(sweeper, again):
+    from omegaconf import OmegaConf
+
+    from hydra_plugins.cleanlearn_launcher.local_launcher import _may_launch_again
+
+    assert _may_launch_again(OmegaConf.create({"hydra": {"sweeper": sweeper}})) is again
+
+
 @pytest.mark.slow
 def test_groups_sharing_a_cross_validation_run_in_one_worker_each_with_the_basic_launchers_results(tmp_path):
     local, basic = tmp_path / "local", tmp_path / "basic"
@@ -75,22 +91,36 @@ def test_groups_sharing_a_cross_validation_run_in_one_worker_each_with_the_basic
 
 
 @pytest.mark.slow
-def test_after_a_batch_ran_in_the_launching_process_later_batches_are_not_forked(tmp_path):
-    # Batches of 2 (Hydra's basic sweeper, max_batch_size): the first shares one cross-validation
-    # and runs in the launching process; the second holds two groups, which would be forked
-    # workers, but a fork of a process that has run OpenMP code (GNU libgomp) deadlocks the
-    # child's next parallel region: it runs in the launching process too.
+def test_a_sweeper_launching_batch_after_batch_never_runs_jobs_in_the_launching_process(tmp_path):
+    # Batches of 2 (Hydra's basic sweeper, max_batch_size), in sweep order: (seed 0: both,
+    # prune_by_class) share one cross-validation, (seed 0: confident_learning; seed 1: both) do
+    # not, (seed 1: prune_by_class, confident_learning) share one. A batch of one group goes to
+    # one forked worker, so that the launching process never runs a job: a fork of a process
+    # that has run OpenMP code (GNU libgomp) deadlocks the child's next parallel region, and the
+    # middle batch must still be forked into two workers.
     sweep = tmp_path / "sweep"
     result = run_sweep(sweep, "experiment=quick", f"cache_dir={tmp_path / 'cache'}", "seed=0,1",
                        f"{FILTER}=both,prune_by_class,confident_learning", "hydra.sweeper.max_batch_size=2",
                        "hydra.launcher.n_jobs=2")
     assert result.returncode == 0, result.stderr
     launching = [line.split("[HYDRA] ", 1)[1] for line in result.stdout.splitlines() if "[HYDRA] " in line]
-    assert launching.count("Launching 2 jobs locally, 1 at a time") == 3
-    assert sum("an earlier batch ran its jobs in this process" in line for line in launching) == 1
+    assert launching.count("Launching 2 jobs locally, 1 at a time") == 2
+    assert launching.count("Launching 2 jobs locally, 2 at a time (2 groups sharing cached work)") == 1
+    assert sum("in one worker process (this sweeper may launch another batch" in line for line in launching) == 2
+    assert not any("an earlier batch ran its jobs in this process" in line for line in launching)
     jobs = [p for p in sweep.iterdir() if (p / "DONE").is_file()]
     assert len(jobs) == 6
-    assert len({provenance(job)["process"]["pid"] for job in jobs}) == 1  # the launching process
+    processes = [provenance(job)["process"] for job in jobs]
+    (launching_pid,) = {process["parent_pid"] for process in processes}  # all forked from it
+    assert launching_pid not in {process["pid"] for process in processes}
+    by_job = {job.name: provenance(job)["process"]["pid"] for job in jobs}
+    assert len(set(by_job.values())) == 4  # a lone worker, two workers, a lone worker
+    # the lone workers' jobs ran one at a time with every core (no cap); their reports were
+    # written at the end of the sweep (no helper process in a worker)
+    lone = find_job(sweep, "seed=0", f"{FILTER}=both")
+    assert "capping" not in (lone / "runner.log").read_text()
+    assert all((job / "report.html").is_file() for job in jobs)
+    assert (sweep / "results.md").is_file()
 
 
 @pytest.mark.slow

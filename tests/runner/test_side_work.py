@@ -103,6 +103,21 @@ def test_only_a_launcher_running_one_job_at_a_time_gets_a_helper(monkeypatch):
     assert side_worker_for(basic) is None  # no idle core
 
 
+def test_no_helper_in_a_local_launchers_worker(monkeypatch):
+    """A lone worker of the local launcher runs its jobs one at a time, but its exit would cut a
+    helper's work short: there the reports wait for the end of the sweep."""
+    from runner.sweep import side_work
+
+    monkeypatch.setattr("runner.sweep.side_work.SideWorker", lambda: "helper")
+    monkeypatch.setattr("runner.sweep.side_work._main_not_rerun", lambda: True)
+    monkeypatch.setattr("runner.sweep.side_work.available_cpus", lambda: 2)
+    monkeypatch.setattr("runner.sweep.side_work._helpers_allowed", True)
+    one_at_a_time = OmegaConf.create({"hydra": {"launcher": {"_target_": LOCAL_LAUNCHER, "n_jobs": 1}}})
+    assert side_worker_for(one_at_a_time) == "helper"
+    side_work.no_helper_process_here()  # (as the launcher's worker does when it starts)
+    assert side_worker_for(one_at_a_time) is None
+
+
 class InlineWorker:
     """A worker that runs what it is handed at once, here (the pickling path, without a process)."""
 
