@@ -1,7 +1,7 @@
 """The build's one addition to pyproject.toml: the optional C kernel of the confident joint's pass.
 
 ``optional=True``: without a C compiler the install still succeeds and the library runs its
-numpy path (same results, slower; ``cleanlearn._core.confident_joint.KERNEL`` is None).
+numpy path (same results, slower; ``cleanlearn._core.kernel.KERNEL`` is None).
 """
 
 from setuptools import Extension, setup

@@ -60,7 +60,7 @@ from _common import environment_line, make_noisy_classification, peak_extra_memo
 
 import cleanlearn.filter as ours  # noqa: E402
 import cleanlearn.rank as ours_rank  # noqa: E402
-from cleanlearn._core import confident_joint as joint_core  # noqa: E402
+from cleanlearn._core import kernel  # noqa: E402
 
 FILTERS = list(ours.FILTERS)
 SCORE_METHODS = ["self_confidence", "normalized_margin", "confidence_weighted_entropy"]
@@ -164,12 +164,12 @@ def interleaved(ours_call, ref_call, *, repeats: int, ref_repeats: int):
 
 def numpy_path_seconds(call, repeats: int):
     """(best wall seconds, result) of ``call`` with cleanlearn's C kernel switched off."""
-    kernel = joint_core.KERNEL
-    joint_core.KERNEL = None
+    built = kernel.KERNEL
+    kernel.KERNEL = None
     try:
         times = [measure(call) for _ in range(repeats)]
     finally:
-        joint_core.KERNEL = kernel
+        kernel.KERNEL = built
     return min(t[0] for t in times), times[-1][2]
 
 

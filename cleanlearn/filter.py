@@ -28,7 +28,7 @@ How the reference's results are reproduced, fast:
   evaluated on flagged examples only, with no copy of ``pred_probs``; with the C kernel
   (below), for every example in the confident joint's pass, where it costs nearly nothing.
 - The confident joint's pass is one compiled loop over each row where the optional C kernel
-  is built (:func:`cleanlearn._core.confident_joint.uses_kernel`): the value checks, the
+  is built (:func:`cleanlearn._core.kernel.uses_kernel`): the value checks, the
   counts, the guesses, the contested rows, the normalized margins and the post-filter from a
   single read of the row, instead of a dozen numpy calls over each block. Same bits.
 - The passes and the per-class loop run in threads (``n_jobs``); no process pool, no data copies.

@@ -11,6 +11,7 @@ nothing here imports a filter into the counting code (``cleanlearn.count`` never
 - blocks, rows, workers, progress: reading pred_probs a block of rows at a time, selecting
   rows of any X, lending idle workers to a fit, progress messages through logging.
 - confident_joint: thresholds, the confident joint, calibration, the post-filter.
+- kernel: the optional C kernel of the confident joint's pass (``_joint_kernel.c``).
 - latent_algebra: priors and noise matrices from a joint or from each other.
 - cross_validation: out-of-sample pred_probs with scikit-learn.
 - scores: single-label label quality scores and the ranking of flagged examples.

@@ -20,6 +20,7 @@ from cleanlearn._core.constants import (
     MISSING_CLASS_THRESHOLD,
     TINY_VALUE,
 )
+from cleanlearn._core.kernel import guess_true_labels_kernel, uses_kernel
 from cleanlearn._core.validation import (
     ROW_SUM_ATOL,
     check_labels,
@@ -30,13 +31,6 @@ from cleanlearn._core.validation import (
     map_row_ranges,
     resolve_n_threads,
 )
-
-# The confident joint's pass fused into one read of each row (C, cleanlearn/_core/_joint_kernel.c),
-# built at install when a C compiler is available; None: the numpy path (same results).
-try:
-    from cleanlearn._core import _joint_kernel as KERNEL
-except ImportError:  # pragma: no cover - installs without a C compiler
-    KERNEL = None
 
 # Up to this many classes the thresholds group the self-confidences with one boolean mask
 # per class instead of a sort (same values, same order, so the same means).
@@ -59,8 +53,8 @@ class RowQuantities:
       with the reference's operations in its order (:func:`cleanlearn._core.scores.normalized_margin`);
       only with more than MASKED_GROUPING_MAX_CLASSES classes.
     - ``near_given``: the post-filter's mask (:func:`reduce_issues`) for every example; only
-      computed by the C kernel (:data:`KERNEL`), where it is nearly free. Left None by the
-      numpy path, whose callers post-filter their flagged examples instead.
+      computed by the C kernel (:mod:`cleanlearn._core.kernel`), where it is nearly free.
+      Left None by the numpy path, whose callers post-filter their flagged examples instead.
 
     With few classes (at most MASKED_GROUPING_MAX_CLASSES) only ``contested`` is kept: the
     other arrays held through the joint's pass would weigh as much as pred_probs itself, so
@@ -264,7 +258,7 @@ def guess_true_labels(
     order).
     """
     if uses_kernel(pred_probs):
-        return _guess_true_labels_kernel(
+        return guess_true_labels_kernel(
             pred_probs, labels, cutoffs, start, stop, true_label_guess, at_least_one_confident, check_values, rows
         )
     n_classes = pred_probs.shape[1]
@@ -342,63 +336,6 @@ def guess_true_labels(
         columns = np.array(block_extremes, dtype=np.float64)
         extremes = (columns[:, 0].min(), columns[:, 1].max(), columns[:, 2].min())
     np.greater(n_confident, 0, out=at_least_one_confident[start:stop])
-    if not off_diagonal_rows:
-        return extremes, np.empty(0, dtype=np.intp)
-    return extremes, np.concatenate(off_diagonal_rows)
-
-
-def uses_kernel(pred_probs) -> bool:
-    """Whether the confident joint's pass over ``pred_probs`` runs in the C kernel: it is
-    built, and pred_probs is float32 or float64 in the machine's byte order."""
-    dtype = pred_probs.dtype
-    return KERNEL is not None and dtype in (np.float32, np.float64) and dtype.isnative
-
-
-def _guess_true_labels_kernel(
-    pred_probs: np.ndarray,
-    labels: np.ndarray,
-    cutoffs: np.ndarray,
-    start: int,
-    stop: int,
-    true_label_guess: np.ndarray,
-    at_least_one_confident: np.ndarray,
-    check_values: bool,
-    rows: RowQuantities | None,
-):
-    """:func:`guess_true_labels` in the C kernel (:data:`KERNEL`), the same results: each
-    block of rows is read once and every per-example quantity is computed from it."""
-    n_classes = pred_probs.shape[1]
-    step = blocks.block_rows(stop - start, n_classes)
-    cutoffs = np.ascontiguousarray(cutoffs, dtype=np.float64)  # (exact: numpy compares in float64 too)
-    found_rows = np.empty(step, dtype=np.int64)  # each block's off-diagonal rows, then kept
-    off_diagonal_rows = []
-    lowest, highest_sum, lowest_sum = np.inf, -np.inf, np.inf
-    contested = None if rows is None else rows.contested
-    margins = None if rows is None else rows.normalized_margin
-    near_given = None if rows is None else rows.near_given
-    for block_start in range(start, stop, step):
-        block_stop = min(block_start + step, stop)
-        block = np.ascontiguousarray(pred_probs[block_start:block_stop])  # (a copy only if not C-contiguous)
-        found, *extremes = KERNEL.joint_rows(
-            block,
-            np.ascontiguousarray(labels[block_start:block_stop], dtype=np.int64),
-            cutoffs,
-            true_label_guess[block_start:block_stop],
-            at_least_one_confident[block_start:block_stop],
-            None if contested is None else contested[block_start:block_stop],
-            None if margins is None else margins[block_start:block_stop],
-            None if near_given is None else near_given[block_start:block_stop],
-            found_rows[: block_stop - block_start],
-            block_start,
-            check_values,
-        )
-        if found:
-            off_diagonal_rows.append(found_rows[:found].astype(np.intp))
-        if check_values:  # (NaN propagates: the caller's test fails, its check raises)
-            lowest = min(lowest, extremes[0])
-            highest_sum = np.nan if np.isnan(extremes[1]) else max(highest_sum, extremes[1])
-            lowest_sum = np.nan if np.isnan(extremes[2]) else min(lowest_sum, extremes[2])
-    extremes = (lowest, highest_sum, lowest_sum) if check_values else None
     if not off_diagonal_rows:
         return extremes, np.empty(0, dtype=np.intp)
     return extremes, np.concatenate(off_diagonal_rows)

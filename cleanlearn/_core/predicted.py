@@ -14,8 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from cleanlearn._core import blocks
-from cleanlearn._core import confident_joint as joint_core
+from cleanlearn._core import blocks, kernel
 from cleanlearn._core.confident_joint import reduce_issues
 from cleanlearn._core.constants import FLOATING_POINT_COMPARISON
 from cleanlearn._core.validation import (
@@ -69,7 +68,7 @@ def check_and_flag_predicted_neq_given(
 def _scan_rows(pred_probs: np.ndarray, labels: np.ndarray, start: int, stop: int, mask: np.ndarray):
     """Rows start..stop: fill ``mask`` (flagged and not cleared by the post-filter, ties
     aside) and return ``((minimum entry, largest row sum, smallest row sum), tied rows)``."""
-    if joint_core.uses_kernel(pred_probs):
+    if kernel.uses_kernel(pred_probs):
         return _scan_rows_kernel(pred_probs, labels, start, stop, mask)
     n_classes = pred_probs.shape[1]
     step = blocks.block_rows(stop - start, n_classes)
@@ -120,7 +119,7 @@ def _scan_rows_kernel(pred_probs: np.ndarray, labels: np.ndarray, start: int, st
         block_stop = min(block_start + step, stop)
         n_rows = block_stop - block_start
         contested = mask[block_start:block_stop]
-        _, *extremes = joint_core.KERNEL.joint_rows(
+        _, *extremes = kernel.KERNEL.joint_rows(
             np.ascontiguousarray(pred_probs[block_start:block_stop]),
             np.ascontiguousarray(labels[block_start:block_stop], dtype=np.int64),
             cutoffs,

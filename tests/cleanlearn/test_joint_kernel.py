@@ -15,7 +15,7 @@ import pytest
 from _data import make_pred_probs
 
 import cleanlearn.filter as ours
-from cleanlearn._core import blocks, validation
+from cleanlearn._core import blocks, kernel, validation
 from cleanlearn._core import confident_joint as joint_core
 
 pytestmark = pytest.mark.filterwarnings("ignore:May not flag all label issues")
@@ -23,14 +23,14 @@ pytestmark = pytest.mark.filterwarnings("ignore:May not flag all label issues")
 # .ci/run installs a C compiler and sets this: there, a missing kernel is a failure, not a skip.
 REQUIRED = os.environ.get("CLEANLEARN_REQUIRE_KERNEL") == "1"
 needs_kernel = pytest.mark.skipif(
-    joint_core.KERNEL is None and not REQUIRED,
+    kernel.KERNEL is None and not REQUIRED,
     reason="the C kernel is not built (no C compiler at install): the numpy path runs alone",
 )
 
 
 def test_kernel_is_built_where_required():
     if REQUIRED:
-        assert joint_core.KERNEL is not None, "CLEANLEARN_REQUIRE_KERNEL=1 but cleanlearn._core._joint_kernel is missing"
+        assert kernel.KERNEL is not None, "CLEANLEARN_REQUIRE_KERNEL=1 but cleanlearn._core._joint_kernel is missing"
     else:
         pytest.skip("CLEANLEARN_REQUIRE_KERNEL is not set (it is in .ci/run)")
 
@@ -41,7 +41,7 @@ def numpy_path(monkeypatch):
 
     def run(function, *args, **kwargs):
         with monkeypatch.context() as patch:
-            patch.setattr(joint_core, "KERNEL", None)
+            patch.setattr(kernel, "KERNEL", None)
             return function(*args, **kwargs)
 
     return run
@@ -162,7 +162,7 @@ def test_near_given_ties_hand_made():
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_kernel_pass_raises_the_checks_errors(pred_probs, match, dtype):
     pred_probs = np.array(pred_probs, dtype=dtype)
-    assert joint_core.uses_kernel(pred_probs)
+    assert kernel.uses_kernel(pred_probs)
     with pytest.raises(ValueError, match=match):
         joint_pass(np.array([0, 1]), pred_probs)
 
@@ -208,7 +208,7 @@ def test_other_layouts_and_dtypes(case, make, numpy_path):
     found, expected = outcome(lambda f, *a, **k: f(*a, **k)), outcome(numpy_path)
     assert type(found) is type(expected)
     np.testing.assert_array_equal(found, expected)
-    assert joint_core.uses_kernel(changed) == (changed.dtype in (np.float32, np.float64) and changed.dtype.isnative)
+    assert kernel.uses_kernel(changed) == (changed.dtype in (np.float32, np.float64) and changed.dtype.isnative)
 
 
 @needs_kernel
@@ -225,7 +225,7 @@ def test_kernel_refuses_bad_buffers():
     def call(probs=pred_probs, labels=None, cutoffs=None, guess=out["guess"]):
         labels = np.zeros(3, np.int64) if labels is None else labels
         cutoffs = np.zeros(2) if cutoffs is None else cutoffs
-        return joint_core.KERNEL.joint_rows(
+        return kernel.KERNEL.joint_rows(
             probs, labels, cutoffs, guess, out["counted"], None, None, None, out["off"], 0, False
         )
 
