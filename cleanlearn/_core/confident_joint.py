@@ -259,7 +259,10 @@ def guess_true_labels(
     """
     if uses_kernel(pred_probs):
         return guess_true_labels_kernel(
-            pred_probs, labels, cutoffs, start, stop, true_label_guess, at_least_one_confident, check_values, rows
+            pred_probs, labels, cutoffs, start, stop, true_label_guess, at_least_one_confident, check_values,
+            contested=None if rows is None else rows.contested,
+            margins=None if rows is None else rows.normalized_margin,
+            near_given=None if rows is None else rows.near_given,
         )
     n_classes = pred_probs.shape[1]
     step = blocks.block_rows(stop - start, n_classes)

@@ -11,14 +11,9 @@ machine's byte order, the numpy path runs. The results are the same bits either 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from cleanlearn._core import blocks
-
-if TYPE_CHECKING:
-    from cleanlearn._core.confident_joint import RowQuantities
 
 try:
     from cleanlearn._core import _joint_kernel as KERNEL
@@ -44,7 +39,10 @@ def guess_true_labels_kernel(
     true_label_guess: np.ndarray,
     at_least_one_confident: np.ndarray,
     check_values: bool,
-    rows: RowQuantities | None,
+    *,
+    contested: np.ndarray | None = None,
+    margins: np.ndarray | None = None,
+    near_given: np.ndarray | None = None,
 ):
     """:func:`cleanlearn._core.confident_joint.guess_true_labels` in the C kernel, the same results: each
     block of rows is read once and every per-example quantity is computed from it."""
@@ -54,9 +52,6 @@ def guess_true_labels_kernel(
     found_rows = np.empty(step, dtype=np.int64)  # each block's off-diagonal rows, then kept
     off_diagonal_rows = []
     lowest, highest_sum, lowest_sum = np.inf, -np.inf, np.inf
-    contested = None if rows is None else rows.contested
-    margins = None if rows is None else rows.normalized_margin
-    near_given = None if rows is None else rows.near_given
     for block_start in range(start, stop, step):
         block_stop = min(block_start + step, stop)
         block = np.ascontiguousarray(pred_probs[block_start:block_stop])  # (a copy only if not C-contiguous)
