@@ -20,7 +20,7 @@ from cleanlearn._core.constants import (
     MISSING_CLASS_THRESHOLD,
     TINY_VALUE,
 )
-from cleanlearn._core.kernel import guess_true_labels_kernel, uses_kernel
+from cleanlearn._core.kernel import guess_true_labels_kernel, reduce_extremes, uses_kernel
 from cleanlearn._core.validation import (
     ROW_SUM_ATOL,
     check_labels,
@@ -334,10 +334,7 @@ def guess_true_labels(
             true_label_guess[guessed_rows] = guess
             off_diagonal_rows.append(guessed_rows[guess != labels[guessed_rows]])
     # NaN propagates through max and min (np.maximum), so a NaN row fails the caller's test.
-    extremes = None
-    if block_extremes:
-        columns = np.array(block_extremes, dtype=np.float64)
-        extremes = (columns[:, 0].min(), columns[:, 1].max(), columns[:, 2].min())
+    extremes = reduce_extremes(block_extremes) if block_extremes else None
     np.greater(n_confident, 0, out=at_least_one_confident[start:stop])
     if not off_diagonal_rows:
         return extremes, np.empty(0, dtype=np.intp)

@@ -20,7 +20,7 @@ try:
 except ImportError:  # pragma: no cover - installs without a C compiler
     KERNEL = None
 
-__all__ = ["KERNEL", "guess_true_labels_kernel", "uses_kernel"]
+__all__ = ["KERNEL", "guess_true_labels_kernel", "reduce_extremes", "uses_kernel"]
 
 
 def uses_kernel(pred_probs) -> bool:
@@ -51,7 +51,7 @@ def guess_true_labels_kernel(
     cutoffs = np.ascontiguousarray(cutoffs, dtype=np.float64)  # (exact: numpy compares in float64 too)
     found_rows = np.empty(step, dtype=np.int64)  # each block's off-diagonal rows, then kept
     off_diagonal_rows = []
-    lowest, highest_sum, lowest_sum = np.inf, -np.inf, np.inf
+    block_extremes = []
     for block_start in range(start, stop, step):
         block_stop = min(block_start + step, stop)
         block = np.ascontiguousarray(pred_probs[block_start:block_stop])  # (a copy only if not C-contiguous)
@@ -70,11 +70,15 @@ def guess_true_labels_kernel(
         )
         if found:
             off_diagonal_rows.append(found_rows[:found].astype(np.intp))
-        if check_values:  # (NaN propagates: the caller's test fails, its check raises)
-            lowest = min(lowest, extremes[0])
-            highest_sum = np.nan if np.isnan(extremes[1]) else max(highest_sum, extremes[1])
-            lowest_sum = np.nan if np.isnan(extremes[2]) else min(lowest_sum, extremes[2])
-    extremes = (lowest, highest_sum, lowest_sum) if check_values else None
+        block_extremes.append(extremes)
+    extremes = reduce_extremes(block_extremes) if check_values else None
     if not off_diagonal_rows:
         return extremes, np.empty(0, dtype=np.intp)
     return extremes, np.concatenate(off_diagonal_rows)
+
+
+def reduce_extremes(block_extremes: list) -> tuple[float, float, float]:
+    """``(minimum entry, largest row sum, smallest row sum)`` over the blocks' extremes; a NaN
+    in any of them comes out (so the caller's test fails and its plain check raises)."""
+    columns = np.array(block_extremes, dtype=np.float64)
+    return columns[:, 0].min(), columns[:, 1].max(), columns[:, 2].min()

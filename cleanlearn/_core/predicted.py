@@ -97,9 +97,7 @@ def _scan_rows(pred_probs: np.ndarray, labels: np.ndarray, start: int, stop: int
         ties = np.flatnonzero(flagged & (boosted == row_max))
         if ties.size:
             tied_rows.append(ties + block_start)
-    columns = np.array(block_extremes, dtype=np.float64)
-    extremes = (columns[:, 0].min(), columns[:, 1].max(), columns[:, 2].min())
-    return extremes, (np.concatenate(tied_rows) if tied_rows else np.empty(0, dtype=np.intp))
+    return kernel.reduce_extremes(block_extremes), (np.concatenate(tied_rows) if tied_rows else np.empty(0, dtype=np.intp))
 
 
 def _scan_rows_kernel(pred_probs: np.ndarray, labels: np.ndarray, start: int, stop: int, mask: np.ndarray):
@@ -114,7 +112,7 @@ def _scan_rows_kernel(pred_probs: np.ndarray, labels: np.ndarray, start: int, st
     cutoffs = np.full(n_classes, np.inf)
     unused_guesses, counted = np.empty(step, dtype=np.int16), np.empty(step, dtype=bool)
     near_given, no_rows = np.empty(step, dtype=bool), np.empty(step, dtype=np.int64)
-    lowest, highest_sum, lowest_sum = np.inf, -np.inf, np.inf
+    block_extremes = []
     for block_start in range(start, stop, step):
         block_stop = min(block_start + step, stop)
         n_rows = block_stop - block_start
@@ -133,7 +131,5 @@ def _scan_rows_kernel(pred_probs: np.ndarray, labels: np.ndarray, start: int, st
             True,
         )
         np.greater(contested, near_given[:n_rows], out=contested)  # contested and not near
-        lowest = min(lowest, extremes[0])
-        highest_sum = np.nan if np.isnan(extremes[1]) else max(highest_sum, extremes[1])
-        lowest_sum = np.nan if np.isnan(extremes[2]) else min(lowest_sum, extremes[2])
-    return (lowest, highest_sum, lowest_sum), np.empty(0, dtype=np.intp)
+        block_extremes.append(extremes)
+    return kernel.reduce_extremes(block_extremes), np.empty(0, dtype=np.intp)
