@@ -213,8 +213,9 @@ def find_label_issues(
     the fixed blocks (under 64 MB whatever the number of classes), with int64 labels (other
     integer dtypes are converted: 8 more bytes per example). Per example: the result mask
     (1), the rows sorted by class (4), contested flags (1), the post-filter's flags (1,
-    with the C kernel), the confident joint's guesses (3), prune_by_class's self-confidences (one item), and, briefly and before all of these,
-    the thresholds' self-confidences grouped by class (at most two items plus 12 bytes). On
+    with the C kernel), the confident joint's guesses (3), prune_by_class's
+    self-confidences (one item), and, briefly and before all of these, the thresholds'
+    self-confidences grouped by class (at most two items plus 12 bytes). On
     top of that, the exact selection in one class of ``n_k`` examples takes up to ``3 *
     itemsize + 2`` bytes per example of that class (a column of margins, its partition copy,
     two masks), and where examples tie at the cutoff (the reference's ``np.argsort`` then
