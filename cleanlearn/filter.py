@@ -521,19 +521,28 @@ def _filter_confident_learning(
     computed it). Large inputs use ``n_jobs`` threads."""
     if off_diagonal is None:
         row_quantities = joint_core.RowQuantities(want_near_given=True)
-        _, off_diagonal = joint_core.compute_confident_joint(
-            labels,
-            pred_probs,
-            calibrate=False,
-            return_indices_of_off_diagonals=True,
-            need_joint=False,
-            n_jobs=n_jobs,
-            rows=row_quantities,
-        )
+        off_diagonal = _off_diagonal_rows(labels, pred_probs, row_quantities, n_jobs)
     near_given = None if row_quantities is None else row_quantities.near_given
     label_issues_mask = np.zeros(labels.shape[0], dtype=bool)
     label_issues_mask[off_diagonal] = True
     return _drop_near_given_threaded(label_issues_mask, labels, pred_probs, n_jobs, near_given=near_given)
+
+
+def _off_diagonal_rows(
+    labels: np.ndarray, pred_probs: np.ndarray, row_quantities: joint_core.RowQuantities, n_jobs: int | None
+) -> np.ndarray:
+    """Indices of the examples counted off the diagonal of the uncalibrated confident joint
+    (the joint itself is not built), filling ``row_quantities`` in the same pass."""
+    _, off_diagonal = joint_core.compute_confident_joint(
+        labels,
+        pred_probs,
+        calibrate=False,
+        return_indices_of_off_diagonals=True,
+        need_joint=False,
+        n_jobs=n_jobs,
+        rows=row_quantities,
+    )
+    return off_diagonal
 
 
 def _drop_near_given_threaded(
@@ -580,15 +589,7 @@ def _filter_lowest_score(method: str):
         scores_name = "normalized_margin" if method == "normalized_margin" else "self_confidence"
         if off_diagonal is None:
             row_quantities = joint_core.RowQuantities(**{f"want_{scores_name}": True}, want_near_given=True)
-            _, off_diagonal = joint_core.compute_confident_joint(
-                labels,
-                pred_probs,
-                calibrate=False,
-                return_indices_of_off_diagonals=True,
-                need_joint=False,
-                n_jobs=n_jobs,
-                rows=row_quantities,
-            )
+            off_diagonal = _off_diagonal_rows(labels, pred_probs, row_quantities, n_jobs)
         mask = _filter_confident_learning(
             labels, pred_probs, off_diagonal=off_diagonal, row_quantities=row_quantities, n_jobs=n_jobs
         )

@@ -20,7 +20,7 @@ try:
 except ImportError:  # pragma: no cover - installs without a C compiler
     KERNEL = None
 
-__all__ = ["KERNEL", "guess_true_labels_kernel", "reduce_extremes", "uses_kernel"]
+__all__ = ["KERNEL", "guess_true_labels_kernel", "joint_rows", "reduce_extremes", "uses_kernel"]
 
 
 def uses_kernel(pred_probs) -> bool:
@@ -54,19 +54,19 @@ def guess_true_labels_kernel(
     block_extremes = []
     for block_start in range(start, stop, step):
         block_stop = min(block_start + step, stop)
-        block = np.ascontiguousarray(pred_probs[block_start:block_stop])  # (a copy only if not C-contiguous)
-        found, *extremes = KERNEL.joint_rows(
-            block,
-            np.ascontiguousarray(labels[block_start:block_stop], dtype=np.int64),
+        rows = slice(block_start, block_stop)
+        found, extremes = joint_rows(
+            pred_probs,
+            labels,
+            rows,
             cutoffs,
-            true_label_guess[block_start:block_stop],
-            at_least_one_confident[block_start:block_stop],
-            None if contested is None else contested[block_start:block_stop],
-            None if margins is None else margins[block_start:block_stop],
-            None if near_given is None else near_given[block_start:block_stop],
-            found_rows[: block_stop - block_start],
-            block_start,
-            check_values,
+            guess=true_label_guess[rows],
+            counted=at_least_one_confident[rows],
+            found_rows=found_rows[: block_stop - block_start],
+            contested=None if contested is None else contested[rows],
+            margins=None if margins is None else margins[rows],
+            near_given=None if near_given is None else near_given[rows],
+            check_values=check_values,
         )
         if found:
             off_diagonal_rows.append(found_rows[:found].astype(np.intp))
@@ -75,6 +75,41 @@ def guess_true_labels_kernel(
     if not off_diagonal_rows:
         return extremes, np.empty(0, dtype=np.intp)
     return extremes, np.concatenate(off_diagonal_rows)
+
+
+def joint_rows(
+    pred_probs: np.ndarray,
+    labels: np.ndarray,
+    rows: slice,
+    cutoffs: np.ndarray,
+    *,
+    guess: np.ndarray,
+    counted: np.ndarray,
+    found_rows: np.ndarray,
+    contested: np.ndarray | None = None,
+    margins: np.ndarray | None = None,
+    near_given: np.ndarray | None = None,
+    check_values: bool,
+) -> tuple[int, list[float]]:
+    """The kernel on the block ``pred_probs[rows]`` (``rows``: a slice with a start), the
+    outputs being arrays of the block's length: ``(n found, [minimum entry, largest row sum,
+    smallest row sum])``, the first n of ``found_rows`` holding the indices (in pred_probs)
+    of the rows guessed as another class than their label. The block is made C-contiguous
+    (a copy only if it is not) and its labels int64, as the kernel reads them."""
+    found, *extremes = KERNEL.joint_rows(
+        np.ascontiguousarray(pred_probs[rows]),
+        np.ascontiguousarray(labels[rows], dtype=np.int64),
+        cutoffs,
+        guess,
+        counted,
+        contested,
+        margins,
+        near_given,
+        found_rows,
+        rows.start,
+        check_values,
+    )
+    return found, extremes
 
 
 def reduce_extremes(block_extremes: list) -> tuple[float, float, float]:

@@ -117,18 +117,17 @@ def _scan_rows_kernel(pred_probs: np.ndarray, labels: np.ndarray, start: int, st
         block_stop = min(block_start + step, stop)
         n_rows = block_stop - block_start
         contested = mask[block_start:block_stop]
-        _, *extremes = kernel.KERNEL.joint_rows(
-            np.ascontiguousarray(pred_probs[block_start:block_stop]),
-            np.ascontiguousarray(labels[block_start:block_stop], dtype=np.int64),
+        _, extremes = kernel.joint_rows(
+            pred_probs,
+            labels,
+            slice(block_start, block_stop),
             cutoffs,
-            unused_guesses[:n_rows],
-            counted[:n_rows],
-            contested,
-            None,
-            near_given[:n_rows],
-            no_rows[:n_rows],
-            block_start,
-            True,
+            guess=unused_guesses[:n_rows],
+            counted=counted[:n_rows],
+            found_rows=no_rows[:n_rows],
+            contested=contested,
+            near_given=near_given[:n_rows],
+            check_values=True,
         )
         np.greater(contested, near_given[:n_rows], out=contested)  # contested and not near
         block_extremes.append(extremes)
