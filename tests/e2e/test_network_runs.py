@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from runner.core.layout import sweep_jobs
+
 torch = pytest.importorskip("torch")  # the test extra installs it: this skip never fires in CI
 pytest.importorskip("skorch")  # keras comes with the same test extra (importing it here would pick its backend)
 
@@ -25,6 +27,14 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
                             timeout=600, env={**os.environ, "HYDRA_FULL_ERROR": "1"})
     assert result.returncode == 0, result.stderr[-3000:]
     return result
+
+
+def _job_dir(sweep_dir: Path, override: str) -> Path:
+    """The one job dir of the sweep whose overrides include ``override``, found by its
+    .hydra/overrides.yaml: a long cache_dir path makes the dir name end in a hash
+    (runner.core.layout.job_dir_name), which may cut the classifier off the name."""
+    [name] = [name for name, overrides in sweep_jobs(sweep_dir).items() if override in overrides]
+    return sweep_dir / name
 
 
 @pytest.mark.slow
@@ -48,7 +58,7 @@ def test_torch_mlp_and_keras_mlp_on_digit_features_rerun_to_the_same_bytes(tmp_p
         run_cli("-m", "classifier=torch_mlp,keras_mlp", "classifier.max_epochs=4", "cleanlearning.cv_n_folds=3",
                 f"hydra.sweep.dir={tmp_path / name}", f"cache_dir={tmp_path / name / 'cache'}")
     for option in ("torch_mlp", "keras_mlp"):
-        first, second = (next((tmp_path / name).glob(f"*classifier={option}*")) for name in ("first", "second"))
+        first, second = (_job_dir(tmp_path / name, f"classifier={option}") for name in ("first", "second"))
         assert (first / "label_issues.csv").read_bytes() == (second / "label_issues.csv").read_bytes(), option
         metrics = json.loads((first / "metrics.json").read_text())
         assert metrics["test_accuracy_baseline"] > 0.8 and metrics["issue_recall"] > 0.5, (option, metrics)
