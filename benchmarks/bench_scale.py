@@ -225,14 +225,18 @@ def main() -> None:
     parser.add_argument("--skip-cleanlab", action="store_true")
     parser.add_argument("--zarr", action="store_true", help="--out-of-core also on a Zarr copy (the [zarr] extra)")
     parser.add_argument("--dask-folds", type=int, metavar="N")
-    parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()), help="where the .npy files go")
+    parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()), help="where the .npy files go (in a directory of their own)")
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
-    if args.scale:
-        print(environment_line())
-        run_scale(int(args.max_n), args.dir)
-    if args.out_of_core:
-        run_out_of_core(int(args.out_of_core[0]), int(args.out_of_core[1]), args.dir, args.skip_cleanlab, args.zarr)
+    # The files (4 GB at N = 1e7) go in a directory of this run's own, removed however the run
+    # ends (a failed assert or Ctrl-C included): a run must not leave them to fill the disk.
+    with tempfile.TemporaryDirectory(dir=args.dir, prefix="bench_scale_") as directory:
+        if args.scale:
+            print(environment_line())
+            run_scale(int(args.max_n), Path(directory))
+        if args.out_of_core:
+            run_out_of_core(int(args.out_of_core[0]), int(args.out_of_core[1]), Path(directory), args.skip_cleanlab,
+                            args.zarr)
     if args.dask_folds:
         run_dask_folds(args.dask_folds)
 
