@@ -287,10 +287,11 @@ static int get_buffer(PyObject *object, Py_buffer *view, int writable, Py_ssize_
  *            off_diagonal, first_row, check_values) -> (n_off, lowest, highest_sum, lowest_sum)
  *
  * pred_probs: C-contiguous (n, K) float32 or float64; labels: (n,) int64 in 0..K-1;
- * cutoffs: (K,) float64; guess: (n,) int16 or int64, written where the guess is another
- * class than... any guessed row; counted, and contested and near_given unless None: (n,)
- * bool; margins: None or (n,) of pred_probs' dtype; off_diagonal: (n,) int64, its first
- * n_off items receive first_row + i of the rows guessed as another class than their label.
+ * cutoffs: (K,) float64; guess: (n,) int16 or int64, written only for the rows where a class
+ * other than the label is confident (the others keep what they held); counted, and contested
+ * and near_given unless None: (n,) bool; margins: None or (n,) of pred_probs' dtype;
+ * off_diagonal: (n,) int64, its first n_off items receive first_row + i of the rows guessed
+ * as another class than their label.
  */
 static PyObject *joint_rows(PyObject *self, PyObject *args)
 {
